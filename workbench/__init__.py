@@ -1,0 +1,47 @@
+"""Vision Workbench: co-create long-term public visions in the open."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from .config import ROOT, build_config
+from .urls import CONVERTERS
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. Side-effect free: no database writes, no network."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.update(build_config(ROOT / "instance", config))
+    app.url_map.converters.update(CONVERTERS)
+
+    from . import cli, errors, security
+    from .database import init_database
+    from .extensions import csrf, limiter, login_manager, migrate
+    from .models import db
+
+    init_database(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    from .auth import bp as auth_bp
+    from .visions import bp as visions_bp
+
+    app.register_blueprint(visions_bp)
+    app.register_blueprint(auth_bp)
+
+    security.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    from .templating import init_app as init_templating
+
+    init_templating(app)
+    return app

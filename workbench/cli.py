@@ -1,0 +1,141 @@
+"""Command line: `flask --app wsgi vision import`, `demo load`, `users create`."""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from importlib import resources
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from .auth.passwords import hash_password, password_problem
+from .auth.services import normalise_email
+from .models import Role, User, Vision, db, record_event, utcnow
+from .validation import ValidationError
+from .visions.importer import VisionFileError, parse_vision
+from .visions.services import import_vision
+
+DEMO_PASSWORD = "demo-password-2026"
+DEMO_ACCOUNTS = [
+    ("admin@example.org", "Alex Admin", Role.ADMIN),
+    ("facilitator@example.org", "Fran Facilitator", Role.FACILITATOR),
+    ("volunteer@example.org", "Val Volunteer", Role.VOLUNTEER),
+    ("volunteer2@example.org", "Sam Volunteer", Role.VOLUNTEER),
+]
+
+
+def create_user(email: str, name: str, role: Role, password: str) -> User:
+    """Create an account (CLI and demo); raises ValidationError."""
+    problems: dict[str, str] = {}
+    normalised = normalise_email(email)
+    if normalised is None:
+        problems["email"] = "Enter an email address in the correct format, like name@example.org"
+    elif db.session.scalar(select(User.id).where(User.email == normalised)) is not None:
+        problems["email"] = "An account with this email address already exists"
+    if not name.strip():
+        problems["display_name"] = "Enter a display name"
+    problem = password_problem(password)
+    if problem:
+        problems["password"] = problem
+    if problems:
+        raise ValidationError(problems)
+    user = User(email=normalised, display_name=name.strip(), role=role.value, password_hash=hash_password(password))
+    db.session.add(user)
+    db.session.flush()
+    record_event("user.created", "user", user.id, role=role.value, via="command line")
+    return user
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+@click.group("vision", help="Import visions.")
+def vision_group() -> None:
+    pass
+
+
+@vision_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--publish/--no-publish", default=False, help="Publish the imported draft as version 1.")
+@click.option("--open-days", type=click.IntRange(0, 3650), default=0, help="Open the consultation window now for this many days (0: leave it closed).")
+def import_command(path: str, publish: bool, open_days: int) -> None:
+    """Import a vision file (YAML) as a new vision's working draft."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            spec = parse_vision(handle.read())
+    except UnicodeDecodeError:
+        _fail(f"{path}: the file is not UTF-8 text")
+    except VisionFileError as exc:
+        _fail(f"{path} cannot be imported:\n" + "\n".join(f"  - {p}" for p in exc.problems))
+    try:
+        vision = import_vision(spec, actor=None, publish=publish)
+    except ValidationError as exc:
+        db.session.rollback()
+        _fail(f"{path} cannot be imported: {exc}")
+    if open_days:
+        vision.opens_at = utcnow()
+        vision.closes_at = vision.opens_at + timedelta(days=open_days)
+    db.session.commit()
+    published = f", published as version {vision.latest_version_number}" if publish else ""
+    click.echo(f"Imported {vision.title!r} as /visions/{vision.slug}/{published}.")
+
+
+@click.group("demo", help="Demo data.")
+def demo_group() -> None:
+    pass
+
+
+@demo_group.command("load")
+def demo_load() -> None:
+    """Load the demo vision (published as version 1, window open) and demo accounts. Idempotent."""
+    for email, name, role in DEMO_ACCOUNTS:
+        if db.session.scalar(select(User.id).where(User.email == email)) is None:
+            create_user(email, name, role, DEMO_PASSWORD)
+            click.echo(f"Created {role.value} {email}")
+    text = resources.files("workbench.demo").joinpath("vision.yaml").read_text(encoding="utf-8")
+    spec = parse_vision(text)
+    vision = db.session.scalar(select(Vision).where(Vision.slug == spec.slug))
+    if vision is None:
+        vision = import_vision(spec, actor=None, publish=True, notes="The draft vision for consultation.")
+        click.echo(f"Loaded the demo vision at /visions/{vision.slug}/ (version 1)")
+    else:
+        click.echo(f"The demo vision is already loaded at /visions/{vision.slug}/")
+    if not vision.is_open():
+        vision.opens_at = utcnow() - timedelta(minutes=1)
+        vision.closes_at = vision.opens_at + timedelta(days=90)
+        click.echo(f"Opened its consultation window until {vision.closes_at:%d %B %Y}")
+    db.session.commit()
+
+
+@click.group("users", help="Manage accounts.")
+def users_group() -> None:
+    pass
+
+
+@users_group.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="Display name.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.VOLUNTEER.value, show_default=True)
+def users_create(email: str, name: str, role: str) -> None:
+    """Create an account. The password is read from standard input (or asked for twice on a terminal)."""
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        user = create_user(email, name, Role(role), password)
+    except ValidationError as exc:
+        db.session.rollback()
+        _fail("Cannot create the account:\n" + "\n".join(f"  - {f}: {m[0]}" for f, m in exc.errors.items()))
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.email}")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(vision_group)
+    app.cli.add_command(demo_group)
+    app.cli.add_command(users_group)

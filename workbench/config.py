@@ -1,0 +1,87 @@
+"""Configuration: defaults, then WORKBENCH_* environment variables, then explicit overrides."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS: dict[str, Any] = {
+    "SECRET_KEY": None,  # required outside development and tests
+    "DATABASE_URL": None,  # default: SQLite file under instance/
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_SECURE": False,
+    "MAX_CONTENT_LENGTH": 1024 * 1024,  # 1 MiB: a 50,000-word proposal is refused by the form first
+    "MAX_FORM_PARTS": 200,
+    "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the session
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_HEADERS_ENABLED": False,
+    "PERMALINK_CACHE_SIZE": 256,
+    "MAIL_OUTBOX": None,  # development: write mail here (default instance/outbox)
+    "SMTP_HOST": None,
+    "SMTP_PORT": 587,
+    "SMTP_USERNAME": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_STARTTLS": True,
+    "MAIL_FROM": "Vision Workbench <no-reply@localhost>",
+    "PROXY_FIX": 0,  # number of trusted proxies in front of the app (X-Forwarded-For/Proto)
+    "DEV": False,
+}
+
+_BOOL = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
+def _coerce(default: Any, raw: str) -> Any:
+    if isinstance(default, bool):
+        try:
+            return _BOOL[raw.strip().lower()]
+        except KeyError:
+            raise ValueError(f"expected true or false, got {raw!r}") from None
+    if isinstance(default, int):
+        return int(raw)
+    if raw.startswith(("[", "{")):
+        return json.loads(raw)
+    return raw
+
+
+def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) -> dict[str, Any]:
+    """Read WORKBENCH_<NAME> for every known setting (and any other WORKBENCH_ variable as text)."""
+    found: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith("WORKBENCH_"):
+            continue
+        key = name.removeprefix("WORKBENCH_")
+        try:
+            found[key] = _coerce(DEFAULTS.get(key), raw)
+        except ValueError as exc:
+            raise RuntimeError(f"{name}: {exc}") from None
+    return found
+
+
+def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    config = {**DEFAULTS, **from_environment(), **(overrides or {})}
+    if not config["DATABASE_URL"]:
+        config["DATABASE_URL"] = f"sqlite:///{instance_path / 'workbench.sqlite3'}"
+    config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
+    key_file = instance_path / "secret_key"
+    if not config["SECRET_KEY"] and key_file.is_file():
+        config["SECRET_KEY"] = key_file.read_text().strip()
+    if not config["SECRET_KEY"]:
+        if not (config["DEV"] or config.get("TESTING")):
+            raise RuntimeError(
+                "WORKBENCH_SECRET_KEY is not set. Set it to a long random string "
+                "(python -c 'import secrets; print(secrets.token_hex(32))'), put one in "
+                f"{key_file}, or set WORKBENCH_DEV=1 for local development."
+            )
+        config["SECRET_KEY"] = "dev-only-not-secret"
+    if not config["MAIL_OUTBOX"]:
+        config["MAIL_OUTBOX"] = str(instance_path / "outbox")
+    return config

@@ -1,0 +1,48 @@
+"""Designed error pages: never a traceback, always the security headers."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+MESSAGES = {
+    400: ("Bad request", "The request could not be understood. Go back, check what you entered and try again."),
+    403: ("You cannot do that", "You do not have permission to do that. If you think you should, sign in with the right account or contact the facilitators."),
+    404: ("Page not found", "If you typed the web address, check it is correct. If you pasted it, check you copied the whole address."),
+    405: ("That action is not allowed here", "This page does not accept that kind of request."),
+    409: ("Something changed meanwhile", "Someone else changed this at the same time. Reload the page and try again."),
+    413: ("Too much to send", "What you sent is larger than this service accepts. Shorten it and try again."),
+    429: ("Too many attempts", "You have tried this too many times in a short while. Wait a few minutes and try again."),
+    500: ("Sorry, there is a problem with the service", "Something went wrong on our side. Try again later; nothing you entered was saved."),
+}
+
+
+def render_error(code: int, message: str | None = None):
+    title, default_message = MESSAGES.get(code, (f"Error {code}", "Something went wrong."))
+    if request.path.endswith(".json") or request.accept_mimetypes.best == "application/json":
+        return jsonify(error=title, message=message or default_message), code
+    return (
+        render_template("errors/error.html", code=code, title=title, message=message or default_message),
+        code,
+    )
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return render_error(
+            400,
+            "Your form had expired or did not come from this site. Go back, reload the page and try again.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        description = getattr(error, "public_message", None)
+        return render_error(error.code, description)
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error: InternalServerError):
+        return render_error(500)

@@ -1,0 +1,516 @@
+"""The domain model (DESIGN.md §2), as typed SQLAlchemy 2 models.
+
+Nothing here is deleted by an ordinary action: withdrawn, rejected, retracted and hidden are states.
+Element texts, proposal revisions and published versions are immutable: the ORM refuses to update or
+delete them (see the listeners at the bottom) and the database refuses too (triggers created by the
+migrations).
+"""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime, timezone
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    types,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(types.TypeDecorator):
+    """Stores naive UTC (portable across SQLite and PostgreSQL); always returns aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc)
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class Role(str, enum.Enum):
+    VOLUNTEER = "volunteer"
+    FACILITATOR = "facilitator"
+    ADMIN = "admin"
+
+
+ELEMENT_KINDS = ("statement", "ambition", "objective", "condition")
+
+
+# --- accounts -------------------------------------------------------------------------------------
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Normalised (NFC, lower case); NULL once the person deleted their account.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    password_hash: Mapped[str] = mapped_column(String(255), default="")
+    role: Mapped[str] = mapped_column(String(20), default=Role.VOLUNTEER.value)
+    is_deactivated: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Returned by get_id(): replacing it signs the person out everywhere.
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("role IN ('volunteer', 'facilitator', 'admin')", name="role_known"),
+    )
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: deactivated or deleted accounts cannot sign in
+        return not (self.is_deactivated or self.is_deleted)
+
+    @property
+    def is_facilitator(self) -> bool:
+        return self.role in (Role.FACILITATOR.value, Role.ADMIN.value)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN.value
+
+    @property
+    def public_name(self) -> str:
+        return "a former participant" if self.is_deleted else self.display_name
+
+
+class PasswordResetToken(db.Model):
+    __tablename__ = "password_reset_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# --- the vision -----------------------------------------------------------------------------------
+
+
+class Vision(db.Model):
+    __tablename__ = "visions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    # The consultation window: proposing, voting and commenting happen only inside it.
+    opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Number of the newest published version (0 before the first); kept with the versions table.
+    latest_version_number: Mapped[int] = mapped_column(Integer, default=0)
+
+    def __repr__(self) -> str:
+        return f"<Vision {self.slug}>"
+
+    def window_state(self, now: datetime | None = None) -> str:
+        """'unscheduled', 'upcoming', 'open' or 'closed': the consultation window's state now."""
+        now = now or utcnow()
+        if self.opens_at is None:
+            return "unscheduled"
+        if now < self.opens_at:
+            return "upcoming"
+        if self.closes_at is not None and now >= self.closes_at:
+            return "closed"
+        return "open"
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        """Whether people can propose, vote, comment and reflect now."""
+        return self.window_state(now) == "open"
+
+
+class Element(db.Model):
+    """Identity of a piece of the vision. Its key (`objective-12`) is stable forever."""
+
+    __tablename__ = "elements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vision_id: Mapped[int] = mapped_column(ForeignKey("visions.id"), index=True)
+    key: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    vision: Mapped[Vision] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("vision_id", "key"),
+        CheckConstraint(
+            "kind IN ('statement', 'ambition', 'objective', 'condition')", name="kind_known"
+        ),
+    )
+
+
+class ElementText(db.Model):
+    """An immutable text of an element: never updated, never deleted."""
+
+    __tablename__ = "element_texts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    element_id: Mapped[int] = mapped_column(ForeignKey("elements.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Who wrote it; a text that came from a proposal is that proposal's result_text.
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    element: Mapped[Element] = relationship()
+
+
+class DraftEntry(db.Model):
+    """The working draft: where each element sits and which text is current.
+
+    `lock_version` gives optimistic locking: a save from an out-of-date page raises StaleDataError.
+    """
+
+    __tablename__ = "draft_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vision_id: Mapped[int] = mapped_column(ForeignKey("visions.id"), index=True)
+    element_id: Mapped[int] = mapped_column(ForeignKey("elements.id"), unique=True)
+    parent_element_id: Mapped[int | None] = mapped_column(ForeignKey("elements.id"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    text_id: Mapped[int] = mapped_column(ForeignKey("element_texts.id"))
+    # Removed from the next version; kept so that history and open proposals still resolve.
+    is_removed: Mapped[bool] = mapped_column(Boolean, default=False)
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    element: Mapped[Element] = relationship(foreign_keys=[element_id])
+    text: Mapped[ElementText] = relationship()
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class DraftChange(db.Model):
+    """One change made to the working draft, with who and why; feeds the next changelog."""
+
+    __tablename__ = "draft_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vision_id: Mapped[int] = mapped_column(ForeignKey("visions.id"), index=True)
+    element_id: Mapped[int] = mapped_column(ForeignKey("elements.id"))
+    # import, edit, add, remove, reorder, accept
+    kind: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    text_id: Mapped[int | None] = mapped_column(ForeignKey("element_texts.id"))
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The version that published this change; NULL while it waits in the draft.
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"))
+
+
+class Version(db.Model):
+    """A published version: immutable, with a self-contained snapshot (see snapshots.py)."""
+
+    __tablename__ = "versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vision_id: Mapped[int] = mapped_column(ForeignKey("visions.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    # sha256 of the canonical JSON snapshot.
+    content_hash: Mapped[str] = mapped_column(String(64))
+    # Canonical JSON text, byte for byte what was hashed.
+    snapshot: Mapped[str] = mapped_column(Text)
+    # JSON list of changelog entries (accepted proposals, direct edits, rejections) with credits.
+    changelog: Mapped[str] = mapped_column(Text, default="[]")
+
+    vision: Mapped[Vision] = relationship()
+    published_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("vision_id", "number"),
+        CheckConstraint("number >= 1", name="number_positive"),
+    )
+
+
+# --- proposals and deliberation -------------------------------------------------------------------
+
+
+class ProposalStatus(str, enum.Enum):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class Proposal(db.Model):
+    __tablename__ = "proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vision_id: Mapped[int] = mapped_column(ForeignKey("visions.id"))
+    element_id: Mapped[int] = mapped_column(ForeignKey("elements.id"))
+    kind: Mapped[str] = mapped_column(String(20), default="edit")
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # The latest revision's base text and proposed text (each revision is kept in full).
+    base_text_id: Mapped[int] = mapped_column(ForeignKey("element_texts.id"))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default=ProposalStatus.OPEN.value)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revision_count: Mapped[int] = mapped_column(Integer, default=1)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    accepted_with_changes: Mapped[bool] = mapped_column(Boolean, default=False)
+    result_text_id: Mapped[int | None] = mapped_column(ForeignKey("element_texts.id"))
+    # Tallies kept with the votes and comments so that lists sort without aggregating.
+    support_count: Mapped[int] = mapped_column(Integer, default=0)
+    oppose_count: Mapped[int] = mapped_column(Integer, default=0)
+    comment_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Moderation: hidden content leaves every public route; its author still sees it.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    hidden_reason: Mapped[str] = mapped_column(Text, default="")
+
+    vision: Mapped[Vision] = relationship()
+    element: Mapped[Element] = relationship()
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    base_text: Mapped[ElementText] = relationship(foreign_keys=[base_text_id])
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('open', 'accepted', 'rejected', 'withdrawn')", name="status_known"
+        ),
+        Index("ix_proposals_vision_status_created", "vision_id", "status", "created_at"),
+        Index("ix_proposals_element_status", "element_id", "status"),
+    )
+
+
+class ProposalRevision(db.Model):
+    """Every version of a proposal its author wrote; immutable."""
+
+    __tablename__ = "proposal_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    base_text_id: Mapped[int] = mapped_column(ForeignKey("element_texts.id"))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("proposal_id", "number"),)
+
+
+class Vote(db.Model):
+    """One per person and proposal; value +1 support, -1 oppose, 0 cleared (kept, not deleted)."""
+
+    __tablename__ = "votes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    value: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("proposal_id", "user_id"),
+        CheckConstraint("value IN (-1, 0, 1)", name="value_known"),
+    )
+
+
+class Comment(db.Model):
+    """A comment on a proposal, or a reflection on an element; one level of replies."""
+
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vision_id: Mapped[int] = mapped_column(ForeignKey("visions.id"))
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"))
+    element_id: Mapped[int | None] = mapped_column(ForeignKey("elements.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    retracted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reply_count: Mapped[int] = mapped_column(Integer, default=0)
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    hidden_reason: Mapped[str] = mapped_column(Text, default="")
+
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+
+    __table_args__ = (
+        CheckConstraint(
+            "(proposal_id IS NOT NULL) OR (element_id IS NOT NULL)", name="has_subject"
+        ),
+        Index("ix_comments_proposal_parent_created", "proposal_id", "parent_id", "created_at"),
+        Index("ix_comments_element_parent_created", "element_id", "parent_id", "created_at"),
+    )
+
+
+class CommentRevision(db.Model):
+    """Earlier wordings of an edited comment; the newest wording lives on the comment."""
+
+    __tablename__ = "comment_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Report(db.Model):
+    """Someone asked the facilitators to look at a comment, reflection or proposal."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(20))  # comment | proposal
+    subject_id: Mapped[int] = mapped_column(Integer)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    outcome: Mapped[str] = mapped_column(String(20), default="")
+
+    __table_args__ = (Index("ix_reports_subject", "subject_type", "subject_id"),)
+
+
+# --- aligned work ---------------------------------------------------------------------------------
+
+
+class AlignedWork(db.Model):
+    """An organisation's initiative that supports elements of the vision.
+
+    The submitter's latest wording waits in `pending_*` while screened; the approved wording stays
+    public meanwhile (the plain columns).
+    """
+
+    __tablename__ = "aligned_work"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vision_id: Mapped[int] = mapped_column(ForeignKey("visions.id"), index=True)
+    submitter_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # pending (never approved), approved, rejected (never approved)
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    screening_reason: Mapped[str] = mapped_column(Text, default="")
+    # JSON: the submitted wording waiting for screening, or NULL.
+    pending: Mapped[Any | None] = mapped_column(JSON)
+    # The approved public wording.
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    title: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="planned")
+    link: Mapped[str] = mapped_column(String(500), default="")
+    # Never public.
+    contact: Mapped[str] = mapped_column(String(254), default="")
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AlignedWorkElement(db.Model):
+    """An approved initiative supports an element."""
+
+    __tablename__ = "aligned_work_elements"
+
+    aligned_work_id: Mapped[int] = mapped_column(ForeignKey("aligned_work.id"), primary_key=True)
+    element_id: Mapped[int] = mapped_column(ForeignKey("elements.id"), primary_key=True, index=True)
+
+
+# --- audit ----------------------------------------------------------------------------------------
+
+
+class AuditEvent(db.Model):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(60))
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[int | None] = mapped_column(Integer)
+    vision_id: Mapped[int | None] = mapped_column(ForeignKey("visions.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    details: Mapped[Any] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (Index("ix_audit_events_subject", "subject_type", "subject_id"),)
+
+
+def record_event(
+    action: str,
+    subject_type: str,
+    subject_id: int | None,
+    *,
+    actor: User | None = None,
+    vision_id: int | None = None,
+    **details: Any,
+) -> AuditEvent:
+    """Add an audit event to the session (flushed with the change it records)."""
+    event_ = AuditEvent(
+        actor_id=actor.id if actor is not None else None,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        vision_id=vision_id,
+        details=details,
+    )
+    db.session.add(event_)
+    return event_
+
+
+# --- immutability in the ORM (the database enforces it too: see migrations) ----------------------
+
+
+class ImmutableError(RuntimeError):
+    """Raised when code tries to change or delete something that is immutable."""
+
+
+IMMUTABLE_MODELS = (Version, ElementText, ProposalRevision)
+
+
+def _refuse(mapper: Any, connection: Any, target: Any) -> None:
+    raise ImmutableError(f"{type(target).__name__} {target.id} is immutable")
+
+
+for _model in IMMUTABLE_MODELS:
+    event.listen(_model, "before_update", _refuse)
+    event.listen(_model, "before_delete", _refuse)

@@ -1,0 +1,39 @@
+"""The one validation error that services raise, carrying messages per field."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+
+class ValidationError(Exception):
+    """Raised by services with `errors` = {field name: [messages]}; views show them beside fields."""
+
+    def __init__(self, errors: dict[str, list[str]] | dict[str, str]):
+        self.errors = {k: ([v] if isinstance(v, str) else list(v)) for k, v in errors.items()}
+        super().__init__("; ".join(f"{k}: {', '.join(v)}" for k, v in self.errors.items()))
+
+
+# Bidi overrides/isolates and zero-width characters that can disguise text; C0/C1 controls.
+_DISGUISING = re.compile("[\u202a-\u202e\u2066-\u2069\u200b-\u200f\u2060\ufeff]")
+_CONTROL_EXCEPT_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def clean_text(value: str | None, *, multiline: bool) -> str:
+    """Normalise user text: NFC, newlines as \\n, no NUL/control characters, trimmed.
+
+    Multiline text keeps paragraphs (a blank line between them) and tabs become spaces.
+    """
+    text = unicodedata.normalize("NFC", value or "")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    text = _CONTROL_EXCEPT_NEWLINE.sub("", text)
+    if not multiline:
+        text = " ".join(text.split())
+        return text
+    lines = [line.rstrip() for line in text.split("\n")]
+    text = "\n".join(lines).strip("\n").strip()
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def has_disguising_characters(value: str) -> bool:
+    return bool(_DISGUISING.search(value))

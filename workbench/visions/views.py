@@ -1,0 +1,115 @@
+"""Public reading: the visions, every published version at its permalink, and living elements."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, abort, render_template, request, send_from_directory, current_app
+from sqlalchemy import select
+
+from ..models import Element, Version, Vision, db
+from . import bp, services, snapshots
+from .permalinks import immutable_response
+
+
+def get_vision_or_404(slug: str) -> Vision:
+    vision = db.session.scalar(select(Vision).where(Vision.slug == slug))
+    if vision is None:
+        abort(404)
+    return vision
+
+
+@bp.get("/")
+def index():
+    visions = db.session.scalars(select(Vision).order_by(Vision.title)).all()
+    return render_template("visions/index.html", visions=visions)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    return send_from_directory(current_app.static_folder, "favicon.ico", max_age=86400)
+
+
+@bp.get("/visions/<slug:slug>/")
+def show(slug: str):
+    vision = get_vision_or_404(slug)
+    version = None
+    if vision.latest_version_number:
+        version = services.load_version(slug, vision.latest_version_number)
+    return render_template("visions/show.html", vision=vision, version=version)
+
+
+@bp.get("/visions/<slug:slug>/v/<posint:number>/")
+def version(slug: str, number: int):
+    def render():
+        published = services.load_version(slug, number)
+        if published is None:
+            return None
+        return render_template("visions/version.html", version=published), "text/html"
+
+    return immutable_response((request.host, "page", slug, number), render) or abort(404)
+
+
+@bp.get("/visions/<slug:slug>/v/<posint:number>/<element_key:key>")
+def version_element(slug: str, number: int, key: str):
+    def render():
+        published = services.load_version(slug, number)
+        element = published and published.element(key)
+        if not element:
+            return None
+        children = [e for e in published.elements if e["parent"] == key]
+        return (
+            render_template(
+                "visions/version_element.html", version=published, element=element, children=children
+            ),
+            "text/html",
+        )
+
+    return immutable_response((request.host, "element", slug, number, key), render) or abort(404)
+
+
+@bp.get("/visions/<slug:slug>/v/<posint:number>.json")
+def version_json(slug: str, number: int):
+    def render():
+        published = services.load_version(slug, number)
+        if published is None:
+            return None
+        document = {
+            "schema_version": 1,
+            "vision": published.snapshot["vision"],
+            "version": published.number,
+            "published_at": published.snapshot["published_at"],
+            "notes": published.notes,
+            "content_hash": f"sha256:{published.content_hash}",
+            "permalink": f"{request.host_url.rstrip('/')}/visions/{slug}/v/{number}/",
+            "elements": snapshots.nested_elements(published.elements),
+        }
+        return json.dumps(document, ensure_ascii=False, indent=2), "application/json"
+
+    return immutable_response((request.host, "json", slug, number), render) or abort(404)
+
+
+@bp.get("/visions/<slug:slug>/versions")
+def versions(slug: str):
+    vision = get_vision_or_404(slug)
+    return render_template(
+        "visions/versions.html", vision=vision, versions=services.list_versions(vision)
+    )
+
+
+@bp.get("/visions/<slug:slug>/elements/<element_key:key>")
+def element(slug: str, key: str):
+    vision = get_vision_or_404(slug)
+    element = db.session.scalar(
+        select(Element).where(Element.vision_id == vision.id, Element.key == key)
+    )
+    if element is None:
+        abort(404)
+    current = next((e for e in services.working_tree(vision) if e["key"] == key), None)
+    published = None
+    if vision.latest_version_number:
+        latest = services.load_version(slug, vision.latest_version_number)
+        published = latest.element(key) if latest else None
+    return render_template(
+        "visions/element.html", vision=vision, element=element, current=current, published=published
+    )
