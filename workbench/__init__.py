@@ -32,11 +32,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from .auth import bp as auth_bp
-    from .visions import bp as visions_bp
+    from . import accounts, aligned, auth, discussion, facilitation, pages, proposals, visions
 
-    app.register_blueprint(visions_bp)
-    app.register_blueprint(auth_bp)
+    for feature in (visions, pages, auth, accounts, proposals, discussion, facilitation, aligned):
+        app.register_blueprint(feature.bp)
 
     security.init_app(app)
     errors.init_app(app)

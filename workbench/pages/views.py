@@ -1,0 +1,3 @@
+"""Pages that explain the service: about, privacy."""
+
+from . import bp  # noqa: F401
