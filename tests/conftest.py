@@ -137,12 +137,17 @@ def runner(app: Flask):
 # --- factories ------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def make_user(app: Flask):
+@pytest.fixture(scope="session")
+def test_password_hash() -> str:
     from workbench.auth.passwords import hash_password
 
+    return hash_password(TEST_PASSWORD)  # argon2 is slow by design: hash once
+
+
+@pytest.fixture
+def make_user(app: Flask, test_password_hash: str):
     counter = iter(range(1, 10_000))
-    password_hash = hash_password(TEST_PASSWORD)  # argon2 is slow by design: hash once
+    password_hash = test_password_hash
 
     def make(role: Role | str = Role.VOLUNTEER, *, email: str | None = None, name: str | None = None) -> User:
         n = next(counter)
