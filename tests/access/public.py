@@ -13,3 +13,4 @@ RULES = [
     Rule("visions.versions", "GET", "/visions/{slug}/versions", EVERYONE),
     Rule("visions.element", "GET", "/visions/{slug}/elements/{key}", EVERYONE),
 ]
+RULES.append(Rule("pages.health", "GET", "/health", EVERYONE))

@@ -1,3 +1,11 @@
-"""Pages that explain the service: about, privacy."""
+"""Pages that explain the service: about, privacy; and a health check for operators and benchmarks."""
 
-from . import bp  # noqa: F401
+from flask import Response
+
+from . import bp
+
+
+@bp.get("/health")
+def health():
+    # Touches nothing: the benchmark's "trivial route of the same app", and a liveness probe.
+    return Response("ok\n", mimetype="text/plain")
