@@ -32,9 +32,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from . import accounts, aligned, auth, discussion, facilitation, pages, proposals, visions
+    from . import (
+        accounts,
+        aligned,
+        auth,
+        discussion,
+        drafting,
+        facilitation,
+        history,
+        pages,
+        proposals,
+        visions,
+    )
 
-    for feature in (visions, pages, auth, accounts, proposals, discussion, facilitation, aligned):
+    features = (visions, history, pages, auth, accounts, proposals, discussion, facilitation, drafting, aligned)
+    for feature in features:
         app.register_blueprint(feature.bp)
 
     security.init_app(app)
