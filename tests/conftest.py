@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import event, text
@@ -101,11 +101,17 @@ class WorkbenchClient(FlaskClient):
     """
 
     def open(self, *args: Any, **kwargs: Any):  # type: ignore[override]
-        db.session.remove()
+        self._forget_request_state()
         try:
             return super().open(*args, **kwargs)
         finally:
-            db.session.remove()
+            self._forget_request_state()
+
+    @staticmethod
+    def _forget_request_state() -> None:
+        # Flask-Login caches the signed-in user on `g`, which lives as long as the shared app context.
+        g.pop("_login_user", None)
+        db.session.remove()
 
     def csrf_token(self) -> str:
         with self.session_transaction() as session:
