@@ -781,7 +781,7 @@ def changed_ranges(base: str, proposed: str) -> list[tuple[int, int]]:
     return ranges
 
 
-def _ranges_compete(a: tuple[int, int], b: tuple[int, int]) -> bool:
+def ranges_compete(a: tuple[int, int], b: tuple[int, int]) -> bool:
     (a_start, a_end), (b_start, b_end) = a, b
     if a_start == a_end and b_start == b_end:
         return a_start == b_start  # two insertions at the same point
@@ -802,4 +802,4 @@ def compete(base: str, proposed_a: str, proposed_b: str) -> bool:
     """
     ranges_a = changed_ranges(base, proposed_a)
     ranges_b = changed_ranges(base, proposed_b)
-    return any(_ranges_compete(a, b) for a in ranges_a for b in ranges_b)
+    return any(ranges_compete(a, b) for a in ranges_a for b in ranges_b)

@@ -203,9 +203,9 @@ def _ranges(base: str, proposed: str) -> tuple[tuple[int, int], ...]:
     return _memo("ranges", (base, proposed), lambda: tuple(diffing.changed_ranges(base, proposed)))
 
 
-def _ranges_compete(a: Sequence[tuple[int, int]], b: Sequence[tuple[int, int]]) -> bool:
+def any_ranges_compete(a: Sequence[tuple[int, int]], b: Sequence[tuple[int, int]]) -> bool:
     # The same rule as diffing.compete, on ranges computed once per proposal.
-    return any(diffing._ranges_compete(x, y) for x in a for y in b)  # noqa: SLF001
+    return any(diffing.ranges_compete(x, y) for x in a for y in b)
 
 
 def _conflicted(base: ElementText, proposed: tuple[str, str], current: ElementText) -> bool:
@@ -779,7 +779,7 @@ def _flag_details(
                 if peer.id == c.id:
                     continue
                 theirs = ranges_of(peer.id, base, peer.title, peer.body)
-                if _ranges_compete(mine[0], theirs[0]) or _ranges_compete(mine[1], theirs[1]):
+                if any_ranges_compete(mine[0], theirs[0]) or any_ranges_compete(mine[1], theirs[1]):
                     found.append(peer.id)
                     if first_only:
                         break
