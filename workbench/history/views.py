@@ -1,3 +1,168 @@
-"""History between versions: compare any two versions, element timelines, the Atom feed (issue 6)."""
+"""History between versions: compare any two versions, element timelines, the Atom feed (issue 6).
 
-from . import bp  # noqa: F401
+The comparison of two published versions never changes: it is rendered once and served from the
+same immutable cache as the permalinks (strong ETag, a year's `immutable` caching, 304 without the
+database). Like a permalink it is the same for everyone: nothing personal is rendered into it.
+`a > b` redirects (301) to the ordered URL: a comparison reads from the older to the newer version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from flask import Response, abort, redirect, render_template, request, url_for
+from markupsafe import Markup
+
+from ..visions.permalinks import immutable_response
+from ..visions.services import app_cache
+from ..visions.views import get_vision_or_404
+from . import bp, services
+
+DIFF_VIEWS = {"inline": "Inline", "side-by-side": "Side by side", "list": "Changes only, as a list"}
+DEFAULT_DIFF_VIEW = "inline"
+FEED_CACHE = "public, max-age=300"
+
+# Characters XML 1.0 cannot carry at all (user text is cleaned of most already).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def diff_view_mode() -> str:
+    mode = request.args.get("view", DEFAULT_DIFF_VIEW)
+    return mode if mode in DIFF_VIEWS else DEFAULT_DIFF_VIEW
+
+
+def _no_flashes(*args: Any, **kwargs: Any) -> list[Any]:
+    """Shared pages must not take (and bake in) someone's pending flash messages."""
+    return []
+
+
+# --- template helpers (versions page, element page) -----------------------------------------------
+
+
+@bp.app_template_global("versions_history")
+def versions_history(vision: Any, versions: Sequence[Any], page: Any = 1) -> Markup:
+    """One page of the versions with their changelogs and credits, rendered
+    (history/_versions_list.html). Two queries (names, moderation); the rendering is kept per
+    process for as long as the versions, the names and the moderation it shows stay the same."""
+    number, pages = services.page_of(len(versions), page)
+    per_page = services.VERSIONS_PER_PAGE
+    chosen = versions[(number - 1) * per_page : number * per_page]
+    context = services.changelog_context(chosen)
+    key = (vision.id, vision.latest_version_number, len(versions), number, context.fingerprint)
+    cache = app_cache("versions_fragment", 32)
+    html = cache.get(key)
+    if html is None:
+        history = services.HistoryPage(
+            versions=services.describe_versions(chosen, context), page=number, pages=pages, total=len(versions)
+        )
+        html = cache.put(key, render_template("history/_versions_list.html", vision=vision, history=history))
+    return Markup(html)
+
+
+@bp.app_template_global("element_timeline")
+def element_timeline(vision: Any, key: str) -> list[services.TimelineEntry]:
+    return services.element_timeline(vision, key)
+
+
+# --- compare --------------------------------------------------------------------------------------
+
+
+@bp.get("/visions/<slug:slug>/compare")
+def choose(slug: str):
+    """Pick two versions (a GET form on the versions page): redirects to the comparison's URL."""
+    vision = get_vision_or_404(slug)
+    raw_from, raw_to = request.args.get("from", ""), request.args.get("to", "")
+    errors: dict[str, str] = {}
+    numbers = {}
+    if "from" in request.args or "to" in request.args:
+        for name, raw in (("from", raw_from), ("to", raw_to)):
+            text = raw.strip()
+            if not (text.isascii() and text.isdigit() and len(text) <= 9 and 1 <= int(text) <= vision.latest_version_number):
+                errors[name] = (
+                    f"Choose a version from 1 to {vision.latest_version_number}"
+                    if vision.latest_version_number
+                    else "No version has been published yet"
+                )
+            else:
+                numbers[name] = int(text)
+        if not errors and numbers["from"] == numbers["to"]:
+            errors["to"] = "Choose two different versions"
+        if not errors:
+            a, b = sorted((numbers["from"], numbers["to"]))
+            view = diff_view_mode()
+            return redirect(
+                url_for(".compare", slug=slug, a=a, b=b, **({"view": view} if view != DEFAULT_DIFF_VIEW else {}))
+            )
+    latest = vision.latest_version_number
+    return (
+        render_template(
+            "history/choose.html",
+            vision=vision,
+            errors=errors,
+            selected={
+                "from": numbers.get("from", max(latest - 1, 1)),
+                "to": numbers.get("to", latest),
+            },
+        ),
+        400 if errors else 200,
+    )
+
+
+@bp.get("/visions/<slug:slug>/compare/<posint:a>...<posint:b>")
+def compare(slug: str, a: int, b: int):
+    mode = diff_view_mode()
+    if a > b:
+        return redirect(url_for(".compare", slug=slug, a=b, b=a, **({"view": mode} if mode != DEFAULT_DIFF_VIEW else {})), 301)
+
+    def render():
+        comparison = services.compare_versions(slug, a, b)
+        if comparison is None:
+            return None
+        return (
+            render_template(
+                "history/compare.html",
+                comparison=comparison,
+                older=comparison.older,
+                newer=comparison.newer,
+                diff=comparison.diff,
+                slug=slug,
+                mode=mode,
+                diff_views=DIFF_VIEWS,
+                get_flashed_messages=_no_flashes,
+            ),
+            "text/html",
+        )
+
+    return immutable_response((request.host, "compare", slug, a, b, mode), render) or abort(404)
+
+
+# --- the Atom feed --------------------------------------------------------------------------------
+
+
+def xml_text(value: Any) -> str:
+    """Text safe for XML 1.0 (escaping is the template's autoescape; this drops forbidden characters)."""
+    return _NOT_XML.sub("", "" if value is None else str(value))
+
+
+@bp.get("/visions/<slug:slug>/feed.atom")
+def feed(slug: str):
+    """New versions of the vision as an Atom 1.0 feed: permalink, date, notes, changelog summary."""
+    vision = get_vision_or_404(slug)
+    entries = services.feed_versions(vision)
+    base = request.host_url.rstrip("/")
+    text = render_template(
+        "history/feed.xml",
+        vision=vision,
+        entries=entries,
+        base=base,
+        xml=xml_text,
+        summary=services.feed_summary,
+        get_flashed_messages=_no_flashes,
+    )
+    response = Response(text, mimetype="application/atom+xml")
+    response.set_etag(hashlib.sha256(text.encode("utf-8")).hexdigest()[:40])
+    response.headers["Cache-Control"] = FEED_CACHE
+    return response.make_conditional(request)

@@ -1,0 +1,73 @@
+"""Forms of the working draft, publishing and the consultation window.
+
+Only CSRF is checked here; the rules (lengths, hidden characters, "nothing changed", dates) live in
+services, whose messages `show_errors` puts beside the fields.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
+
+from ..validation import ValidationError
+
+
+def small_int(value: str | None) -> int | None:
+    """A hidden field's whole number (1 to 9 digits), or None."""
+    raw = (value or "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
+
+
+class ElementTextForm(FlaskForm):
+    title = StringField("Title")
+    body = TextAreaField("Text")
+    reason = TextAreaField("Why are you making this change?")
+    # The entry's lock version when the form was prepared: a save from an out-of-date page is refused.
+    lock_version = HiddenField()
+
+
+class AddElementForm(FlaskForm):
+    title = StringField("Title")
+    body = TextAreaField("Text")
+    position = SelectField("Where to put it", choices=[], validate_choice=False)
+    reason = TextAreaField("Why are you adding it?")
+
+
+class RemoveForm(FlaskForm):
+    reason = TextAreaField("Why are you removing it?")
+
+
+class MoveForm(FlaskForm):
+    direction = HiddenField()
+    from_place = HiddenField()
+
+
+class PublishForm(FlaskForm):
+    notes = TextAreaField("Notes on this version")
+    expected_version = HiddenField()
+    expected_change = HiddenField()
+
+
+class WindowForm(FlaskForm):
+    opens_date = StringField("Opening date")
+    opens_time = StringField("Opening time (UTC)")
+    closes_date = StringField("Closing date")
+    closes_time = StringField("Closing time (UTC)")
+
+
+class ReopenForm(FlaskForm):
+    days = StringField("For how many days?")
+
+
+class CloseForm(FlaskForm):
+    pass
+
+
+def show_errors(form: FlaskForm, error: ValidationError) -> None:
+    """Put a service's messages beside the form's fields (others at the top of the form)."""
+    for name, messages in error.errors.items():
+        field = form._fields.get(name)
+        if field is not None and name != "csrf_token" and field.type != "HiddenField":
+            field.errors = list(messages)
+        else:
+            form.form_errors.extend(messages)
