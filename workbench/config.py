@@ -24,7 +24,8 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_HEADERS_ENABLED": False,
-    "PERMALINK_CACHE_SIZE": 256,
+    "PERMALINK_CACHE_SIZE": 256,  # rendered immutable pages kept per process...
+    "PERMALINK_CACHE_BYTES": 32 * 1024 * 1024,  # ...and at most this many bytes of them
     "MAIL_OUTBOX": None,  # development: write mail here (default instance/outbox)
     "SMTP_HOST": None,
     "SMTP_PORT": 587,

@@ -34,11 +34,6 @@ def diff_view_mode() -> str:
     return mode if mode in DIFF_VIEWS else DEFAULT_DIFF_VIEW
 
 
-def _no_flashes(*args: Any, **kwargs: Any) -> list[Any]:
-    """Shared pages must not take (and bake in) someone's pending flash messages."""
-    return []
-
-
 # --- template helpers (versions page, element page) -----------------------------------------------
 
 
@@ -131,7 +126,6 @@ def compare(slug: str, a: int, b: int):
                 slug=slug,
                 mode=mode,
                 diff_views=DIFF_VIEWS,
-                get_flashed_messages=_no_flashes,
             ),
             "text/html",
         )
@@ -160,7 +154,6 @@ def feed(slug: str):
         base=base,
         xml=xml_text,
         summary=services.feed_summary,
-        get_flashed_messages=_no_flashes,
     )
     response = Response(text, mimetype="application/atom+xml")
     response.set_etag(hashlib.sha256(text.encode("utf-8")).hexdigest()[:40])

@@ -25,8 +25,12 @@ class CachedPage:
 
 
 class PageCache:
-    def __init__(self, size: int):
+    """Least recently used pages out first, once there are more than `size` or `max_bytes` in all."""
+
+    def __init__(self, size: int, max_bytes: int = 32 * 1024 * 1024):
         self.size = size
+        self.max_bytes = max_bytes
+        self._bytes = 0
         self._pages: OrderedDict[Hashable, CachedPage] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -39,21 +43,32 @@ class PageCache:
 
     def put(self, key: Hashable, page: CachedPage) -> None:
         with self._lock:
+            old = self._pages.pop(key, None)
+            self._bytes -= len(old.body) if old else 0
             self._pages[key] = page
-            self._pages.move_to_end(key)
-            while len(self._pages) > self.size:
-                self._pages.popitem(last=False)
+            self._bytes += len(page.body)
+            while len(self._pages) > self.size or (self._bytes > self.max_bytes and len(self._pages) > 1):
+                _, evicted = self._pages.popitem(last=False)
+                self._bytes -= len(evicted.body)
 
     def clear(self) -> None:
         with self._lock:
             self._pages.clear()
+            self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
 
 
 def page_cache() -> PageCache:
     cache = current_app.extensions.get("workbench.page_cache")
     if cache is None:
         cache = current_app.extensions["workbench.page_cache"] = PageCache(
-            current_app.config["PERMALINK_CACHE_SIZE"]
+            current_app.config["PERMALINK_CACHE_SIZE"], current_app.config["PERMALINK_CACHE_BYTES"]
         )
     return cache
 
