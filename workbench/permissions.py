@@ -131,3 +131,69 @@ def can_manage_accounts(user: Any) -> bool:
 
 def can_see_account(user: Any, account: User) -> bool:
     return is_member(user) and (user.id == account.id or user.is_admin)
+
+
+def can_decide_aligned_work(user: Any, work: AlignedWork) -> bool:
+    """Approve or reject a submission: facilitators, never on an initiative they submitted."""
+    return can_screen_aligned_work(user) and work.submitter_id != user.id
+
+
+# --- accounts (issue 3) ---------------------------------------------------------------------------
+
+
+def can_change_role(user: Any, account: User) -> bool:
+    """Administrators, on any account that has not been deleted (the last-admin rule is a service rule)."""
+    return is_admin(user) and not account.is_deleted
+
+
+def can_deactivate_account(user: Any, account: User) -> bool:
+    """Administrators, on another account that has not been deleted (yours: delete it instead)."""
+    return is_admin(user) and account.id != user.id and not account.is_deleted
+
+
+# --- facilitation: the queue and bringing proposals up to date (issue 6) ------------------------
+
+
+def can_see_queue(user: Any, vision: Vision) -> bool:
+    """The facilitators' queue of open proposals."""
+    return is_facilitator(user)
+
+
+def can_rebase_proposal(user: Any, proposal: Proposal) -> bool:
+    """Carry an open proposal over to the element's current text: its author, like any revision."""
+    return can_edit_proposal(user, proposal)
+
+
+# --- deliberation: comments, reflections, reports and moderation (issue 5) ----------------------
+
+
+def can_see_comment(user: Any, comment: Comment) -> bool:
+    """Hidden (moderated) comments and reflections: only their author and facilitators see the words."""
+    if comment.hidden_at is None:
+        return True
+    return is_facilitator(user) or (is_member(user) and comment.author_id == user.id)
+
+
+def can_comment_on_proposal(user: Any, proposal: Proposal) -> bool:
+    """Members, while the window is open, on a proposal that is not hidden (any status)."""
+    return can_comment(user, proposal.vision) and proposal.hidden_at is None
+
+
+def can_reflect(user: Any, vision: Vision) -> bool:
+    """Reflections on an element: members, while the consultation window is open."""
+    return can_comment(user, vision)
+
+
+def can_revise_comment(user: Any, comment: Comment, vision: Vision) -> bool:
+    """Edit the wording: the author, while the window is open, unless retracted or hidden."""
+    return can_edit_comment(user, comment) and comment.hidden_at is None and vision.is_open()
+
+
+def can_retract_comment(user: Any, comment: Comment) -> bool:
+    """Take back one's own words: the author, at any time, once."""
+    return is_member(user) and comment.author_id == user.id and comment.retracted_at is None
+
+
+def can_report_content(user: Any, author_id: int) -> bool:
+    """Ask the facilitators to look at someone else's comment, reflection or proposal."""
+    return can_report(user) and author_id != user.id

@@ -1,3 +1,250 @@
-"""Your account page and the administrators' account management (issue 3)."""
+"""Your account page, and the administrators' account management."""
 
-from . import bp  # noqa: F401
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, logout_user
+
+from .. import mail, permissions
+from ..auth.forms import show_errors
+from ..auth.limits import setting, signed_in_account
+from ..auth.views import remember_cookie_present, sign_in
+from ..extensions import limiter
+from ..models import User, db
+from ..validation import ValidationError
+from . import bp, services
+from .forms import ConfirmForm, DeleteAccountForm, DisplayNameForm, EmailForm, PasswordForm, RoleForm
+
+
+def _me() -> User:
+    return current_user._get_current_object()  # type: ignore[attr-defined]
+
+
+def _status(form) -> int:  # noqa: ANN001
+    return 400 if form.is_submitted() else 200
+
+
+# --- your account ---------------------------------------------------------------------------------
+
+
+@bp.get("/account")
+@login_required
+def account():
+    return render_template("accounts/account.html", user=_me(), role_names=services.ROLE_NAMES)
+
+
+@bp.route("/account/name", methods=["GET", "POST"])
+@login_required
+def change_name():
+    form = DisplayNameForm()
+    if request.method == "GET":
+        form.display_name.data = _me().display_name
+    if form.validate_on_submit():
+        try:
+            changed = services.change_display_name(_me(), form.display_name.data)
+        except ValidationError as exc:
+            show_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(f"Your display name is now {_me().display_name}." if changed else "Your display name is unchanged.", "success")
+            return redirect(url_for("accounts.account"), 303)
+    return render_template("accounts/change_name.html", form=form), _status(form)
+
+
+@bp.route("/account/email", methods=["GET", "POST"])
+@login_required
+@limiter.limit(setting("RATELIMIT_PASSWORD_CHECK"), key_func=signed_in_account, methods=["POST"])
+def change_email():
+    form = EmailForm()
+    if form.validate_on_submit():
+        try:
+            address, message = services.request_email_change(_me(), form.email.data, form.current_password.data)
+        except ValidationError as exc:
+            show_errors(form, exc)
+        else:
+            mail.send(message)
+            flash(
+                f"We have sent an email to {address}. Open the link in it within 1 hour to confirm your new "
+                "email address. Until then your account keeps its current address.",
+                "info",
+            )
+            return redirect(url_for("accounts.account"), 303)
+    return render_template("accounts/change_email.html", form=form), _status(form)
+
+
+@bp.route("/account/email/<token>", methods=["GET", "POST"])
+@login_required
+def confirm_email(token: str):
+    change = services.read_email_change(_me(), token)
+    if change is None:
+        return render_template("auth/link_problem.html", purpose="email"), 400
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            notice = services.confirm_email_change(_me(), token)
+        except ValidationError as exc:
+            show_errors(form, exc)
+        else:
+            db.session.commit()
+            mail.send(notice)
+            flash(f"Your email address is now {_me().email}.", "success")
+            return redirect(url_for("accounts.account"), 303)
+    return render_template("accounts/confirm_email.html", form=form, change=change), _status(form)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit(setting("RATELIMIT_PASSWORD_CHECK"), key_func=signed_in_account, methods=["POST"])
+def change_password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            notice = services.change_password(_me(), form.current_password.data, form.new_password.data)
+        except ValidationError as exc:
+            show_errors(form, exc)
+        else:
+            db.session.commit()
+            # The session token changed: sign this browser in again with the new one (and renew its
+            # remember-me cookie if it had one); every other browser is now signed out.
+            sign_in(_me(), remember=remember_cookie_present())
+            mail.send(notice)
+            flash("Your password has been changed. Any other browser signed in to your account has been signed out.", "success")
+            return redirect(url_for("accounts.account"), 303)
+    return render_template("accounts/change_password.html", form=form), _status(form)
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@login_required
+@limiter.limit(setting("RATELIMIT_PASSWORD_CHECK"), key_func=signed_in_account, methods=["POST"])
+def delete_account():
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        try:
+            services.delete_account(_me(), form.current_password.data, bool(form.confirm.data))
+        except ValidationError as exc:
+            show_errors(form, exc)
+        else:
+            db.session.commit()
+            session.clear()
+            logout_user()
+            flash(
+                "Your account has been deleted. What you contributed stays, shown as by a former participant.",
+                "success",
+            )
+            return redirect(url_for("visions.index"), 303)
+    return render_template("accounts/delete.html", form=form), _status(form)
+
+
+# --- administrators -------------------------------------------------------------------------------
+
+
+def _admin_only() -> None:
+    if not permissions.can_manage_accounts(current_user):
+        abort(403)
+
+
+def _account_or_404(user_id: int) -> User:
+    account = db.session.get(User, user_id)
+    if account is None:
+        abort(404)
+    return account
+
+
+@bp.get("/admin/accounts")
+@login_required
+def admin_accounts():
+    _admin_only()
+    listing = services.list_accounts(
+        request.args.get("q", ""), request.args.get("role", ""), request.args.get("page", 1, type=int) or 1
+    )
+    return render_template("accounts/admin_list.html", listing=listing, role_names=services.ROLE_NAMES)
+
+
+def _render_admin_account(account: User, role_form: RoleForm | None = None, action_form: ConfirmForm | None = None, status: int = 200):
+    if role_form is None:
+        role_form = RoleForm(formdata=None, role=account.role)
+    return (
+        render_template(
+            "accounts/admin_account.html",
+            account=account,
+            role_form=role_form,
+            action_form=action_form or ConfirmForm(formdata=None),
+            history=services.account_history(account),
+            role_names=services.ROLE_NAMES,
+        ),
+        status,
+    )
+
+
+@bp.get("/admin/accounts/<posint:user_id>")
+@login_required
+def admin_account(user_id: int):
+    _admin_only()
+    return _render_admin_account(_account_or_404(user_id))
+
+
+@bp.post("/admin/accounts/<posint:user_id>/role")
+@login_required
+def admin_change_role(user_id: int):
+    _admin_only()
+    account = _account_or_404(user_id)
+    if not permissions.can_change_role(current_user, account):
+        abort(403)
+    form = RoleForm()
+    if form.validate_on_submit():
+        try:
+            changed = services.change_role(_me(), account, form.role.data)
+        except ValidationError as exc:
+            db.session.rollback()
+            show_errors(form, exc)
+        else:
+            db.session.commit()
+            name = services.ROLE_NAMES[account.role].lower()
+            flash(
+                f"{account.public_name} is now {'an' if name[0] in 'aeiou' else 'a'} {name}." if changed
+                else f"{account.public_name} already had that role; nothing changed.",
+                "success",
+            )
+            return redirect(url_for("accounts.admin_account", user_id=account.id), 303)
+    return _render_admin_account(account, role_form=form, status=400)
+
+
+def _admin_action(user_id: int, action, done: str, unchanged: str):  # noqa: ANN001
+    _admin_only()
+    account = _account_or_404(user_id)
+    if not permissions.can_deactivate_account(current_user, account):
+        abort(403)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            changed = action(_me(), account)
+        except ValidationError as exc:
+            db.session.rollback()
+            form.form_errors.extend(message for messages in exc.errors.values() for message in messages)
+        else:
+            db.session.commit()
+            flash((done if changed else unchanged).format(name=account.public_name), "success")
+            return redirect(url_for("accounts.admin_account", user_id=account.id), 303)
+    return _render_admin_account(account, action_form=form, status=400)
+
+
+@bp.post("/admin/accounts/<posint:user_id>/deactivate")
+@login_required
+def admin_deactivate(user_id: int):
+    return _admin_action(
+        user_id,
+        services.deactivate_account,
+        "{name}'s account is deactivated and signed out everywhere. It cannot sign in until reactivated.",
+        "{name}'s account was already deactivated.",
+    )
+
+
+@bp.post("/admin/accounts/<posint:user_id>/reactivate")
+@login_required
+def admin_reactivate(user_id: int):
+    return _admin_action(
+        user_id,
+        services.reactivate_account,
+        "{name}'s account is active again and can sign in.",
+        "{name}'s account was already active.",
+    )

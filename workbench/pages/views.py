@@ -1,6 +1,6 @@
 """Pages that explain the service: about, privacy; and a health check for operators and benchmarks."""
 
-from flask import Response
+from flask import Response, render_template
 
 from . import bp
 
@@ -9,3 +9,13 @@ from . import bp
 def health():
     # Touches nothing: the benchmark's "trivial route of the same app", and a liveness probe.
     return Response("ok\n", mimetype="text/plain")
+
+
+@bp.get("/about")
+def about():
+    return render_template("pages/about.html")
+
+
+@bp.get("/privacy")
+def privacy():
+    return render_template("pages/privacy.html")

@@ -1,0 +1,35 @@
+"""Forms for your account and for administrators (Flask-WTF: each carries a CSRF token)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, StringField
+from wtforms.validators import InputRequired
+
+
+class DisplayNameForm(FlaskForm):
+    display_name = StringField("Display name", validators=[InputRequired("Enter a display name")])
+
+
+class EmailForm(FlaskForm):
+    email = StringField("New email address", validators=[InputRequired("Enter your new email address")])
+    current_password = PasswordField("Your current password", validators=[InputRequired("Enter your current password")])
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[InputRequired("Enter your current password")])
+    new_password = PasswordField("New password", validators=[InputRequired("Enter a new password")])
+
+
+class DeleteAccountForm(FlaskForm):
+    current_password = PasswordField("Your password", validators=[InputRequired("Enter your password")])
+    confirm = BooleanField("I understand that my account will be deleted and that this cannot be undone")
+
+
+class ConfirmForm(FlaskForm):
+    """A button-only form: the CSRF token is all it carries."""
+
+
+class RoleForm(FlaskForm):
+    # Radio buttons drawn by the template; the service refuses unknown roles with its own message.
+    role = StringField("Role", validators=[InputRequired("Choose a role")])

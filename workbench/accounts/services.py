@@ -1,0 +1,328 @@
+"""Your own account (name, email, password, deletion) and administrators' account management.
+
+Every change records an audit event. Emails and names are never written into audit details, so that
+deleting an account removes them for good. Services flush; the view commits, then sends any mail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from .. import permissions
+from ..auth import services as auth
+from ..auth.passwords import hash_password, password_problem, verify_password
+from ..mail import Mail, compose, external_url
+from ..models import AuditEvent, Role, User, db, record_event
+from ..validation import ValidationError, clean_text
+
+EMAIL_LINK_LIFETIME = timedelta(hours=1)
+WRONG_PASSWORD = "Enter your current password. The password you entered was not right"
+PAGE_SIZE = 25
+ROLE_NAMES = {Role.VOLUNTEER.value: "Volunteer", Role.FACILITATOR.value: "Facilitator", Role.ADMIN.value: "Administrator"}
+
+
+# --- your account ---------------------------------------------------------------------------------
+
+
+def change_display_name(user: User, display_name: str) -> bool:
+    """Set a new display name (flushes); False when it is unchanged. Raises ValidationError."""
+    name = auth.clean_display_name(display_name)
+    if name == user.display_name:
+        return False
+    user.display_name = name
+    record_event("account.display_name_changed", "user", user.id, actor=user)
+    db.session.flush()
+    return True
+
+
+def _email_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="workbench-email-change")
+
+
+def request_email_change(user: User, new_email: str, password: str) -> tuple[str, Mail]:
+    """Ask to move the account to a new address. Returns (the address, the one mail to send to it).
+
+    The new address gets a link (valid 1 hour, only for this account, used once) to confirm; if the
+    address already belongs to another account, its owner is told someone tried to use it instead, and
+    the person asking sees the same answer, so this form cannot find out who has an account.
+    Raises ValidationError for a bad address, the same address, or a wrong current password.
+    """
+    address = auth.normalise_email(new_email)
+    problems: dict[str, str] = {}
+    if address is None:
+        problems["email"] = auth.EMAIL_FORMAT_MESSAGE
+    elif address == user.email:
+        problems["email"] = "This is already your email address. Enter a different one"
+    if not verify_password(user.password_hash, password or ""):
+        problems["current_password"] = WRONG_PASSWORD
+    if problems:
+        raise ValidationError(problems)
+    assert address is not None
+    token = _email_serializer().dumps({"user": user.id, "from": user.email, "to": address})
+    if auth.email_in_use(address):
+        mail = compose(
+            address,
+            "Someone tried to use your email address",
+            "accounts/mail/email_taken.txt",
+            reset_url=external_url("auth.request_reset"),
+        )
+    else:
+        mail = compose(
+            address,
+            "Confirm your new email address",
+            "accounts/mail/confirm_email.txt",
+            user=user,
+            link=external_url("accounts.confirm_email", token=token),
+            minutes=int(EMAIL_LINK_LIFETIME.total_seconds() // 60),
+        )
+    return address, mail
+
+
+@dataclass(frozen=True)
+class EmailChange:
+    user_id: int
+    old: str
+    new: str
+
+
+def read_email_change(user: User, token: str) -> EmailChange | None:
+    """The change a confirmation link asks for, when it is for this account, unused and not expired."""
+    try:
+        data = _email_serializer().loads(token, max_age=int(EMAIL_LINK_LIFETIME.total_seconds()))
+    except (BadSignature, SignatureExpired):
+        return None
+    if not isinstance(data, dict):
+        return None
+    change = EmailChange(user_id=data.get("user"), old=data.get("from"), new=data.get("to"))
+    # Used once: after the change the account's address no longer matches "from".
+    if change.user_id != user.id or change.old != user.email or not isinstance(change.new, str):
+        return None
+    return change
+
+
+def confirm_email_change(user: User, token: str) -> Mail:
+    """Move the account to the new address (flushes). Returns a notice to send to the old address.
+
+    Raises ValidationError when the link is not valid for this account or the address was taken
+    meanwhile.
+    """
+    change = read_email_change(user, token)
+    if change is None:
+        raise ValidationError({"token": "This link has expired, has been used, or is for another account"})
+    if auth.email_in_use(change.new):
+        raise ValidationError({"token": "Another account now uses this email address, so yours cannot move to it"})
+    old = user.email
+    try:
+        # Another account taking the address at the same moment: the unique address decides.
+        with db.session.begin_nested():
+            user.email = change.new
+            db.session.flush()
+    except IntegrityError:
+        raise ValidationError({"token": "Another account now uses this email address, so yours cannot move to it"}) from None
+    record_event("account.email_changed", "user", user.id, actor=user)
+    db.session.flush()
+    return compose(
+        old or change.old,
+        "Your email address was changed",
+        "accounts/mail/email_changed.txt",
+        user=user,
+        new_email=change.new,
+        reset_url=external_url("auth.request_reset"),
+    )
+
+
+def change_password(user: User, current_password: str, new_password: str) -> Mail:
+    """Set a new password after checking the current one (flushes). Returns a notice to send.
+
+    Replaces the session token, which signs out every other browser; the view signs this one in
+    again. Raises ValidationError for a wrong current password or a new password that breaks a rule.
+    """
+    problems: dict[str, str] = {}
+    if not verify_password(user.password_hash, current_password or ""):
+        problems["current_password"] = WRONG_PASSWORD
+    problem = password_problem(new_password or "", email=user.email, display_name=user.display_name)
+    if problem:
+        problems["new_password"] = problem
+    if problems:
+        raise ValidationError(problems)
+    user.password_hash = hash_password(new_password)
+    auth.replace_session_token(user)
+    auth.cancel_reset_links(user)
+    record_event("account.password_changed", "user", user.id, actor=user)
+    db.session.flush()
+    assert user.email is not None
+    return compose(
+        user.email,
+        "Your password was changed",
+        "accounts/mail/password_changed.txt",
+        user=user,
+        reset_url=external_url("auth.request_reset"),
+    )
+
+
+def delete_account(user: User, password: str, confirmed: bool) -> None:
+    """Delete the person's account, keeping what they contributed (flushes).
+
+    Their email, name and password are removed and they are signed out everywhere; their
+    contributions stay and show as by "a former participant". Raises ValidationError without the
+    right password or the confirmation, and for the last active administrator.
+    """
+    problems: dict[str, str] = {}
+    if not verify_password(user.password_hash, password or ""):
+        problems["current_password"] = WRONG_PASSWORD
+    if not confirmed:
+        problems["confirm"] = "Tick the box to confirm that you want to delete your account"
+    if not problems and _is_last_active_admin(user):
+        problems["confirm"] = (
+            "You are the only active administrator. Make someone else an administrator before you delete your account"
+        )
+    if problems:
+        raise ValidationError(problems)
+    auth.cancel_reset_links(user)
+    user.is_deleted = True
+    user.email = None
+    user.display_name = ""
+    user.password_hash = ""
+    auth.replace_session_token(user)
+    record_event("account.deleted", "user", user.id, actor=user)
+    db.session.flush()
+
+
+# --- administrators -------------------------------------------------------------------------------
+
+
+def _active_admin_ids(lock: bool = False) -> list[int]:
+    query = select(User.id).where(
+        User.role == Role.ADMIN.value, User.is_deactivated.is_(False), User.is_deleted.is_(False)
+    )
+    if lock:
+        # Two administrators demoting each other at the same moment must not leave none (PostgreSQL
+        # locks the rows; SQLite write requests are serialised by BEGIN IMMEDIATE).
+        query = query.with_for_update()
+    return list(db.session.scalars(query))
+
+
+def _is_last_active_admin(account: User) -> bool:
+    if account.role != Role.ADMIN.value or not account.is_active:
+        return False
+    return _active_admin_ids(lock=True) == [account.id]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@dataclass(frozen=True)
+class AccountPage:
+    accounts: list[User]
+    total: int
+    page: int
+    pages: int
+    query: str
+    role: str
+
+
+def list_accounts(query: str = "", role: str = "", page: int = 1) -> AccountPage:
+    """One page of accounts, newest first, filtered by a search in names and emails and by role.
+
+    Two queries whatever the size (a count and the page). Unknown roles are ignored.
+    """
+    text = clean_text(query or "", multiline=False)[:100]
+    role = role if role in ROLE_NAMES else ""
+    conditions = []
+    if text:
+        pattern = f"%{_escape_like(text.lower())}%"
+        conditions.append(
+            or_(func.lower(User.display_name).like(pattern, escape="\\"), User.email.like(pattern, escape="\\"))
+        )
+    if role:
+        conditions.append(User.role == role)
+    total = db.session.scalar(select(func.count(User.id)).where(*conditions)) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    accounts = list(
+        db.session.scalars(
+            select(User).where(*conditions).order_by(User.created_at.desc(), User.id.desc())
+            .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        )
+    )
+    return AccountPage(accounts=accounts, total=total, page=page, pages=pages, query=text, role=role)
+
+
+def account_history(account: User, limit: int = 20) -> list[tuple[AuditEvent, str | None]]:
+    """The latest audit events about an account, with the public name of who did each."""
+    from sqlalchemy.orm import aliased
+
+    actor = aliased(User)
+    rows = db.session.execute(
+        select(AuditEvent, actor)
+        .outerjoin(actor, actor.id == AuditEvent.actor_id)
+        .where(AuditEvent.subject_type == "user", AuditEvent.subject_id == account.id)
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    ).all()
+    return [(event, who.public_name if who is not None else None) for event, who in rows]
+
+
+def change_role(actor: User, account: User, role: str) -> bool:
+    """Give an account another role (flushes); False when it already has it.
+
+    Raises PermissionError unless the actor may manage accounts; ValidationError for an unknown role,
+    a deleted account, or demoting the last active administrator.
+    """
+    if not permissions.can_change_role(actor, account):
+        raise PermissionError("only administrators change roles")
+    if role not in ROLE_NAMES:
+        raise ValidationError({"role": "Choose volunteer, facilitator or administrator"})
+    if role == account.role:
+        return False
+    if account.role == Role.ADMIN.value and _is_last_active_admin(account):
+        raise ValidationError(
+            {"role": "This is the only active administrator. Make someone else an administrator first"}
+        )
+    old = account.role
+    account.role = role
+    record_event("account.role_changed", "user", account.id, actor=actor, old=old, new=role)
+    db.session.flush()
+    return True
+
+
+def deactivate_account(actor: User, account: User) -> bool:
+    """Stop an account from signing in, and sign it out everywhere (flushes); False if it already was.
+
+    Raises PermissionError unless the actor may (administrators, not on their own account);
+    ValidationError for the last active administrator.
+    """
+    if not permissions.can_deactivate_account(actor, account):
+        raise PermissionError("only administrators deactivate other accounts")
+    if account.is_deactivated:
+        return False
+    if _is_last_active_admin(account):
+        raise ValidationError({"account": "This is the only active administrator, so it cannot be deactivated"})
+    account.is_deactivated = True
+    auth.replace_session_token(account)
+    auth.cancel_reset_links(account)
+    record_event("account.deactivated", "user", account.id, actor=actor)
+    db.session.flush()
+    return True
+
+
+def reactivate_account(actor: User, account: User) -> bool:
+    """Let a deactivated account sign in again (flushes); False if it was active.
+
+    Raises PermissionError unless the actor may.
+    """
+    if not permissions.can_deactivate_account(actor, account):
+        raise PermissionError("only administrators reactivate other accounts")
+    if not account.is_deactivated:
+        return False
+    account.is_deactivated = False
+    record_event("account.reactivated", "user", account.id, actor=actor)
+    db.session.flush()
+    return True

@@ -1,0 +1,55 @@
+"""Rate limits for signing in, registering and resetting passwords (Flask-Limiter).
+
+Each limit is a setting, so an operator can change it without a code change (WORKBENCH_<NAME>, in
+Flask-Limiter's notation, several joined by ";"). Limits count per client address and, where an attack
+could spread over many addresses, per account (the email address typed). Behind a reverse proxy set
+WORKBENCH_PROXY_FIX to the number of proxies, otherwise every visitor shares the proxy's address.
+Storage: memory by default (one process); for several processes or servers set
+WORKBENCH_RATELIMIT_STORAGE_URI=redis://host:6379/0, which needs `pip install redis`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import current_app, request
+from flask_login import current_user
+from flask_limiter.util import get_remote_address
+
+from .services import normalise_email
+
+DEFAULT_LIMITS = {
+    # Every sign-in attempt from one address.
+    "RATELIMIT_SIGN_IN": "10/minute;100/hour",
+    # Failed sign-ins for one account, from anywhere (a spread-out guessing attack).
+    "RATELIMIT_SIGN_IN_ACCOUNT": "5/minute;30/hour",
+    # Registration and reset requests from one address, and mails to one address.
+    "RATELIMIT_MAIL_REQUEST": "5/minute;30/hour",
+    "RATELIMIT_MAIL_ADDRESS": "3/10 minutes;10/day",
+    # Forms that check a password of a signed-in person, or set one from a link.
+    "RATELIMIT_PASSWORD_CHECK": "10/minute;50/hour",
+}
+
+
+def setting(name: str) -> Callable[[], str]:
+    """A limit read from the app's settings when a request is checked."""
+    return lambda: current_app.config.get(name) or DEFAULT_LIMITS[name]
+
+
+def client_address() -> str:
+    return "address:" + (get_remote_address() or "unknown")
+
+
+def typed_email() -> str:
+    """The account a request is about: the email address in the form, normalised."""
+    raw = request.form.get("email", "")
+    return "email:" + (normalise_email(raw) or raw.strip().lower()[:254])
+
+
+def signed_in_account() -> str:
+    return f"account:{current_user.id}" if current_user.is_authenticated else client_address()
+
+
+def failed(response) -> bool:  # noqa: ANN001
+    """Count an attempt against the account only when it failed (a success redirects)."""
+    return response.status_code not in (301, 302, 303)

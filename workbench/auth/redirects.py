@@ -1,0 +1,40 @@
+"""Where to send someone after signing in: only ever a page of this site."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote, urlsplit
+
+MAX_LENGTH = 2000
+
+
+def safe_next_url(target: str | None) -> str | None:
+    """`target` when it is a path on this site (like "/visions/x/?tab=2"), else None.
+
+    Refused: absolute URLs (`https://evil`), scheme-relative ones (`//evil`), backslashes (`/\\evil`,
+    which browsers read as `//evil`), anything that decodes to those (`%2F%2Fevil`, `/%2F/evil`),
+    schemes (`javascript:`), and any whitespace or control character (browsers drop tabs and
+    newlines inside URLs, so `/\\t/evil` would become `//evil`).
+    """
+    if not target or len(target) > MAX_LENGTH:
+        return None
+    if "\\" in target or any(ch.isspace() or ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F for ch in target):
+        return None
+    candidate = target
+    # Check the value as given and as a browser, proxy or framework might decode it (three times).
+    for _ in range(4):
+        if not _is_local_path(candidate):
+            return None
+        decoded = unquote(candidate)
+        if decoded == candidate:
+            return target
+        candidate = decoded
+    return None
+
+
+def _is_local_path(value: str) -> bool:
+    # Browsers ignore tabs and newlines inside a URL: judge the value without them.
+    squeezed = "".join(ch for ch in value if ch not in "\t\n\r").lstrip()
+    if not squeezed.startswith("/") or squeezed.startswith(("//", "/\\")):
+        return False
+    parts = urlsplit(squeezed)
+    return not parts.scheme and not parts.netloc
