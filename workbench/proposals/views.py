@@ -1,3 +1,487 @@
 """Proposals: propose an edit to one element, revise, withdraw, list (issue 4)."""
 
-from . import bp  # noqa: F401
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import permissions
+from ..auth.limits import signed_in_account
+from ..errors import render_error
+from ..extensions import limiter
+from ..models import Element, ElementText, ProposalStatus, User, Vision, db
+from ..urls import ElementKeyConverter
+from ..validation import ValidationError
+from ..visions.services import working_tree
+from ..visions.views import get_vision_or_404
+from . import bp, services
+from .forms import ProposalForm, RevisionForm, show_errors
+
+# The diff views a reader may ask for (`?view=`); anything else shows the default.
+DIFF_VIEWS = {"inline": "Inline", "side-by-side": "Side by side", "list": "As a list of changes"}
+DEFAULT_DIFF_VIEW = "inline"
+
+
+# Rate limits per signed-in account (Flask-Limiter notation; each a setting, WORKBENCH_<NAME>):
+# sending, revising and withdrawing proposals, and the live previews (a diff each, as people type).
+DEFAULT_LIMITS = {
+    "RATELIMIT_PROPOSAL_WRITE": "20/minute;200/day",
+    "RATELIMIT_PROPOSAL_PREVIEW": "120/minute",
+}
+
+
+def limit(name: str):
+    return limiter.limit(
+        lambda: current_app.config.get(name) or DEFAULT_LIMITS[name],
+        key_func=signed_in_account,
+        methods=["POST"],
+    )
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+
+def login_redirect(next_url: str | None = None):
+    """Send an anonymous visitor to sign in, coming back to `next_url` (default: this page)."""
+    if next_url is None:
+        next_url = request.full_path if request.query_string else request.path
+    location = "/auth/login?" + urlencode({"next": next_url})
+    if request.headers.get("HX-Request"):
+        # htmx would swap the sign-in page into the fragment: send the whole page there instead.
+        return "", 401, {"HX-Redirect": location}
+    return redirect(location)
+
+
+def get_element_or_404(vision: Vision, key: str) -> Element:
+    element = db.session.scalar(select(Element).where(Element.vision_id == vision.id, Element.key == key))
+    if element is None:
+        abort(404)
+    return element
+
+
+def get_proposal_or_404(proposal_id: int, *, for_update: bool = False):
+    """The proposal, or 404; hidden proposals are a 404 for all but their author and facilitators."""
+    proposal = services.load_proposal(proposal_id, for_update=for_update)
+    if proposal is None or not services.can_see(current_user, proposal):
+        abort(404)
+    return proposal
+
+
+def tree_row(vision: Vision, key: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    tree = working_tree(vision)
+    return tree, next((row for row in tree if row["key"] == key), None)
+
+
+def diff_view_mode() -> str:
+    mode = request.args.get("view", DEFAULT_DIFF_VIEW)
+    return mode if mode in DIFF_VIEWS else DEFAULT_DIFF_VIEW
+
+
+def diff_view_urls(endpoint: str, anchor: str, **values: Any) -> dict[str, str]:
+    """The link to each diff view of this page (other query parameters kept)."""
+    return {
+        mode: url_for(endpoint, **values, view=None if mode == DEFAULT_DIFF_VIEW else mode) + f"#{anchor}"
+        for mode in DIFF_VIEWS
+    }
+
+
+@dataclass
+class Preview:
+    """What the preview shows: the diff of the typed text against its base, or why it cannot."""
+
+    diff: services.TextDiff | None = None
+    problems: list[str] | None = None
+
+    @property
+    def summary(self) -> str:
+        if self.problems:
+            return "The preview cannot be shown: " + " ".join(f"{p}." for p in self.problems)
+        if self.diff is None:
+            return ""
+        if not self.diff.has_changes:
+            return "Preview updated: no changes yet. Your text is the same as the current text."
+        count = sum(
+            1 for views in (self.diff.title, self.diff.body) for change in views.changes if change.op != "equal"
+        )
+        return f"Preview updated: {count} {'addition or removal' if count == 1 else 'additions and removals'}."
+
+
+def build_preview(base_title: str, base_body: str, title: str | None, body: str | None) -> Preview:
+    """The diff of what was typed against the base, after the same cleaning a proposal gets.
+
+    Text too long or with hidden characters is refused before any diffing (a 50,000-word body
+    is never diffed).
+    """
+    try:
+        text = services.clean_proposal_text(title, body, "", require_rationale=False)
+    except ValidationError as error:
+        return Preview(problems=[m for name in ("title", "body") for m in error.errors.get(name, [])])
+    return Preview(diff=services.TextDiff.between(base_title, base_body, text.title, text.body))
+
+
+def refuse_outside_window(vision: Vision, element_row: dict[str, Any], status: int = 403):
+    return (
+        render_template(
+            "proposals/propose.html",
+            vision=vision,
+            current=element_row,
+            form=None,
+            window_state=vision.window_state(),
+        ),
+        status,
+    )
+
+
+# --- proposing ------------------------------------------------------------------------------------
+
+
+@bp.route("/visions/<slug:slug>/elements/<element_key:key>/propose", methods=["GET", "POST"])
+@limit("RATELIMIT_PROPOSAL_WRITE")
+def propose(slug: str, key: str):
+    vision = get_vision_or_404(slug)
+    element = get_element_or_404(vision, key)
+    if not permissions.is_member(current_user):
+        return login_redirect(url_for(".propose", slug=slug, key=key))
+    _, current = tree_row(vision, key)
+    if current is None:  # removed from the working draft: nothing to edit
+        abort(404)
+    if not permissions.can_propose(current_user, vision):
+        return refuse_outside_window(vision, current)
+
+    form = ProposalForm()
+    preview = None
+    status = 200
+    if request.method == "GET":
+        form.title.data = current["title"]
+        form.body.data = current["body"]
+        preview = build_preview(current["title"], current["body"], form.title.data, form.body.data)
+    elif form.validate_on_submit():
+        preview = build_preview(current["title"], current["body"], form.title.data, form.body.data)
+        if request.form.get("action") != "preview":
+            try:
+                proposal = services.open_proposal(
+                    vision, element, current_user, form.title.data, form.body.data, form.rationale.data
+                )
+            except services.NotAllowed:
+                db.session.rollback()
+                abort(403)
+            except ValidationError as error:
+                db.session.rollback()
+                show_errors(form, error)
+                status = 422
+            else:
+                db.session.commit()
+                flash("Your proposal is open. Others can now read it, and you can edit or withdraw it while it is open.", "success")
+                return redirect(url_for(".show", proposal_id=proposal.id))
+    else:
+        status = 400
+    return (
+        render_template(
+            "proposals/propose.html",
+            vision=vision,
+            current=current,
+            form=form,
+            preview=preview,
+            preview_url=url_for(".preview", slug=slug, key=key),
+            window_state="open",
+        ),
+        status,
+    )
+
+
+@bp.post("/visions/<slug:slug>/elements/<element_key:key>/propose/preview")
+@limit("RATELIMIT_PROPOSAL_PREVIEW")
+def preview(slug: str, key: str):
+    """The live preview (htmx): the diff of the typed text against the current text."""
+    vision = get_vision_or_404(slug)
+    get_element_or_404(vision, key)
+    if not permissions.is_member(current_user):
+        return login_redirect(url_for(".propose", slug=slug, key=key))
+    _, current = tree_row(vision, key)
+    if current is None:
+        abort(404)
+    if not permissions.can_propose(current_user, vision):
+        abort(403)
+    result = build_preview(current["title"], current["body"], request.form.get("title"), request.form.get("body"))
+    return render_template("proposals/_preview.html", preview=result, oob=True)
+
+
+# --- one proposal ---------------------------------------------------------------------------------
+
+
+@bp.get("/proposals/<posint:proposal_id>")
+def show(proposal_id: int):
+    proposal = get_proposal_or_404(proposal_id)
+    vision = proposal.vision
+    base = proposal.base_text
+    _, current = tree_row(vision, proposal.element.key)
+    diff = services.TextDiff.between(base.title, base.body, proposal.title, proposal.body)
+    is_open = proposal.status == ProposalStatus.OPEN.value
+    stale = services.staleness(proposal, base, current) if is_open else None
+    others, others_total = services.neighbours(proposal, base) if is_open else ([], 0)
+    return render_template(
+        "proposals/show.html",
+        proposal=proposal,
+        vision=vision,
+        base=base,
+        current=current,
+        label=current["label"] if current else proposal.element.key,
+        based_on=services.based_on(proposal, base),
+        status_label=services.status_label(proposal),
+        diff=diff,
+        mode=diff_view_mode(),
+        diff_views=DIFF_VIEWS,
+        view_urls=diff_view_urls(".show", "changes-heading", proposal_id=proposal.id),
+        stale=stale,
+        revisions=services.revisions(proposal),
+        others=others,
+        others_total=others_total,
+        can_edit=permissions.can_edit_proposal(current_user, proposal),
+        can_withdraw=permissions.can_withdraw_proposal(current_user, proposal),
+    )
+
+
+@bp.get("/proposals/<posint:proposal_id>/revisions/<posint:number>")
+def revision(proposal_id: int, number: int):
+    """Revision `number`, diffed against the one before it or against the text it was based on."""
+    proposal = get_proposal_or_404(proposal_id)
+    history = services.revisions(proposal)
+    if number > len(history):
+        abort(404)
+    this = history[number - 1]
+    previous = history[number - 2] if number > 1 else None
+    against = request.args.get("against", "previous" if previous else "base")
+    if against not in ("previous", "base") or (against == "previous" and previous is None):
+        against = "base"
+    if against == "previous":
+        old_title, old_body = previous.title, previous.body
+    else:
+        base = db.session.get(ElementText, this.base_text_id)
+        old_title, old_body = base.title, base.body
+    _, current = tree_row(proposal.vision, proposal.element.key)
+    return render_template(
+        "proposals/revision.html",
+        proposal=proposal,
+        vision=proposal.vision,
+        label=current["label"] if current else proposal.element.key,
+        revision=this,
+        previous=previous,
+        total=len(history),
+        against=against,
+        diff=services.TextDiff.between(old_title, old_body, this.title, this.body),
+        mode=diff_view_mode(),
+        diff_views=DIFF_VIEWS,
+        view_urls=diff_view_urls(
+            ".revision", "changes-heading", proposal_id=proposal.id, number=number, against=against
+        ),
+        status_label=services.status_label(proposal),
+    )
+
+
+# --- the author's edits ---------------------------------------------------------------------------
+
+
+def check_author(proposal):
+    """None when the signed-in person may change the proposal; otherwise the response refusing it."""
+    if not permissions.is_member(current_user):
+        return login_redirect(url_for(".show", proposal_id=proposal.id))
+    if proposal.author_id != current_user.id:
+        abort(403)
+    if not permissions.can_edit_proposal(current_user, proposal):
+        word = services.status_label(proposal).lower()
+        return render_error(
+            409,
+            f"This proposal has been {word}, so it can no longer be edited or withdrawn. "
+            "You can still read it and its history.",
+        )
+    return None
+
+
+def revision_base(proposal, current: dict[str, Any] | None, requested: int | None):
+    """The text an edit is written against: the proposal's base, or the current text if asked."""
+    if current is not None and requested == current["text_id"] and requested != proposal.base_text_id:
+        return current["text_id"], current["title"], current["body"], True
+    base = proposal.base_text
+    return base.id, base.title, base.body, False
+
+
+@bp.route("/proposals/<posint:proposal_id>/edit", methods=["GET", "POST"])
+@limit("RATELIMIT_PROPOSAL_WRITE")
+def edit(proposal_id: int):
+    proposal = get_proposal_or_404(proposal_id, for_update=request.method == "POST")
+    refused = check_author(proposal)
+    if refused is not None:
+        return refused
+    _, current = tree_row(proposal.vision, proposal.element.key)
+    form = RevisionForm()
+    status = 200
+    preview = None
+    if request.method == "GET":
+        onto_current = request.args.get("onto") == "current" and current is not None
+        requested = current["text_id"] if onto_current else proposal.base_text_id
+        base_id, base_title, base_body, rebased = revision_base(proposal, current, requested)
+        form.base_text_id.data = str(base_id)
+        form.title.data, form.body.data = proposal.title, proposal.body
+        form.rationale.data = proposal.rationale
+        stale = services.staleness(proposal, proposal.base_text, current)
+        if rebased and stale.clean and stale.rebased_body is not None:
+            form.title.data, form.body.data = stale.rebased_title, stale.rebased_body
+        elif rebased:
+            form.title.data, form.body.data = current["title"], current["body"]
+        preview = build_preview(base_title, base_body, form.title.data, form.body.data)
+    else:
+        base_id, base_title, base_body, rebased = revision_base(proposal, current, form.base_id())
+        stale = services.staleness(proposal, proposal.base_text, current)
+        if not form.validate_on_submit():
+            status = 400
+        else:
+            preview = build_preview(base_title, base_body, form.title.data, form.body.data)
+            if request.form.get("action") != "preview":
+                try:
+                    revision = services.revise_proposal(
+                        proposal,
+                        current_user,
+                        form.title.data,
+                        form.body.data,
+                        form.rationale.data,
+                        base_text_id=form.base_id(),
+                    )
+                except services.NotAllowed:
+                    db.session.rollback()
+                    abort(403)
+                except ValidationError as error:
+                    db.session.rollback()
+                    show_errors(form, error)
+                    status = 422
+                else:
+                    db.session.commit()
+                    flash(f"Your changes are saved as revision {revision.number} of your proposal.", "success")
+                    return redirect(url_for(".show", proposal_id=proposal.id))
+    return (
+        render_template(
+            "proposals/edit.html",
+            proposal=proposal,
+            vision=proposal.vision,
+            current=current,
+            label=current["label"] if current else proposal.element.key,
+            form=form,
+            preview=preview,
+            preview_url=url_for(".edit_preview", proposal_id=proposal.id),
+            rebased=rebased,
+            stale=stale,
+        ),
+        status,
+    )
+
+
+@bp.post("/proposals/<posint:proposal_id>/edit/preview")
+@limit("RATELIMIT_PROPOSAL_PREVIEW")
+def edit_preview(proposal_id: int):
+    """The live preview while editing (htmx): the diff against the text the revision is based on."""
+    proposal = get_proposal_or_404(proposal_id)
+    if not permissions.is_member(current_user):
+        return login_redirect(url_for(".edit", proposal_id=proposal.id))
+    if not permissions.can_edit_proposal(current_user, proposal):
+        abort(403)
+    _, current = tree_row(proposal.vision, proposal.element.key)
+    raw = (request.form.get("base_text_id") or "").strip()
+    requested = int(raw) if raw.isdigit() and len(raw) <= 9 else None
+    _, base_title, base_body, _ = revision_base(proposal, current, requested)
+    result = build_preview(base_title, base_body, request.form.get("title"), request.form.get("body"))
+    return render_template("proposals/_preview.html", preview=result, oob=True)
+
+
+@bp.post("/proposals/<posint:proposal_id>/withdraw")
+@limit("RATELIMIT_PROPOSAL_WRITE")
+def withdraw(proposal_id: int):
+    proposal = get_proposal_or_404(proposal_id, for_update=True)
+    refused = check_author(proposal)
+    if refused is not None:
+        return refused
+    try:
+        services.withdraw_proposal(proposal, current_user)
+    except services.NotAllowed:
+        db.session.rollback()
+        abort(403)
+    db.session.commit()
+    flash("You withdrew your proposal. It stays on the site, marked as withdrawn.", "success")
+    return redirect(url_for(".show", proposal_id=proposal.id))
+
+
+# --- the list -------------------------------------------------------------------------------------
+
+
+def parse_page(raw: str | None) -> int:
+    """A page number from the query string: anything but 1..999,999 is the first page."""
+    raw = (raw or "").strip()
+    if raw.isdigit() and len(raw) <= 6 and int(raw) >= 1:
+        return int(raw)
+    return 1
+
+
+ELEMENT_KEY = re.compile(ElementKeyConverter.regex)
+
+STATUS_FILTERS = {
+    "": "Any status",
+    ProposalStatus.OPEN.value: "Open",
+    ProposalStatus.ACCEPTED.value: "Accepted",
+    ProposalStatus.REJECTED.value: "Rejected",
+    ProposalStatus.WITHDRAWN.value: "Withdrawn",
+}
+
+
+@bp.get("/visions/<slug:slug>/proposals")
+def index(slug: str):
+    vision = get_vision_or_404(slug)
+    tree = working_tree(vision)
+    labels = {row["key"]: row["label"] for row in tree}
+    args = request.args
+    status = args.get("status", "")
+    element_key = args.get("element", "")
+    author_raw = (args.get("author") or "").strip()
+    sort = args.get("sort", services.DEFAULT_SORT)
+    filters = services.ProposalFilters(
+        status=status if status in STATUS_FILTERS else "",
+        element_key=element_key if ELEMENT_KEY.fullmatch(element_key) else "",
+        author_id=int(author_raw) if author_raw.isdigit() and len(author_raw) <= 9 else None,
+        sort=sort if sort in services.SORTS else services.DEFAULT_SORT,
+    )
+    author = db.session.get(User, filters.author_id) if filters.author_id else None
+    page = parse_page(args.get("page"))
+    result = services.list_proposals(vision, filters, page)
+    if page > result.pages:
+        abort(404)
+    excerpts = {p.id: services.first_change(p) for p in result.proposals}
+
+    def page_url(number: int) -> str:
+        params = {
+            "status": filters.status,
+            "element": filters.element_key,
+            "author": filters.author_id or "",
+            "sort": filters.sort if filters.sort != services.DEFAULT_SORT else "",
+            "page": number if number > 1 else "",
+        }
+        return url_for(".index", slug=slug, **{k: v for k, v in params.items() if v})
+
+    return render_template(
+        "proposals/index.html",
+        vision=vision,
+        tree=tree,
+        labels=labels,
+        result=result,
+        filters=filters,
+        author=author,
+        excerpts=excerpts,
+        status_filters=STATUS_FILTERS,
+        sorts=services.SORTS,
+        status_label=services.status_label,
+        page_url=page_url,
+        filtered=bool(filters.status or filters.element_key or filters.author_id),
+        can_propose=permissions.can_propose(current_user, vision),
+    )

@@ -99,17 +99,35 @@ def versions(slug: str):
 
 @bp.get("/visions/<slug:slug>/elements/<element_key:key>")
 def element(slug: str, key: str):
-    vision = get_vision_or_404(slug)
-    element = db.session.scalar(
-        select(Element).where(Element.vision_id == vision.id, Element.key == key)
-    )
-    if element is None:
+    # The vision and the element in one query (the page's open proposals need one of their own).
+    row = db.session.execute(
+        select(Element, Vision)
+        .join(Vision, Vision.id == Element.vision_id)
+        .where(Vision.slug == slug, Element.key == key)
+    ).first()
+    if row is None:
         abort(404)
+    element, vision = row
     current = next((e for e in services.working_tree(vision) if e["key"] == key), None)
     published = None
     if vision.latest_version_number:
         latest = services.load_version(slug, vision.latest_version_number)
         published = latest.element(key) if latest else None
+    # Imported here so that this function is the only part of the module the proposals work touches.
+    from flask_login import current_user
+
+    from .. import permissions
+    from ..proposals import services as proposals
+
+    open_proposals, open_total = proposals.open_proposals_on(element, limit=proposals.PER_PAGE)
     return render_template(
-        "visions/element.html", vision=vision, element=element, current=current, published=published
+        "visions/element.html",
+        vision=vision,
+        element=element,
+        current=current,
+        published=published,
+        open_proposals=open_proposals,
+        open_total=open_total,
+        can_propose=current is not None and permissions.can_propose(current_user, vision),
+        signed_in=permissions.is_member(current_user),
     )

@@ -1,0 +1,20 @@
+"""Proposals: anyone reads them; members propose while the window is open; only the author edits,
+previews an edit or withdraws (the world's proposal is by someone else, so nobody here may)."""
+
+from . import EVERYONE, MEMBERS, NOBODY, Rule
+
+PROPOSAL_FORM = {"title": "", "body": "Objective 1.1 body. More.", "rationale": ""}
+
+RULES = [
+    Rule("proposals.propose", "GET", "/visions/{slug}/elements/{key}/propose", MEMBERS),
+    # Missing rationale: members get the form back with a message (422), nothing is created.
+    Rule("proposals.propose", "POST", "/visions/{slug}/elements/{key}/propose", MEMBERS, data=PROPOSAL_FORM),
+    Rule("proposals.preview", "POST", "/visions/{slug}/elements/{key}/propose/preview", MEMBERS, data=PROPOSAL_FORM),
+    Rule("proposals.show", "GET", "/proposals/{proposal}", EVERYONE),
+    Rule("proposals.revision", "GET", "/proposals/{proposal}/revisions/1", EVERYONE),
+    Rule("proposals.index", "GET", "/visions/{slug}/proposals", EVERYONE),
+    Rule("proposals.edit", "GET", "/proposals/{proposal}/edit", NOBODY, note="only the author"),
+    Rule("proposals.edit", "POST", "/proposals/{proposal}/edit", NOBODY, data=PROPOSAL_FORM, note="only the author"),
+    Rule("proposals.edit_preview", "POST", "/proposals/{proposal}/edit/preview", NOBODY, data=PROPOSAL_FORM, note="only the author"),
+    Rule("proposals.withdraw", "POST", "/proposals/{proposal}/withdraw", NOBODY, note="only the author"),
+]

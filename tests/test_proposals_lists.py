@@ -1,0 +1,249 @@
+"""Lists of proposals (issue 4): the vision's list with filters, sorts and pages; the element page;
+and query counts that do not grow with the number of proposals."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from workbench.models import Proposal, db, utcnow
+from workbench.proposals import services
+
+# Helpers and fixtures shared with the main proposal tests.
+from tests.test_proposals import edit_draft, fresh, html, login_as, make_proposal, vision  # noqa: F401
+
+SLUG = "test-vision"
+LIST = f"/visions/{SLUG}/proposals"
+
+
+def titles_in_order(page: str) -> list[int]:
+    return [int(n) for n in re.findall(r'href="/proposals/(\d+)" ?>Proposal \d+: a change', page)] or [
+        int(n) for n in re.findall(r'<a class="ds_search-result__link" href="/proposals/(\d+)"', page)
+    ]
+
+
+def age(proposal: Proposal, minutes: int) -> None:
+    """Make the proposal `minutes` old (so that sorting by date is deterministic)."""
+    stored = fresh(proposal)
+    stored.created_at = utcnow() - timedelta(minutes=minutes)
+    db.session.commit()
+
+
+@pytest.fixture
+def three(vision, make_user):
+    """Three proposals: open on objective-1 (oldest), withdrawn on objective-2, open on ambition-1."""
+    ada, bea = make_user(name="Ada Writer"), make_user(name="Bea Writer")
+    first = make_proposal(vision, ada, "objective-1", body="Objective 1.1 sharper body.")
+    second = make_proposal(vision, bea, "objective-2", body="Objective 1.2 body, extended.")
+    services.withdraw_proposal(fresh(second), bea)
+    db.session.commit()
+    third = make_proposal(vision, ada, "ambition-1", body="Ambition 1 body.\n\nIts second paragraph, reworded.")
+    for proposal, minutes in ((first, 30), (second, 20), (third, 10)):
+        age(proposal, minutes)
+    return {"first": first, "second": second, "third": third, "ada": ada, "bea": bea}
+
+
+# --- the vision's list ----------------------------------------------------------------------------
+
+
+def test_the_list_shows_each_proposal_with_its_element_change_status_author_and_date(client, three) -> None:
+    page = html(client.get(LIST))
+    assert "<h1" in page and ">Proposals</h1>" in page
+    assert "3 proposals, showing 1–3" in page
+    assert f"Proposal {three['first'].id}: a change to Objective 1.1" in page
+    assert f"Proposal {three['second'].id}: a change to Objective 1.2" in page
+    assert f"Proposal {three['third'].id}: a change to Ambition 1" in page
+    assert "Added “sharper”" in page  # the excerpt: the first change, in words
+    assert "added: </span>sharper" in page
+    assert 'app-status--withdrawn">Withdrawn</strong>' in page and 'app-status--open">Open</strong>' in page
+    assert "Ada Writer" in page and "Bea Writer" in page
+    assert page.count('<time datetime="') == 3  # each proposal's date
+
+
+def test_the_list_is_newest_first_and_can_be_oldest_first(client, three) -> None:
+    newest = titles_in_order(html(client.get(LIST)))
+    assert newest == [three["third"].id, three["second"].id, three["first"].id]
+    oldest = titles_in_order(html(client.get(LIST + "?sort=oldest")))
+    assert oldest == [three["first"].id, three["second"].id, three["third"].id]
+
+
+@pytest.mark.parametrize("sort", ["author.email", "1;--", "created_at", "%27", "support"])
+def test_an_unknown_sort_falls_back_to_newest(client, three, sort) -> None:
+    response = client.get(LIST, query_string={"sort": sort, "order": "1;--"})
+    assert response.status_code == 200
+    assert titles_in_order(html(response)) == [three["third"].id, three["second"].id, three["first"].id]
+
+
+def test_sorts_are_one_whitelist() -> None:
+    assert set(services.SORTS) == {"newest", "oldest"}
+    assert services.DEFAULT_SORT in services.SORTS
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"status": "open"}, ["third", "first"]),
+        ({"status": "withdrawn"}, ["second"]),
+        ({"status": "accepted"}, []),
+        ({"status": "bogus"}, ["third", "second", "first"]),
+        ({"element": "objective-2"}, ["second"]),
+        ({"element": "ambition-1", "status": "open"}, ["third"]),
+        ({"element": "nonsense' OR 1=1"}, ["third", "second", "first"]),
+        ({"element": "objective-99"}, []),
+    ],
+)
+def test_filters_by_status_and_element(client, three, query, expected) -> None:
+    response = client.get(LIST, query_string=query)
+    assert response.status_code == 200
+    assert titles_in_order(html(response)) == [three[name].id for name in expected]
+
+
+def test_filter_by_author(client, three) -> None:
+    page = html(client.get(LIST, query_string={"author": three["bea"].id}))
+    assert titles_in_order(page) == [three["second"].id]
+    assert "Showing only proposals by Bea Writer" in page
+    assert titles_in_order(html(client.get(LIST, query_string={"author": "abc"}))) == [
+        three["third"].id, three["second"].id, three["first"].id
+    ]
+    nobody = html(client.get(LIST, query_string={"author": "999999"}))
+    assert "No proposals match these filters" in nobody
+
+
+def test_the_empty_states_help(client, vision, make_user, login_as) -> None:
+    page = html(client.get(LIST))
+    assert "No proposals" in page and "Nobody has proposed a change to this vision yet" in page
+    login_as(make_user())
+    assert "choose “Propose a change” to be the first" in html(client.get(LIST))
+    filtered = html(client.get(LIST, query_string={"status": "rejected"}))
+    assert "No proposals match these filters" in filtered and f'href="{LIST}"' in filtered
+
+
+def test_the_list_is_paginated_by_twenty(client, vision, make_user) -> None:
+    author = make_user()
+    made = [make_proposal(vision, author, body=f"Objective 1.1 body {n}.") for n in range(25)]
+    for minutes, proposal in enumerate(reversed(made)):
+        age(proposal, minutes + 1)  # made[0] oldest
+    first = html(client.get(LIST))
+    assert "25 proposals, showing 1–20" in first
+    assert len(titles_in_order(first)) == 20
+    assert 'class="ds_pagination"' in first and f'href="{LIST}?page=2"' in first and 'aria-current="page"' in first
+    second = html(client.get(LIST + "?page=2"))
+    assert "25 proposals, showing 21–25" in second
+    assert titles_in_order(second) == [p.id for p in reversed(made[:5])]
+    assert f'href="{LIST}"' in second  # back to page 1, without ?page=1
+    for bad in ("abc", "-1", "0", "1.5", "99999999999999999999"):
+        response = client.get(LIST, query_string={"page": bad})
+        assert response.status_code == 200 and "showing 1–20" in html(response), bad
+    assert client.get(LIST + "?page=3").status_code == 404
+    assert client.get(LIST + "?page=999999").status_code == 404
+    filtered = html(client.get(LIST, query_string={"status": "open", "page": 2}))
+    assert f'href="{LIST}?status=open"' in filtered  # page links keep the filters
+
+
+def test_hidden_proposals_are_left_out_of_the_list(client, three) -> None:
+    stored = fresh(three["first"])
+    stored.hidden_at = utcnow()
+    db.session.commit()
+    page = html(client.get(LIST))
+    assert "2 proposals, showing 1–2" in page
+    assert three["first"].id not in titles_in_order(page)
+
+
+def test_an_unknown_vision_has_no_list(client, vision) -> None:
+    assert client.get("/visions/nothing-here/proposals").status_code == 404
+
+
+def test_the_vision_page_links_to_the_list(client, vision) -> None:
+    assert f'<a href="{LIST}">Proposals to change this vision</a>' in html(client.get(f"/visions/{SLUG}/"))
+
+
+# --- the element page -----------------------------------------------------------------------------
+
+
+def test_the_element_page_lists_open_proposals_and_offers_to_propose(client, three, make_user, login_as) -> None:
+    url = f"/visions/{SLUG}/elements/objective-1"
+    page = html(client.get(url))
+    assert "Open proposals" in page
+    assert f'href="/proposals/{three["first"].id}"' in page and "Ada Writer" in page
+    assert 'app-status--open">Open</strong>' in page
+    assert "1 open proposal to change Objective 1.1" in page
+    assert "Sign in to propose a change" in page and 'class="ds_button" href="' not in page
+    login_as(make_user())
+    page = html(client.get(url))
+    assert f'<a class="ds_button" href="/visions/{SLUG}/elements/objective-1/propose">Propose a change' in page
+    withdrawn = html(client.get(f"/visions/{SLUG}/elements/objective-2"))
+    assert f'href="/proposals/{three["second"].id}"' not in withdrawn
+    assert "There are no open proposals to change Objective 1.2" in withdrawn
+    assert f'href="{LIST}?element=objective-2"' in withdrawn
+
+
+def test_the_element_page_offers_no_proposing_outside_the_window(client, vision, make_user, login_as) -> None:
+    vision.closes_at = utcnow() - timedelta(days=1)
+    db.session.commit()
+    login_as(make_user())
+    page = html(client.get(f"/visions/{SLUG}/elements/objective-1"))
+    assert "/propose" not in page
+    assert "Consultation closed" in page
+
+
+# --- queries do not grow with the data ------------------------------------------------------------
+
+
+def many_proposals(vision, make_user, count: int) -> list[Proposal]:
+    authors = [make_user() for _ in range(min(count, 5))]
+    keys = ["objective-1", "objective-2", "ambition-1", "condition-1", "ambition-2"]
+    made = []
+    for n in range(count):
+        author = authors[n % len(authors)]
+        key = keys[n % len(keys)]
+        proposal = make_proposal(vision, author, key, body=f"Proposed text number {n} for {key}.")
+        made.append(proposal)
+    return made
+
+
+def query_count(client, count_queries, url: str) -> int:
+    client.get(url)  # warm caches (permalink snapshots, templates)
+    with count_queries() as log:
+        response = client.get(url)
+    assert response.status_code == 200
+    return log.count
+
+
+def test_the_list_runs_the_same_queries_for_3_or_40_proposals(client, vision, make_user, count_queries) -> None:
+    many_proposals(vision, make_user, 3)
+    small = query_count(client, count_queries, LIST)
+    small_filtered = query_count(client, count_queries, LIST + "?status=open&element=objective-1&sort=oldest")
+    many_proposals(vision, make_user, 37)
+    assert query_count(client, count_queries, LIST) == small
+    assert query_count(client, count_queries, LIST + "?page=2") == small
+    assert query_count(client, count_queries, LIST + "?status=open&element=objective-1&sort=oldest") == small_filtered
+    assert small <= 6
+
+
+def test_the_proposal_page_runs_the_same_queries_however_much_surrounds_it(client, vision, make_user, count_queries, login_as) -> None:
+    author = make_user()
+    login_as(author)
+    proposal = make_proposal(vision, author, body="Objective 1.1 body, first.")
+    url = f"/proposals/{proposal.id}"
+    small = query_count(client, count_queries, url)
+    for n in range(6):
+        services.revise_proposal(fresh(proposal), author, "Objective 1.1", f"Objective 1.1 body, take {n}.", "Why.")
+        db.session.commit()
+    for n in range(25):
+        make_proposal(vision, make_user(), body=f"Objective 1.1 rival body {n}.")
+    edit_draft(vision, "objective-1", "Objective 1.1 body, moved on.")  # now stale as well
+    large = query_count(client, count_queries, url)
+    print(f"proposal page: {small} queries with one revision and no rivals, {large} with 7 revisions, 25 rivals, stale")
+    assert large == small
+    assert small <= 10
+
+
+def test_the_element_page_runs_the_same_queries_for_1_or_30_open_proposals(client, vision, make_user, count_queries) -> None:
+    url = f"/visions/{SLUG}/elements/objective-1"
+    make_proposal(vision, make_user())
+    small = query_count(client, count_queries, url)
+    for n in range(29):
+        make_proposal(vision, make_user(), body=f"Objective 1.1 other body {n}.")
+    assert query_count(client, count_queries, url) == small
