@@ -111,6 +111,7 @@ class WorkbenchClient(FlaskClient):
     def _forget_request_state() -> None:
         # Flask-Login caches the signed-in user on `g`, which lives as long as the shared app context.
         g.pop("_login_user", None)
+        g.pop("csrf_token", None)
         db.session.remove()
 
     def csrf_token(self) -> str:

@@ -26,6 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .extensions import csrf, limiter, login_manager, migrate
     from .models import db
 
+    security.init_app(app)  # first: its request checks run before anything reads the form
     init_database(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
@@ -49,7 +50,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for feature in features:
         app.register_blueprint(feature.bp)
 
-    security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     from .templating import init_app as init_templating

@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from .auth.passwords import hash_password, password_problem
-from .auth.services import normalise_email
+from .auth.services import clean_display_name, normalise_email
 from .models import Role, User, Vision, db, record_event, utcnow
 from .validation import ValidationError
 from .visions.importer import VisionFileError, parse_vision
@@ -34,14 +34,16 @@ def create_user(email: str, name: str, role: Role, password: str) -> User:
         problems["email"] = "Enter an email address in the correct format, like name@example.org"
     elif db.session.scalar(select(User.id).where(User.email == normalised)) is not None:
         problems["email"] = "An account with this email address already exists"
-    if not name.strip():
-        problems["display_name"] = "Enter a display name"
+    try:
+        name = clean_display_name(name)
+    except ValidationError as exc:
+        problems.update({k: v[0] for k, v in exc.errors.items()})
     problem = password_problem(password)
     if problem:
         problems["password"] = problem
     if problems:
         raise ValidationError(problems)
-    user = User(email=normalised, display_name=name.strip(), role=role.value, password_hash=hash_password(password))
+    user = User(email=normalised, display_name=name, role=role.value, password_hash=hash_password(password))
     db.session.add(user)
     db.session.flush()
     record_event("user.created", "user", user.id, role=role.value, via="command line")

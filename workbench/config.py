@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_PASSWORD": None,
     "SMTP_STARTTLS": True,
     "MAIL_FROM": "Vision Workbench <no-reply@localhost>",
+    "PUBLIC_URL": None,  # e.g. https://vision.example.org: used in emailed links instead of the Host header
     "PROXY_FIX": 0,  # number of trusted proxies in front of the app (X-Forwarded-For/Proto)
     "DEV": False,
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = (
@@ -31,6 +31,14 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def refuse_too_many_form_fields() -> None:
+    """Werkzeug caps the parts of multipart bodies only; cap url-encoded forms the same way."""
+    if request.mimetype == "application/x-www-form-urlencoded":
+        limit = current_app.config.get("MAX_FORM_PARTS") or 0
+        if limit and request.get_data(cache=True).count(b"&") >= limit:
+            abort(413)
+
+
 def init_app(app: Flask) -> None:
     proxies = int(app.config.get("PROXY_FIX") or 0)
     if proxies:
@@ -39,4 +47,5 @@ def init_app(app: Flask) -> None:
         )
     if app.config.get("SESSION_COOKIE_SECURE"):
         app.config["REMEMBER_COOKIE_SECURE"] = True
+    app.before_request(refuse_too_many_form_fields)
     app.after_request(add_security_headers)
