@@ -1,0 +1,1 @@
+"""On-demand benchmarks (never part of the unit suite): see bench/README.md."""
