@@ -520,10 +520,10 @@ def test_a_stale_proposal_shows_the_rebased_change_on_the_current_text(client, v
     proposal = make_proposal(vision, make_user(), body="First paragraph stays.\n\nSecond paragraph improved here.")
     edit_draft(vision, "objective-1", "First paragraph was edited.\n\nSecond paragraph here.")
     page = html(client.get(f"/proposals/{proposal.id}"))
-    assert "The text has changed since this proposal was written" in page
+    assert "working text has changed since this proposal was written" in page
     assert "app-status--stale\">Stale</strong>" in page
-    assert "Its changes still fit the new text" in page
-    stale_section = page.split('id="stale-heading"')[1].split('id="changes-heading"')[0]
+    assert "Its changes still apply exactly to the current text" in page
+    stale_section = page.split('id="rebase-offer-heading"')[1].split('</section>')[0]
     assert "First paragraph was edited." in stale_section  # the current text, kept
     assert "added: </span>improved" in stale_section  # with the proposal's change applied
 
@@ -547,7 +547,7 @@ def test_a_decided_proposal_is_not_marked_stale(client, vision, make_user) -> No
     stored.decision_reason = "Out of scope."
     db.session.commit()
     page = html(client.get(f"/proposals/{proposal.id}"))
-    assert "The text has changed since" not in page
+    assert "working text has changed since" not in page
     assert "Rejected" in page and "Out of scope." in page
 
 
@@ -641,7 +641,7 @@ def test_the_author_can_bring_a_stale_proposal_up_to_date(client, vision, volunt
     response = client.post(f"/proposals/{proposal.id}/edit", data=form(body="One 2 three.\n\nFour FIVE six.", base_text_id=str(current.id)))
     assert response.status_code == 302
     assert fresh(proposal).base_text_id == current.id
-    assert "The text has changed since" not in html(client.get(f"/proposals/{proposal.id}"))
+    assert "working text has changed since" not in html(client.get(f"/proposals/{proposal.id}"))
 
 
 def test_an_edit_against_a_foreign_text_is_refused(client, vision, volunteer) -> None:

@@ -17,7 +17,7 @@ from ..validation import ValidationError
 from ..visions import services as visions
 from ..visions.snapshots import KIND_NAMES
 from ..visions.services import app_cache
-from ..visions.views import get_vision_or_404
+from ..visions.lookup import get_vision_or_404
 from . import bp, services
 from .forms import (
     AddElementForm,

@@ -978,6 +978,8 @@ class RebaseOffer:
     clean: bool = True
     diff: TextDiff | None = None  # current -> rebased, when clean
     conflicts: list[diffing.Conflict] = field(default_factory=list)
+    current_title: str = ""  # the element's working text now, shown beside a conflict
+    current_body: str = ""
     can_rebase: bool = False  # the author may update it with one click
     is_facilitator: bool = False
     is_author: bool = False
@@ -1007,6 +1009,7 @@ def rebase_offer(proposal: Proposal, user: Any, stale: Any = None) -> RebaseOffe
         title = diffing.rebase(base.title, proposal.title, current.title)
         body = diffing.rebase(base.body, proposal.body, current.body)
         offer.stale = True
+        offer.current_title, offer.current_body = current.title, current.body
         if title.ok and body.ok:
             offer.diff = TextDiff.between(current.title, current.body, title.text or "", body.text or "")
         else:
@@ -1018,6 +1021,8 @@ def rebase_offer(proposal: Proposal, user: Any, stale: Any = None) -> RebaseOffe
         offer.clean = bool(stale.clean) and not offer.removed
         offer.diff = getattr(stale, "diff", None)
         offer.conflicts = list(getattr(stale, "conflicts", []) or [])
+        offer.current_title = getattr(stale, "current_title", "")
+        offer.current_body = getattr(stale, "current_body", "")
     return _finish_offer(offer, proposal, user)
 
 

@@ -23,7 +23,7 @@ from ..models import Proposal, ProposalStatus, Vision, db
 from ..proposals.services import status_label
 from ..validation import ValidationError
 from ..visions.services import working_tree
-from ..visions.views import get_vision_or_404
+from ..visions.lookup import get_vision_or_404
 from . import bp, services
 from .forms import AcceptForm, RejectForm
 

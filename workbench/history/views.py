@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from ..visions.permalinks import immutable_response
 from ..visions.services import app_cache
-from ..visions.views import get_vision_or_404
+from ..visions.lookup import get_vision_or_404
 from . import bp, services
 
 DIFF_VIEWS = {"inline": "Inline", "side-by-side": "Side by side", "list": "Changes only, as a list"}

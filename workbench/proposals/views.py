@@ -19,7 +19,7 @@ from ..models import Element, ElementText, ProposalStatus, User, Vision, db
 from ..urls import ElementKeyConverter
 from ..validation import ValidationError
 from ..visions.services import working_tree
-from ..visions.views import get_vision_or_404
+from ..visions.lookup import get_vision_or_404
 from . import bp, services
 from .forms import ProposalForm, RevisionForm, show_errors
 

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, abort, render_template, request, send_from_directory, current_app
+from flask import abort, current_app, render_template, request, send_from_directory
+from flask_login import current_user
 from sqlalchemy import select
+
+from .. import permissions
+from ..history.services import element_timeline
+from ..proposals import services as proposals
 
 from ..models import Element, Version, Vision, db
 from . import bp, services, snapshots
+from .lookup import get_vision_or_404
 from .permalinks import immutable_response
-
-
-def get_vision_or_404(slug: str) -> Vision:
-    vision = db.session.scalar(select(Vision).where(Vision.slug == slug))
-    if vision is None:
-        abort(404)
-    return vision
 
 
 @bp.get("/")
@@ -113,12 +112,6 @@ def element(slug: str, key: str):
     if vision.latest_version_number:
         latest = services.load_version(slug, vision.latest_version_number)
         published = latest.element(key) if latest else None
-    # Imported here so that this function is the only part of the module the proposals work touches.
-    from flask_login import current_user
-
-    from .. import permissions
-    from ..proposals import services as proposals
-
     open_proposals, open_total = proposals.open_proposals_on(element, limit=proposals.PER_PAGE)
     return render_template(
         "visions/element.html",
@@ -130,4 +123,5 @@ def element(slug: str, key: str):
         open_total=open_total,
         can_propose=current is not None and permissions.can_propose(current_user, vision),
         signed_in=permissions.is_member(current_user),
+        timeline=element_timeline(vision, key),
     )
