@@ -239,3 +239,28 @@ def test_queries_do_not_grow_with_elements_or_versions(client, make_vision, coun
     large_count = queries_for(client, count_queries, app, url.replace("test-vision", "large"))
     assert large_count == small_count
     assert small_count <= 6
+
+
+def test_a_permalink_is_sent_gzipped_to_clients_that_accept_it(client, make_vision) -> None:
+    import gzip
+
+    make_vision()
+    plain = client.get("/visions/test-vision/v/1/")
+    packed = client.get("/visions/test-vision/v/1/", headers={"Accept-Encoding": "gzip, br"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    assert gzip.decompress(packed.data) == plain.data
+    assert len(packed.data) < len(plain.data) / 2
+    assert packed.get_etag()[0] == plain.get_etag()[0] + "-gzip"
+    # Either validator revalidates.
+    for etag in (plain.get_etag()[0], packed.get_etag()[0]):
+        again = client.get("/visions/test-vision/v/1/", headers={"If-None-Match": f'"{etag}"', "Accept-Encoding": "gzip"})
+        assert again.status_code == 304
+
+
+def test_the_latest_page_renders_its_published_text_once(client, make_vision, app) -> None:
+    make_vision()
+    first = client.get("/visions/test-vision/").get_data(as_text=True)
+    cache = app.extensions["workbench.page_cache"]
+    assert len(cache) == 1  # the rendered text of version 1
+    assert client.get("/visions/test-vision/").get_data(as_text=True) == first

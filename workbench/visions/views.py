@@ -15,7 +15,7 @@ from ..proposals import services as proposals
 from ..models import Element, Version, Vision, db
 from . import bp, services, snapshots
 from .lookup import get_vision_or_404
-from .permalinks import immutable_response
+from .permalinks import cached_fragment, immutable_response
 
 
 @bp.get("/")
@@ -35,7 +35,13 @@ def show(slug: str):
     version = None
     if vision.latest_version_number:
         version = services.load_version(slug, vision.latest_version_number)
-    return render_template("visions/show.html", vision=vision, version=version)
+    document = None
+    if version is not None:
+        document = cached_fragment(
+            (request.host, "document", slug, version.number),
+            lambda: render_template("visions/_document.html", version=version),
+        )
+    return render_template("visions/show.html", vision=vision, version=version, document=document)
 
 
 @bp.get("/visions/<slug:slug>/v/<posint:number>/")
