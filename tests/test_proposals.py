@@ -710,3 +710,23 @@ def test_sending_and_previewing_are_rate_limited_per_person(client, vision, volu
     assert client.get(PROPOSE).status_code == 200  # reading the form is not limited
     assert [client.post(PREVIEW, data=form(), headers=HX).status_code for _ in range(4)] == [200, 200, 200, 429]
     assert proposal_count() == 0
+
+
+def test_after_the_window_closes_an_author_may_withdraw_but_not_edit(client, vision, make_user, login_as) -> None:
+    from datetime import timedelta
+
+    from workbench.models import utcnow
+
+    author = make_user()
+    proposal = make_proposal(vision, author)
+    stored = db.session.get(type(vision), vision.id)
+    stored.closes_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    login_as(author)
+    refused = client.post(f"/proposals/{proposal.id}/edit", data={"title": "T", "body": "New words.", "rationale": "Why."})
+    assert refused.status_code == 409
+    assert "consultation is closed" in html(refused)
+    assert fresh(proposal).revision_count == 1
+    withdrawn = client.post(f"/proposals/{proposal.id}/withdraw")
+    assert withdrawn.status_code in (302, 303)
+    assert fresh(proposal).status == "withdrawn"

@@ -29,8 +29,8 @@ def can_propose(user: Any, vision: Vision) -> bool:
     return is_member(user) and vision.is_open()
 
 
-def can_edit_proposal(user: Any, proposal: Proposal) -> bool:
-    """The author, while the proposal is open."""
+def can_withdraw_proposal(user: Any, proposal: Proposal) -> bool:
+    """The author, while the proposal is open (withdrawing is allowed after the window closes)."""
     return (
         is_member(user)
         and proposal.author_id == user.id
@@ -38,7 +38,10 @@ def can_edit_proposal(user: Any, proposal: Proposal) -> bool:
     )
 
 
-can_withdraw_proposal = can_edit_proposal
+def can_edit_proposal(user: Any, proposal: Proposal) -> bool:
+    """The author, while the proposal is open and the consultation window too: a new wording is
+    a new proposal in all but name."""
+    return can_withdraw_proposal(user, proposal) and proposal.vision.is_open()
 
 
 def can_vote(user: Any, proposal: Proposal) -> bool:

@@ -214,13 +214,14 @@ def open_proposal(
     return proposal
 
 
-def _check_author_may_change(proposal: Proposal, author: User) -> None:
+def _check_author_may_change(proposal: Proposal, author: User, *, withdrawing: bool = False) -> None:
     if not permissions.is_member(author) or proposal.author_id != author.id:
         raise NotAllowed("only the author can change a proposal")
     if proposal.status != ProposalStatus.OPEN.value:
         raise NotAllowed(f"the proposal is {status_label(proposal).lower()}, no longer open")
-    if not permissions.can_edit_proposal(author, proposal):
-        raise NotAllowed("this proposal cannot be changed")
+    allowed = permissions.can_withdraw_proposal if withdrawing else permissions.can_edit_proposal
+    if not allowed(author, proposal):
+        raise NotAllowed("the consultation is closed: the proposal can be withdrawn but not edited")
 
 
 def revise_proposal(
@@ -299,7 +300,7 @@ def withdraw_proposal(proposal: Proposal, author: User) -> Proposal:
 
     Raises NotAllowed for anyone but the author and for a proposal that is no longer open.
     """
-    _check_author_may_change(proposal, author)
+    _check_author_may_change(proposal, author, withdrawing=True)
     proposal.status = ProposalStatus.WITHDRAWN.value
     proposal.updated_at = utcnow()
     record_event(

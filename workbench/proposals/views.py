@@ -287,18 +287,25 @@ def revision(proposal_id: int, number: int):
 # --- the author's edits ---------------------------------------------------------------------------
 
 
-def check_author(proposal):
+def check_author(proposal, *, withdrawing: bool = False):
     """None when the signed-in person may change the proposal; otherwise the response refusing it."""
     if not permissions.is_member(current_user):
         return login_redirect(url_for(".show", proposal_id=proposal.id))
     if proposal.author_id != current_user.id:
         abort(403)
-    if not permissions.can_edit_proposal(current_user, proposal):
+    if proposal.status != ProposalStatus.OPEN.value:
         word = services.status_label(proposal).lower()
         return render_error(
             409,
             f"This proposal has been {word}, so it can no longer be edited or withdrawn. "
             "You can still read it and its history.",
+        )
+    allowed = permissions.can_withdraw_proposal if withdrawing else permissions.can_edit_proposal
+    if not allowed(current_user, proposal):
+        return render_error(
+            409,
+            "The consultation is closed, so proposals can no longer be edited. "
+            "You can still withdraw yours, and read it and its history.",
         )
     return None
 
@@ -401,7 +408,7 @@ def edit_preview(proposal_id: int):
 @limit("RATELIMIT_PROPOSAL_WRITE")
 def withdraw(proposal_id: int):
     proposal = get_proposal_or_404(proposal_id, for_update=True)
-    refused = check_author(proposal)
+    refused = check_author(proposal, withdrawing=True)
     if refused is not None:
         return refused
     try:
