@@ -1,0 +1,62 @@
+"""Forms for aligned work. They carry CSRF and the submitted values; services/check_wording decides
+what is acceptable, so the rules live in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
+
+from ..validation import ValidationError
+
+
+class MarkedRequired:
+    """Marks a field as required for the form macros (`required` attribute) without checking it:
+    the service does, with messages in the users' words."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form: Any, field: Any) -> None:
+        return None
+
+
+class InitiativeForm(FlaskForm):
+    organisation = StringField("Organisation", validators=[MarkedRequired()])
+    title = StringField("Name of the initiative", validators=[MarkedRequired()])
+    description = TextAreaField("What the initiative does", validators=[MarkedRequired()])
+    # Rendered as radio buttons and checkboxes by templates/aligned/_form.html.
+    status = StringField("Status", validators=[MarkedRequired()])
+    link = StringField("Web page about the initiative (optional)")
+    contact = StringField("Contact e-mail or phone number (optional)")
+    element_ids = SelectMultipleField(
+        "Which parts of the vision does it support?", validate_choice=False, validators=[MarkedRequired()]
+    )
+
+    def wording(self) -> dict[str, Any]:
+        """The submitted values as the service takes them."""
+        return {
+            "organisation": self.organisation.data,
+            "title": self.title.data,
+            "description": self.description.data,
+            "status": self.status.data,
+            "link": self.link.data,
+            "contact": self.contact.data,
+            "element_ids": self.element_ids.data or [],
+        }
+
+    def show_errors(self, error: ValidationError) -> None:
+        """Put a service's messages beside the fields (and in the error summary)."""
+        for name, messages in error.errors.items():
+            if name in self._fields and name != "csrf_token":
+                self[name].errors = list(messages)
+            else:
+                self.form_errors.extend(messages)
+
+
+class DecisionForm(FlaskForm):
+    """Approve or reject. `submitted_at` names the wording the facilitator read."""
+
+    reason = TextAreaField("Reason for not publishing it")
+    submitted_at = HiddenField()
+    return_to = HiddenField()
