@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import permissions
+from ..aligned import services as aligned_work
 from ..history.services import element_timeline
 from ..proposals import services as proposals
 
@@ -41,7 +42,13 @@ def show(slug: str):
             (request.host, "document", slug, version.number),
             lambda: render_template("visions/_document.html", version=version),
         )
-    return render_template("visions/show.html", vision=vision, version=version, document=document)
+    return render_template(
+        "visions/show.html",
+        vision=vision,
+        version=version,
+        document=document,
+        aligned_counts=aligned_work.initiative_counts_by_key(vision),
+    )
 
 
 @bp.get("/visions/<slug:slug>/v/<posint:number>/")
@@ -130,4 +137,5 @@ def element(slug: str, key: str):
         can_propose=current is not None and permissions.can_propose(current_user, vision),
         signed_in=permissions.is_member(current_user),
         timeline=element_timeline(vision, key),
+        aligned=aligned_work.element_initiatives(vision, element),
     )
