@@ -414,3 +414,22 @@ def test_two_accounts_moving_to_one_address_at_once(app, make_user, monkeypatch)
     assert "Another account now uses this email address" in str(refused.value)
     db.session.rollback()
     assert db.session.get(User, second.id).email == "second@example.org"
+
+
+def test_deleting_an_account_removes_its_contact_details_from_aligned_work(client, make_user, make_vision):
+    from workbench.aligned.services import submit_aligned_work
+    from workbench.models import AlignedWork, Element
+
+    vision = make_vision()
+    user = make_user(email="org@example.org", name="Org Person")
+    element_id = db.session.scalar(select(Element.id).where(Element.vision_id == vision.id, Element.key == "objective-1"))
+    work = submit_aligned_work(
+        vision, user, organisation="Data Trust", title="Open registers", description="We publish registers.",
+        status="current", link="", contact="person@datatrust.example", element_ids=[element_id],
+    )
+    db.session.commit()
+    sign_in(client, "org@example.org")
+    assert client.post("/account/delete", data={"current_password": TEST_PASSWORD, "confirm": "y"}).status_code == 303
+    kept = db.session.get(AlignedWork, work.id)
+    assert kept.title == "Open registers" or kept.pending["title"] == "Open registers"
+    assert kept.contact == "" and (kept.pending or {}).get("contact", "") == ""

@@ -18,6 +18,7 @@ from .. import permissions
 from ..auth import services as auth
 from ..auth.passwords import hash_password, password_problem, verify_password
 from ..mail import Mail, compose, external_url
+from ..aligned.services import forget_contacts_of
 from ..models import AuditEvent, Role, User, db, record_event
 from ..validation import ValidationError, clean_text
 
@@ -185,6 +186,7 @@ def delete_account(user: User, password: str, confirmed: bool) -> None:
     if problems:
         raise ValidationError(problems)
     auth.cancel_reset_links(user)
+    forget_contacts_of(user)
     user.is_deleted = True
     user.email = None
     user.display_name = ""
