@@ -131,7 +131,7 @@ def count_statements(app: Any, call: Callable[[], Any]) -> int:
 def measure(
     app: Any, client: Any, name: str, path: str, *, warmup: int, requests: int, cold: bool = False, budget: float | None = PAGE_BUDGET_MS
 ) -> Result:
-    from workbench.visions.services import clear_caches
+    from workbench.caching import clear_caches
 
     def forget() -> None:
         if cold:
@@ -167,7 +167,8 @@ def measure(
 def time_publishing(app: Any, slug: str, facilitator_id: int, runs: int) -> list[float]:
     """Seconds for publish_version over the whole vision, after a one-element edit; rolled back."""
     from workbench.drafting.services import edit_element_text
-    from workbench.visions.services import clear_caches, publish_version
+    from workbench.caching import clear_caches
+    from workbench.visions.services import publish_version
 
     seconds = []
     for _ in range(runs):

@@ -13,7 +13,7 @@ from workbench.history.documents import diff_documents
 from workbench.history.services import element_timeline
 from workbench.models import Element, Role, Vision
 from workbench.visions.permalinks import IMMUTABLE
-from workbench.visions.services import clear_caches
+from workbench.caching import clear_caches
 
 from .test_drafting_support import (  # noqa: F401  (per_request_login is an autouse fixture)
     edit_text,

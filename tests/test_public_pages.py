@@ -7,8 +7,9 @@ import json
 import pytest
 from sqlalchemy import select
 
+from workbench.caching import clear_caches
 from workbench.models import DraftChange, DraftEntry, Element, ElementText, Version, db
-from workbench.visions.permalinks import IMMUTABLE
+from workbench.visions.permalinks import IMMUTABLE, page_cache
 from workbench.visions.services import publish_version
 
 
@@ -98,7 +99,7 @@ def test_an_old_version_keeps_its_bytes_after_a_new_one(client, make_vision, app
     vision = make_vision()
     before = client.get("/visions/test-vision/v/1/").data
     edit_and_publish(vision, "ambition-1", "Changed.")
-    app.extensions["workbench.page_cache"].clear()  # as after a restart
+    clear_caches()  # as after a restart
     assert client.get("/visions/test-vision/v/1/").data == before
     assert b"Changed." in client.get("/visions/test-vision/v/2/").data
 
@@ -221,24 +222,29 @@ PAGES = [
 ]
 
 
-def queries_for(client, count_queries, app, url: str) -> int:
-    app.extensions.get("workbench.page_cache") and app.extensions["workbench.page_cache"].clear()
-    with count_queries() as log:
-        assert client.get(url).status_code == 200
-    return log.count
+def queries_for(client, count_queries, url: str) -> tuple[int, int]:
+    """SQL statements for the page with every in-process cache cold (as after a restart), then warm."""
+    counts = []
+    clear_caches()
+    for _ in range(2):
+        with count_queries() as log:
+            assert client.get(url).status_code == 200
+        counts.append(log.count)
+    return counts[0], counts[1]
 
 
 @pytest.mark.parametrize("url", PAGES)
-def test_queries_do_not_grow_with_elements_or_versions(client, make_vision, count_queries, app, url) -> None:
-    small = make_vision(slug="test-vision", ambitions=1, objectives=1, conditions=1)
-    small_count = queries_for(client, count_queries, app, url)
+def test_queries_do_not_grow_with_elements_or_versions(client, make_vision, count_queries, url) -> None:
+    make_vision(slug="test-vision", ambitions=1, objectives=1, conditions=1)
+    small_cold, small_warm = queries_for(client, count_queries, url)
 
     large = make_vision(slug="large", ambitions=5, objectives=4, conditions=3)
     for n in range(5):
         edit_and_publish(large, "objective-3", f"Edit {n}.")
-    large_count = queries_for(client, count_queries, app, url.replace("test-vision", "large"))
-    assert large_count == small_count
-    assert small_count <= 6
+    large_cold, large_warm = queries_for(client, count_queries, url.replace("test-vision", "large"))
+    assert large_warm == small_warm
+    # Cold, a page may read what it caches (all older snapshots in one query), never one per version.
+    assert small_cold <= large_cold <= small_cold + 1 <= 7
 
 
 def test_a_permalink_is_sent_gzipped_to_clients_that_accept_it(client, make_vision) -> None:
@@ -261,6 +267,6 @@ def test_a_permalink_is_sent_gzipped_to_clients_that_accept_it(client, make_visi
 def test_the_latest_page_renders_its_published_text_once(client, make_vision, app) -> None:
     make_vision()
     first = client.get("/visions/test-vision/").get_data(as_text=True)
-    cache = app.extensions["workbench.page_cache"]
+    cache = page_cache()
     assert len(cache) == 1  # the rendered text of version 1
     assert client.get("/visions/test-vision/").get_data(as_text=True) == first

@@ -9,7 +9,7 @@ import pytest
 
 from workbench.extensions import db
 from workbench.models import Role
-from workbench.visions.services import clear_caches
+from workbench.caching import clear_caches
 
 from .helpers import assert_no_axe_violations, assert_no_horizontal_scroll
 

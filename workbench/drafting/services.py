@@ -33,6 +33,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import permissions
+from ..caching import app_cache
 from ..models import (
     DraftChange,
     DraftEntry,
@@ -572,7 +573,7 @@ def draft_state(vision: Vision) -> DraftState:
             element_count=len(tree),
         )
 
-    return visions.app_cache("draft_state", 16).get_or_compute(key, build)
+    return app_cache("draft_state", 16).get_or_compute(key, build)
 
 
 # --- the changes waiting in the draft -------------------------------------------------------------

@@ -16,7 +16,7 @@ from ..models import Vision, db
 from ..validation import ValidationError
 from ..visions import services as visions
 from ..visions.snapshots import KIND_NAMES
-from ..visions.services import app_cache
+from ..caching import app_cache
 from ..visions.lookup import get_vision_or_404
 from . import bp, services
 from .forms import (

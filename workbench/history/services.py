@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 
 from .. import diffing
+from ..caching import app_cache
 from ..models import Proposal, User, Version, Vision, db
 from ..visions import services as visions
 from .documents import DocumentDiff, diff_documents
@@ -33,7 +34,7 @@ def cached_diff(old: str, new: str) -> list[diffing.Change]:
     """`diffing.diff_words(old, new)`, computed once per process for each pair of texts."""
     if old == new:
         return [diffing.Change("equal", old)] if old else []
-    cache = visions.app_cache("text_diff", 4096)
+    cache = app_cache("text_diff", 4096)
     return cache.get_or_compute((old, new), lambda: diffing.diff_words(old, new))
 
 
@@ -58,7 +59,7 @@ def compare_versions(slug: str, a: int, b: int) -> Comparison | None:
     if a not in found or b not in found:
         return None
     older, newer = found[a], found[b]
-    cache = visions.app_cache("comparison", 64)
+    cache = app_cache("comparison", 64)
     diff = cache.get_or_compute(
         (older.vision_id, a, b), lambda: diff_trees(older.elements, newer.elements)
     )
@@ -90,7 +91,7 @@ def _all_snapshots(vision: Vision) -> list[tuple[int, dict[str, Any]]]:
     """Every published snapshot of the vision, oldest first: the ones not parsed yet are read in
     one query (versions are numbered 1..latest without gaps)."""
     numbers = range(1, vision.latest_version_number + 1)
-    cache = visions.app_cache("snapshot", 128)
+    cache = app_cache("snapshot", 128)
     found = {n: cache.get((vision.id, n)) for n in numbers}
     missing = [n for n, snapshot in found.items() if snapshot is None]
     if missing:
@@ -148,7 +149,7 @@ def element_timeline(vision: Vision, key: str) -> list[TimelineEntry]:
     """
     if not vision.latest_version_number:
         return []
-    cache = visions.app_cache("timeline", 2048)
+    cache = app_cache("timeline", 2048)
     return cache.get_or_compute(
         (vision.id, vision.latest_version_number, key), lambda: _build_timeline(vision, key)
     )

@@ -17,7 +17,7 @@ from flask import Response, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from ..visions.permalinks import immutable_response
-from ..visions.services import app_cache
+from ..caching import app_cache
 from ..visions.lookup import get_vision_or_404
 from . import bp, services
 

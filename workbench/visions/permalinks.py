@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable, Hashable
 
 from flask import Response, current_app, request
 from markupsafe import Markup
+
+from ..caching import app_cache
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 
@@ -33,53 +33,15 @@ class CachedPage:
         return f"{self.etag}-gzip"
 
 
-class PageCache:
-    """Least recently used pages out first, once there are more than `size` or `max_bytes` in all."""
-
-    def __init__(self, size: int, max_bytes: int = 32 * 1024 * 1024):
-        self.size = size
-        self.max_bytes = max_bytes
-        self._bytes = 0
-        self._pages: OrderedDict[Hashable, CachedPage] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> CachedPage | None:
-        with self._lock:
-            page = self._pages.get(key)
-            if page is not None:
-                self._pages.move_to_end(key)
-            return page
-
-    def put(self, key: Hashable, page: CachedPage) -> None:
-        with self._lock:
-            old = self._pages.pop(key, None)
-            self._bytes -= len(old.body) if old else 0
-            self._pages[key] = page
-            self._bytes += len(page.body)
-            while len(self._pages) > self.size or (self._bytes > self.max_bytes and len(self._pages) > 1):
-                _, evicted = self._pages.popitem(last=False)
-                self._bytes -= len(evicted.body)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._pages.clear()
-            self._bytes = 0
-
-    def __len__(self) -> int:
-        return len(self._pages)
-
-    @property
-    def bytes(self) -> int:
-        return self._bytes
-
-
-def page_cache() -> PageCache:
-    cache = current_app.extensions.get("workbench.page_cache")
-    if cache is None:
-        cache = current_app.extensions["workbench.page_cache"] = PageCache(
-            current_app.config["PERMALINK_CACHE_SIZE"], current_app.config["PERMALINK_CACHE_BYTES"]
-        )
-    return cache
+def page_cache():
+    """Rendered immutable pages and fragments, bounded by count and bytes (PERMALINK_CACHE_*)."""
+    config = current_app.config
+    return app_cache(
+        "permalink",
+        config["PERMALINK_CACHE_SIZE"],
+        max_weight=config["PERMALINK_CACHE_BYTES"],
+        weigh=lambda page: len(page.body) + len(page.gzipped),
+    )
 
 
 def immutable_response(key: Hashable, render: Callable[[], tuple[str, str] | None]) -> Response | None:

@@ -8,19 +8,17 @@ parsed snapshots are kept in-process (`parsed_snapshot`, per app, keyed by visio
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
-from flask import current_app
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 
 from .. import permissions
+from ..caching import app_cache, clear_caches  # noqa: F401  (clear_caches: re-exported)
 from ..models import (
     DraftChange,
     DraftEntry,
@@ -167,62 +165,7 @@ def working_tree(vision: Vision) -> list[dict[str, Any]]:
     return snapshots.number_tree(working_rows(vision))
 
 
-# --- in-process caches of immutable things ------------------------------------------------------
-
-
-class LRUCache:
-    """A small thread-safe least-recently-used map, for values that never change once computed."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> Any | None:
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
-
-    def put(self, key: Hashable, value: Any) -> Any:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return value
-
-    def get_or_compute(self, key: Hashable, compute: Callable[[], Any]) -> Any:
-        value = self.get(key)
-        if value is None:
-            value = self.put(key, compute())
-        return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
-def app_cache(name: str, size: int) -> LRUCache:
-    """The app's cache called `name` (each app has its own: a test database's ids never leak)."""
-    caches = current_app.extensions.setdefault("workbench.caches", {})
-    cache = caches.get(name)
-    if cache is None:
-        cache = caches.setdefault(name, LRUCache(current_app.config.get(f"{name.upper()}_CACHE_SIZE", size)))
-    return cache
-
-
-def clear_caches() -> None:
-    """Forget every cached immutable value and rendered page of this app (as after a restart)."""
-    for cache in current_app.extensions.get("workbench.caches", {}).values():
-        cache.clear()
-    pages = current_app.extensions.get("workbench.page_cache")
-    if pages is not None:
-        pages.clear()
+# --- in-process caches of immutable things (workbench/caching.py) -------------------------------
 
 
 def parsed_snapshot(vision_id: int, number: int, text: str | None = None) -> dict[str, Any] | None:
@@ -285,7 +228,7 @@ def load_version(slug: str, number: int) -> PublishedVersion | None:
         published_at=version.published_at,
         notes=version.notes,
         content_hash=version.content_hash,
-        snapshot=json.loads(version.snapshot),
+        snapshot=parsed_snapshot(version.vision_id, version.number, version.snapshot),
         changelog=json.loads(version.changelog),
     )
 
