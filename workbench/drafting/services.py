@@ -648,7 +648,8 @@ def pending_changes_page(vision: Vision, page: int = 1, per_page: int = CHANGES_
             kind=row.kind,
             element=row.key,
             element_kind=row.element_kind,
-            reason=row.reason,
+            # A hidden proposal's accept note may quote it: hidden content leaves every public page.
+            reason="" if row.hidden_at is not None else row.reason,
             created_at=row.created_at,
             actor=name(row.actor_name, row.actor_deleted, "the system"),
             proposal_id=row.proposal_id,
