@@ -1,3 +1,686 @@
-"""Deliberation: votes, comments, reflections, reports and moderation (issue 5)."""
+"""Deliberation: votes, comments and reflections, reports and moderation (issue 5).
 
-from . import bp  # noqa: F401
+Views are thin: parse -> load or 404 -> permission -> service -> commit -> redirect or render.
+Pages that htmx enhances answer `HX-Request` with the partial the page itself includes, and send
+`Vary: HX-Request`. Other features show this one's partials through template globals defined at
+the bottom (`proposal_discussion`, `element_reflections`), like the facilitation partials.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import permissions
+from ..auth.limits import signed_in_account
+from ..auth.redirects import safe_next_url
+from ..errors import render_error
+from ..extensions import limiter
+from ..models import Comment, Element, Proposal, Vision, db
+from ..proposals import services as proposals
+from ..validation import ValidationError
+from ..visions.services import working_tree
+from ..visions.views import get_vision_or_404
+from . import bp, moderation, services, threads
+from .forms import CommentForm, ConfirmForm, EditForm, HideForm, ReportForm, show_errors, whole_number
+from .text import paragraphs_with_links
+
+# Rate limits per signed-in account (Flask-Limiter notation; each a setting, WORKBENCH_<NAME>).
+DEFAULT_LIMITS = {
+    "RATELIMIT_VOTE": "60/minute;2000/day",
+    "RATELIMIT_COMMENT_WRITE": "20/minute;300/day",
+    "RATELIMIT_REPORT": "10/minute;100/day",
+    "RATELIMIT_MODERATION": "60/minute",
+}
+
+
+def limit(name: str):
+    return limiter.limit(
+        lambda: current_app.config.get(name) or DEFAULT_LIMITS[name],
+        key_func=signed_in_account,
+        methods=["POST"],
+    )
+
+
+bp.app_template_filter("paragraphs_with_links")(paragraphs_with_links)
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def vary(response: Any) -> Any:
+    """Mark a response that differs with `HX-Request` (a page, or the fragment htmx asked for)."""
+    response = current_app.make_response(response)
+    response.vary.add("HX-Request")
+    return response
+
+
+def login_redirect(next_url: str | None = None):
+    """Send an anonymous visitor to sign in, coming back to `next_url` (default: this page)."""
+    if next_url is None:
+        next_url = request.full_path if request.query_string else request.path
+    location = "/auth/login?" + urlencode({"next": next_url})
+    if is_htmx():
+        return vary(("", 401, {"HX-Redirect": location}))
+    return redirect(location)
+
+
+def parse_page(raw: str | None) -> int:
+    """A page number from the query string: anything but 1..999,999 is the first page."""
+    raw = (raw or "").strip()
+    if raw.isascii() and raw.isdigit() and len(raw) <= 6 and int(raw) >= 1:
+        return int(raw)
+    return 1
+
+
+def visible_proposal_or_404(proposal_id: int, *, for_update: bool = False) -> Proposal:
+    """The proposal, or 404; hidden proposals are a 404 for all but their author and facilitators."""
+    proposal = proposals.load_proposal(proposal_id, for_update=for_update)
+    if proposal is None or not proposals.can_see(current_user, proposal):
+        abort(404)
+    return proposal
+
+
+def element_or_404(slug: str, key: str) -> tuple[Vision, Element]:
+    vision = get_vision_or_404(slug)
+    element = db.session.scalar(select(Element).where(Element.vision_id == vision.id, Element.key == key))
+    if element is None:
+        abort(404)
+    return vision, element
+
+
+def element_label(vision: Vision, key: str) -> str:
+    """"Objective 2.3": the element's number in the working draft (its key once removed)."""
+    return next((row["label"] for row in working_tree(vision) if row["key"] == key), key)
+
+
+def readable_comment_or_404(comment_id: int) -> threads.CommentContext:
+    context = threads.load_comment(comment_id)
+    if context is None or not threads.can_read(current_user, context):
+        abort(404)
+    return context
+
+
+def comment_location(context: threads.CommentContext) -> str:
+    """The page that shows the comment, with its anchor (two queries at most)."""
+    comment = context.comment
+    viewer = threads.Viewer.of(current_user)
+    anchor = f"#comment-{comment.id}"
+    if comment.parent_id is not None:
+        index = threads.position_index(viewer, comment)
+        if index >= threads.REPLIES_SHOWN:
+            page = index // threads.REPLIES_PER_PAGE + 1
+            return url_for(".replies", comment_id=comment.parent_id, page=page if page > 1 else None) + anchor
+        parent = db.session.get(Comment, comment.parent_id)
+        top = threads.position_index(viewer, parent)
+    else:
+        top = threads.position_index(viewer, comment)
+    page = top // threads.COMMENTS_PER_PAGE + 1
+    if context.proposal is not None:
+        if page == 1:
+            return url_for("proposals.show", proposal_id=context.proposal.id) + anchor
+        return url_for(".comments", proposal_id=context.proposal.id, page=page) + anchor
+    return url_for(
+        ".reflections", slug=context.vision.slug, key=context.element.key, page=page if page > 1 else None
+    ) + anchor
+
+
+def subject_title(context: threads.CommentContext, label: str | None = None) -> str:
+    """What a comment is said on, in words: "proposal 12" or "Objective 2.3"."""
+    if context.proposal is not None:
+        return f"proposal {context.proposal.id}"
+    return label or element_label(context.vision, context.element.key)
+
+
+# --- votes ----------------------------------------------------------------------------------------
+
+VOTE_FLASH = {
+    1: "Your vote is recorded: you support this proposal.",
+    -1: "Your vote is recorded: you oppose this proposal.",
+    0: "Your vote is cleared: you no longer support or oppose this proposal.",
+}
+VOTE_UNCHANGED = {
+    1: "You already support this proposal.",
+    -1: "You already oppose this proposal.",
+    0: "You have no vote on this proposal to clear.",
+}
+
+
+@bp.post("/proposals/<posint:proposal_id>/vote")
+@limit("RATELIMIT_VOTE")
+def vote(proposal_id: int):
+    proposal = visible_proposal_or_404(proposal_id, for_update=True)
+    if not permissions.is_member(current_user):
+        return login_redirect(url_for("proposals.show", proposal_id=proposal.id))
+    try:
+        result = services.cast_vote(proposal, current_user, request.form.get("value", ""))
+    except ValidationError:
+        db.session.rollback()
+        return vary(render_error(400, "Choose Support or Oppose, or clear your vote."))
+    except services.NotAllowed as refusal:
+        db.session.rollback()
+        return vary(render_error(403, refusal.message))
+    db.session.commit()
+    message = (VOTE_FLASH if result.changed else VOTE_UNCHANGED)[result.value]
+    proposal_url = url_for("proposals.show", proposal_id=proposal.id)
+    if is_htmx():
+        panel = threads.vote_panel(current_user, proposal, proposal_url)
+        panel.mine = result.value
+        return vary(render_template("discussion/_vote_response.html", panel=panel, proposal=proposal, message=message))
+    flash(message, "success")
+    return vary(redirect(safe_next_url(request.form.get("next")) or proposal_url + f"#votes-{proposal.id}"))
+
+
+# --- comments on a proposal -----------------------------------------------------------------------
+
+
+@bp.route("/proposals/<posint:proposal_id>/comments", methods=["GET", "POST"])
+@limit("RATELIMIT_COMMENT_WRITE")
+def comments(proposal_id: int):
+    if request.method == "POST":
+        return post_comment(proposal_id)
+    proposal = visible_proposal_or_404(proposal_id)
+    page = parse_page(request.args.get("page"))
+    proposal_url = url_for("proposals.show", proposal_id=proposal.id)
+    discussion = threads.proposal_discussion(current_user, proposal, proposal_url, page=page)
+    if page > discussion.thread.pages:
+        abort(404)
+    more_url = lambda n: url_for(".comments", proposal_id=proposal.id, page=n)  # noqa: E731
+    if is_htmx():
+        return vary(
+            render_template(
+                "discussion/_thread_more.html", thread=discussion.thread, viewer=discussion.viewer,
+                can_reply=discussion.can_comment, more_url=more_url, post_url=url_for(".comments", proposal_id=proposal.id),
+                noun=("comment", "comments"),
+            )
+        )
+    return vary(
+        render_template(
+            "discussion/comments.html",
+            proposal=proposal,
+            vision=proposal.vision,
+            label=element_label(proposal.vision, proposal.element.key),
+            discussion=discussion,
+            form=CommentForm(formdata=None),
+            more_url=more_url,
+        )
+    )
+
+
+def write_page(form: CommentForm, *, status: int, post_url: str, heading: str, back_url: str, back_text: str, parent: Comment | None, what: str):
+    """The comment form again, with its messages (a comment, reply or reflection that failed)."""
+    form.body.label.text = f"Your {what}"
+    return (
+        render_template(
+            "discussion/write.html", form=form, post_url=post_url, heading=heading, back_url=back_url,
+            back_text=back_text, parent=parent, what=what,
+        ),
+        status,
+    )
+
+
+def post_comment(proposal_id: int):
+    proposal = visible_proposal_or_404(proposal_id, for_update=True)
+    if not permissions.is_member(current_user):
+        return login_redirect(url_for("proposals.show", proposal_id=proposal.id))
+    form = CommentForm()
+    parent_id = form.parent()
+    parent = db.session.get(Comment, parent_id) if parent_id else None
+    page = dict(
+        post_url=url_for(".comments", proposal_id=proposal.id),
+        heading=f"Reply to a comment on proposal {proposal.id}" if parent_id else f"Comment on proposal {proposal.id}",
+        back_url=url_for("proposals.show", proposal_id=proposal.id),
+        back_text=f"Back to proposal {proposal.id}",
+        parent=parent if parent is not None and permissions.can_see_comment(current_user, parent) else None,
+        what="reply" if parent_id else "comment",
+    )
+    if not form.validate_on_submit():
+        return write_page(form, status=400, **page)
+    try:
+        comment = services.post_comment(proposal, current_user, form.body.data, parent_id)
+    except services.NotAllowed as refusal:
+        db.session.rollback()
+        return render_error(403, refusal.message)
+    except ValidationError as error:
+        db.session.rollback()
+        show_errors(form, error)
+        return write_page(form, status=422, **page)
+    db.session.commit()
+    flash("Your reply is published." if comment.parent_id else "Your comment is published.", "success")
+    return redirect(comment_location(threads.CommentContext(comment, proposal.vision, proposal, None)))
+
+
+# --- reflections on an element --------------------------------------------------------------------
+
+
+@bp.route("/visions/<slug:slug>/elements/<element_key:key>/reflections", methods=["GET", "POST"])
+@limit("RATELIMIT_COMMENT_WRITE")
+def reflections(slug: str, key: str):
+    if request.method == "POST":
+        return post_reflection(slug, key)
+    vision, element = element_or_404(slug, key)
+    page = parse_page(request.args.get("page"))
+    viewer = threads.Viewer.of(current_user)
+    thread = threads.thread_page(viewer, element_id=element.id, page=page)
+    if page > thread.pages:
+        abort(404)
+    refusal = threads.reflection_refusal(current_user, vision)
+    post_url = url_for(".reflections", slug=slug, key=key)
+    more_url = lambda n: url_for(".reflections", slug=slug, key=key, page=n)  # noqa: E731
+    if is_htmx():
+        return vary(
+            render_template(
+                "discussion/_thread_more.html", thread=thread, viewer=viewer, can_reply=refusal is None,
+                more_url=more_url, post_url=post_url, noun=("reflection", "reflections"),
+            )
+        )
+    form = CommentForm(formdata=None)
+    form.body.label.text = "Your reflection"
+    return vary(
+        render_template(
+            "discussion/reflections.html",
+            vision=vision,
+            element=element,
+            label=element_label(vision, key),
+            thread=thread,
+            viewer=viewer,
+            refusal=refusal,
+            form=form,
+            post_url=post_url,
+            more_url=more_url,
+        )
+    )
+
+
+def post_reflection(slug: str, key: str):
+    vision, element = element_or_404(slug, key)
+    if not permissions.is_member(current_user):
+        return login_redirect(url_for(".reflections", slug=slug, key=key))
+    form = CommentForm()
+    form.body.label.text = "Your reflection"
+    parent_id = form.parent()
+    parent = db.session.get(Comment, parent_id) if parent_id else None
+    label = element_label(vision, key)
+    page = dict(
+        post_url=url_for(".reflections", slug=slug, key=key),
+        heading=f"Reply to a reflection on {label}" if parent_id else f"Reflect on {label}",
+        back_url=url_for(".reflections", slug=slug, key=key),
+        back_text=f"Back to the reflections on {label}",
+        parent=parent if parent is not None and permissions.can_see_comment(current_user, parent) else None,
+        what="reply" if parent_id else "reflection",
+    )
+    if not form.validate_on_submit():
+        return write_page(form, status=400, **page)
+    try:
+        comment = services.post_reflection(vision, element, current_user, form.body.data, parent_id)
+    except services.NotAllowed as refusal:
+        db.session.rollback()
+        return render_error(403, refusal.message)
+    except ValidationError as error:
+        db.session.rollback()
+        show_errors(form, error)
+        return write_page(form, status=422, **page)
+    db.session.commit()
+    flash("Your reply is published." if comment.parent_id else "Your reflection is published.", "success")
+    return redirect(comment_location(threads.CommentContext(comment, vision, None, element)))
+
+
+# --- one comment ----------------------------------------------------------------------------------
+
+
+@bp.get("/comments/<posint:comment_id>")
+def comment(comment_id: int):
+    """A comment's permanent address: sends the reader to the page that shows it."""
+    return redirect(comment_location(readable_comment_or_404(comment_id)))
+
+
+@bp.get("/comments/<posint:comment_id>/replies")
+def replies(comment_id: int):
+    context = readable_comment_or_404(comment_id)
+    parent = context.comment
+    if parent.parent_id is not None:  # a reply has no replies of its own: show its thread
+        return redirect(url_for(".replies", comment_id=parent.parent_id))
+    viewer = threads.Viewer.of(current_user)
+    page = parse_page(request.args.get("page"))
+    found = threads.replies_page(viewer, parent, page)
+    if page > found.pages:
+        abort(404)
+    if context.proposal is not None:
+        refusal = threads.comment_refusal(current_user, context.proposal)
+        post_url = url_for(".comments", proposal_id=context.proposal.id)
+    else:
+        refusal = threads.reflection_refusal(current_user, context.vision)
+        post_url = url_for(".reflections", slug=context.vision.slug, key=context.element.key)
+    more_url = lambda n: url_for(".replies", comment_id=parent.id, page=n)  # noqa: E731
+    if is_htmx():
+        return vary(
+            render_template(
+                "discussion/_replies_more.html", found=found, viewer=viewer, more_url=more_url,
+                replies_shown=threads.REPLIES_SHOWN, can_reply=refusal is None,
+            )
+        )
+    return vary(
+        render_template(
+            "discussion/replies.html",
+            context=context,
+            subject=subject_title(context),
+            found=found,
+            viewer=viewer,
+            refusal=refusal,
+            post_url=post_url,
+            more_url=more_url,
+            back_url=comment_location(context),
+        )
+    )
+
+
+@bp.get("/comments/<posint:comment_id>/history")
+def history(comment_id: int):
+    context = readable_comment_or_404(comment_id)
+    if not threads.can_read_words(current_user, context.comment):
+        abort(404)
+    return render_template(
+        "discussion/history.html",
+        context=context,
+        subject=subject_title(context),
+        revisions=threads.revisions_of(context.comment),
+        back_url=comment_location(context),
+    )
+
+
+def own_comment_or_refusal(comment_id: int, *, lock: bool = False):
+    """(context, None) for the comment's author; otherwise (context, the response refusing them)."""
+    context = readable_comment_or_404(comment_id)
+    if not permissions.is_member(current_user):
+        return context, login_redirect()
+    if context.comment.author_id != current_user.id:
+        return context, render_error(403, "Only the person who wrote a comment can change or retract it.")
+    return context, None
+
+
+@bp.route("/comments/<posint:comment_id>/edit", methods=["GET", "POST"])
+@limit("RATELIMIT_COMMENT_WRITE")
+def edit(comment_id: int):
+    context, refused = own_comment_or_refusal(comment_id)
+    if refused is not None:
+        return refused
+    comment = context.comment
+    refusal = services.edit_refusal(current_user, comment, context.vision)
+    if refusal is not None:
+        return render_error(403, refusal)
+    form = EditForm()
+    form.body.label.text = "Your reflection" if context.is_reflection else "Your comment"
+    status = 200
+    if request.method == "GET":
+        form.body.data = comment.body
+    elif not form.validate_on_submit():
+        status = 400
+    else:
+        try:
+            services.edit_comment(comment, current_user, form.body.data, context.vision)
+        except services.NotAllowed as refused_now:
+            db.session.rollback()
+            return render_error(403, refused_now.message)
+        except ValidationError as error:
+            db.session.rollback()
+            show_errors(form, error)
+            status = 422
+        else:
+            db.session.commit()
+            flash("Your comment is updated. Its earlier wording is kept in its history.", "success")
+            return redirect(comment_location(context))
+    return (
+        render_template(
+            "discussion/edit.html", context=context, subject=subject_title(context), form=form,
+            back_url=comment_location(context),
+        ),
+        status,
+    )
+
+
+@bp.route("/comments/<posint:comment_id>/retract", methods=["GET", "POST"])
+@limit("RATELIMIT_COMMENT_WRITE")
+def retract(comment_id: int):
+    context, refused = own_comment_or_refusal(comment_id)
+    if refused is not None:
+        return refused
+    comment = context.comment
+    if comment.retracted_at is not None:
+        return render_error(409, "You have already retracted this comment. It shows as retracted.")
+    form = ConfirmForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            services.retract_comment(comment, current_user)
+        except services.NotAllowed as refusal:
+            db.session.rollback()
+            return render_error(403, refusal.message)
+        db.session.commit()
+        flash("You retracted your comment. It now shows as retracted; any replies stay.", "success")
+        return redirect(comment_location(context))
+    return render_template(
+        "discussion/retract.html", context=context, subject=subject_title(context), form=form,
+        back_url=comment_location(context),
+    )
+
+
+# --- reports --------------------------------------------------------------------------------------
+
+
+def load_subject(subject_type: str | None, subject_id: int | None):
+    """(the comment or proposal, where it is shown) if the signed-in person can see it; else 404."""
+    if subject_type == "comment" and subject_id:
+        context = readable_comment_or_404(subject_id)
+        return context.comment, comment_location(context), context
+    if subject_type == "proposal" and subject_id:
+        proposal = visible_proposal_or_404(subject_id)
+        return proposal, url_for("proposals.show", proposal_id=proposal.id), None
+    abort(404)
+
+
+def report_page(form: ReportForm, subject: Any, context: Any, back_url: str, status: int = 200):
+    return (
+        render_template(
+            "discussion/report.html", form=form, subject=subject, context=context,
+            subject_type=form.subject_type.data, back_url=back_url,
+        ),
+        status,
+    )
+
+
+@bp.get("/reports/new")
+def new_report():
+    subject_type = request.args.get("subject_type")
+    subject_id = whole_number(request.args.get("subject_id"))
+    subject, back_url, context = load_subject(subject_type, subject_id)
+    if not permissions.is_member(current_user):
+        return login_redirect()
+    if not permissions.can_report_content(current_user, subject.author_id):
+        return render_error(403, "This is your own contribution, so you cannot report it. You can edit, retract or withdraw it instead.")
+    form = ReportForm(formdata=None, subject_type=subject_type, subject_id=str(subject.id))
+    return report_page(form, subject, context, back_url)
+
+
+@bp.post("/reports")
+@limit("RATELIMIT_REPORT")
+def file_report():
+    form = ReportForm()
+    # The subject is named in the address (the form page posts there) or in the form's fields.
+    subject_type = request.args.get("subject_type") or form.subject_type.data
+    subject_id = whole_number(request.args.get("subject_id") or form.subject_id.data)
+    form.subject_type.data = subject_type
+    subject, back_url, context = load_subject(subject_type, subject_id)
+    if not permissions.is_member(current_user):
+        return login_redirect(url_for(".new_report", subject_type=subject_type, subject_id=subject.id))
+    if not form.validate_on_submit():
+        return report_page(form, subject, context, back_url, 400)
+    try:
+        _, created = services.file_report(subject_type, subject, current_user, form.reason.data)
+    except services.NotAllowed as refusal:
+        db.session.rollback()
+        return render_error(403, refusal.message)
+    except ValidationError as error:
+        db.session.rollback()
+        show_errors(form, error)
+        return report_page(form, subject, context, back_url, 422)
+    db.session.commit()
+    if created:
+        flash("Thank you for your report. The facilitators will look at it; it stays visible meanwhile.", "success")
+    else:
+        flash("You have already reported this. The facilitators will look at it.", "info")
+    return redirect(back_url)
+
+
+# --- moderation -----------------------------------------------------------------------------------
+
+
+def facilitator_or_refusal():
+    if not permissions.is_member(current_user):
+        return login_redirect()
+    if not permissions.can_moderate(current_user):
+        abort(403)
+    return None
+
+
+@bp.get("/moderation")
+def moderation_list():
+    refused = facilitator_or_refusal()
+    if refused is not None:
+        return refused
+    show = "hidden" if request.args.get("show") == "hidden" else "reports"
+    page = parse_page(request.args.get("page"))
+    result = moderation.hidden_content(page) if show == "hidden" else moderation.open_reports(page)
+    if page > result.pages:
+        abort(404)
+
+    def page_url(number: int) -> str:
+        return url_for(".moderation_list", show="hidden" if show == "hidden" else None, page=number if number > 1 else None)
+
+    return render_template(
+        "discussion/moderation.html", result=result, show=show, page_url=page_url, form=ConfirmForm(formdata=None),
+    )
+
+
+def moderated_subject_or_404(subject_type: str, subject_id: int):
+    if subject_type == "comment":
+        context = threads.load_comment(subject_id)
+        if context is None:
+            abort(404)
+        return context.comment, context
+    proposal = proposals.load_proposal(subject_id, for_update=request.method == "POST")
+    if proposal is None:
+        abort(404)
+    return proposal, None
+
+
+def moderation_return(subject_type: str, subject: Any) -> str:
+    return safe_next_url(request.values.get("next")) or url_for(".moderation_list")
+
+
+@bp.route("/moderation/<any(comment, proposal):subject_type>/<posint:subject_id>/hide", methods=["GET", "POST"])
+@limit("RATELIMIT_MODERATION")
+def hide(subject_type: str, subject_id: int):
+    refused = facilitator_or_refusal()
+    if refused is not None:
+        return refused
+    subject, context = moderated_subject_or_404(subject_type, subject_id)
+    back_url = moderation_return(subject_type, subject)
+    if subject.hidden_at is not None:
+        flash("This is already hidden.", "info")
+        return redirect(back_url)
+    form = HideForm()
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            status = 400
+        else:
+            try:
+                resolved = services.hide_content(subject_type, subject, current_user, form.reason.data)
+            except services.NotAllowed as refusal:
+                db.session.rollback()
+                return render_error(409, refusal.message)
+            except ValidationError as error:
+                db.session.rollback()
+                show_errors(form, error)
+                status = 422
+            else:
+                db.session.commit()
+                what = "proposal" if subject_type == "proposal" else "comment"
+                closed = f" {resolved} open report{'s' if resolved != 1 else ''} closed." if resolved else ""
+                flash(f"The {what} is hidden. Its author still sees it, with your reason.{closed}", "success")
+                return redirect(back_url)
+    return (
+        render_template(
+            "discussion/hide.html", subject=subject, subject_type=subject_type, context=context, form=form,
+            back_url=back_url, next_url=safe_next_url(request.values.get("next")),
+        ),
+        status,
+    )
+
+
+@bp.post("/moderation/<any(comment, proposal):subject_type>/<posint:subject_id>/unhide")
+@limit("RATELIMIT_MODERATION")
+def unhide(subject_type: str, subject_id: int):
+    refused = facilitator_or_refusal()
+    if refused is not None:
+        return refused
+    subject, _ = moderated_subject_or_404(subject_type, subject_id)
+    try:
+        services.unhide_content(subject_type, subject, current_user)
+    except services.NotAllowed as refusal:
+        db.session.rollback()
+        flash(refusal.message, "info")
+        return redirect(moderation_return(subject_type, subject))
+    db.session.commit()
+    flash(f"The {subject_type} is shown again to everyone.", "success")
+    return redirect(moderation_return(subject_type, subject))
+
+
+@bp.post("/moderation/<any(comment, proposal):subject_type>/<posint:subject_id>/dismiss")
+@limit("RATELIMIT_MODERATION")
+def dismiss(subject_type: str, subject_id: int):
+    refused = facilitator_or_refusal()
+    if refused is not None:
+        return refused
+    subject, _ = moderated_subject_or_404(subject_type, subject_id)
+    try:
+        resolved = services.dismiss_reports(subject_type, subject, current_user)
+    except services.NotAllowed as refusal:
+        db.session.rollback()
+        flash(refusal.message, "info")
+        return redirect(url_for(".moderation_list"))
+    db.session.commit()
+    flash(f"{resolved} report{'s' if resolved != 1 else ''} dismissed; the {subject_type} stays visible.", "success")
+    return redirect(moderation_return(subject_type, subject))
+
+
+# --- for other pages (template globals) -----------------------------------------------------------
+
+
+@bp.app_template_global("proposal_discussion")
+def proposal_discussion(proposal: Proposal) -> threads.Discussion:
+    """`{% set discussion = proposal_discussion(proposal) %}`: votes and the first page of comments
+    (used by discussion/_proposal_discussion.html, on the proposal page)."""
+    return threads.proposal_discussion(current_user, proposal, url_for("proposals.show", proposal_id=proposal.id))
+
+
+@bp.app_template_global("element_reflections")
+def element_reflections(vision: Vision, element: Element) -> dict[str, Any]:
+    """`{% set reflecting = element_reflections(vision, element) %}`: the newest reflections and the
+    form (used by discussion/_element_reflections.html, on the element page); two queries at most."""
+    viewer = threads.Viewer.of(current_user)
+    return {
+        "recent": threads.recent_reflections(viewer, element.id),
+        "refusal": threads.reflection_refusal(current_user, vision),
+        "viewer": viewer,
+        "post_url": url_for("discussion.reflections", slug=vision.slug, key=element.key),
+    }

@@ -1,0 +1,67 @@
+"""Sorting proposals by their tallies (issue 5): the order_by expressions the proposals list offers
+as "most supported", "most contested" and "most discussed", and the indexes behind them."""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect, select, text
+
+from workbench.discussion.services import MOST_CONTESTED, MOST_DISCUSSED, MOST_SUPPORTED
+from workbench.models import DraftEntry, Element, Proposal, db
+
+
+def proposals_with(vision, author, tallies: dict[str, tuple[int, int, int]]) -> None:
+    """Proposals named by their title, with (support, oppose, comments) written directly."""
+    element = db.session.scalar(select(Element).where(Element.vision_id == vision.id, Element.key == "objective-1"))
+    entry = db.session.scalar(select(DraftEntry).where(DraftEntry.element_id == element.id))
+    for title, (support, oppose, comments) in tallies.items():
+        db.session.add(
+            Proposal(
+                vision_id=vision.id, element_id=element.id, author_id=author.id, base_text_id=entry.text_id,
+                title=title, body="Text.", rationale="Why.", support_count=support, oppose_count=oppose,
+                comment_count=comments,
+            )
+        )
+    db.session.commit()
+
+
+def titles(order) -> list[str]:
+    return list(db.session.scalars(select(Proposal.title).where(Proposal.hidden_at.is_(None)).order_by(*order)))
+
+
+def test_the_tally_sorts(make_vision, make_user) -> None:
+    proposals_with(
+        make_vision(), make_user(),
+        {
+            "loved": (50, 1, 3),
+            "split": (20, 18, 40),
+            "fought over": (30, 25, 12),
+            "ignored": (0, 0, 0),
+            "disliked": (2, 30, 5),
+        },
+    )
+    assert titles(MOST_SUPPORTED) == ["loved", "fought over", "split", "disliked", "ignored"]
+    # Contested: the smaller of the two tallies first, then the most votes.
+    assert titles(MOST_CONTESTED) == ["fought over", "split", "disliked", "loved", "ignored"]
+    assert titles(MOST_DISCUSSED) == ["split", "fought over", "disliked", "loved", "ignored"]
+
+
+def test_the_supported_and_discussed_sorts_have_indexes(app) -> None:
+    names = {index["name"] for index in inspect(db.engine).get_indexes("proposals")}
+    assert {"ix_proposals_visible_support", "ix_proposals_visible_discussed"} <= names
+
+
+def test_a_page_by_support_reads_the_index_instead_of_sorting(app, make_vision) -> None:
+    vision = make_vision()
+    query = (
+        select(Proposal.id)
+        .where(Proposal.vision_id == vision.id, Proposal.hidden_at.is_(None))
+        .order_by(*MOST_SUPPORTED)
+        .limit(20)
+    )
+    with db.engine.connect() as connection:
+        if connection.dialect.name != "sqlite":
+            return  # PostgreSQL's planner chooses by its statistics; the index exists (above)
+        compiled = query.compile(connection, compile_kwargs={"literal_binds": True})
+        plan = " ".join(row[3] for row in connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+    assert "ix_proposals_visible_support" in plan
+    assert "TEMP B-TREE" not in plan

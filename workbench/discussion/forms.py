@@ -1,0 +1,51 @@
+"""Deliberation forms: CSRF and field names only; the rules (lengths, hidden characters) live in services."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, TextAreaField
+
+from ..validation import ValidationError
+
+
+def whole_number(raw: str | None) -> int | None:
+    """A 1 to 9 digit whole number from a form field, or None."""
+    raw = (raw or "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 and int(raw) >= 1 else None
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField("Your comment")
+    # A reply names the comment it answers; empty for a new comment.
+    parent_id = HiddenField()
+
+    def parent(self) -> int | None:
+        return whole_number(self.parent_id.data)
+
+
+class EditForm(FlaskForm):
+    body = TextAreaField("Your comment")
+
+
+class ReportForm(FlaskForm):
+    subject_type = HiddenField()
+    subject_id = HiddenField()
+    reason = TextAreaField("Why should the facilitators look at this?")
+
+
+class HideForm(FlaskForm):
+    reason = TextAreaField("Reason, shown in public")
+
+
+class ConfirmForm(FlaskForm):
+    """A button-only form (retract, unhide, dismiss): the CSRF token and nothing else."""
+
+
+def show_errors(form: FlaskForm, error: ValidationError) -> None:
+    """Put a service's messages beside the form's fields (others at the top of the form)."""
+    for name, messages in error.errors.items():
+        field = form._fields.get(name)
+        if field is not None and name != "csrf_token" and field.type != "HiddenField":
+            field.errors = list(messages)
+        else:
+            form.form_errors.extend(messages)

@@ -1,0 +1,412 @@
+"""Reading discussions: pages of comments and reflections, replies, votes, where a comment is.
+
+Every function runs a fixed number of queries, whatever the size of the discussion (the authors
+are joined in; the first replies of a whole page of comments come in one query).
+
+Who sees what (`Viewer`):
+- everyone: comments that are not hidden; a retracted comment shows as "retracted" (no words);
+  a hidden top-level comment that has replies shows as a placeholder, so its replies keep their
+  context; a hidden comment without replies, or a hidden reply, is not listed at all;
+- the author of a hidden comment: it, in place, with the facilitators' reason;
+- facilitators: everything, hidden content marked as hidden.
+
+Order: top-level comments newest first (a new comment is on the first page), in pages of 20;
+replies oldest first (they read as a conversation), the first 3 under each comment, then all of
+them in pages of 20.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy.orm import joinedload
+
+from .. import permissions
+from ..models import Comment, CommentRevision, Element, Proposal, Vision, db
+from . import services
+
+COMMENTS_PER_PAGE = 20
+REPLIES_SHOWN = 3
+REPLIES_PER_PAGE = 20
+ELEMENT_PAGE_REFLECTIONS = 3
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The person reading, reduced to what visibility depends on."""
+
+    id: int | None = None
+    is_facilitator: bool = False
+
+    @classmethod
+    def of(cls, user: Any) -> Viewer:
+        if not permissions.is_member(user):
+            return cls()
+        return cls(user.id, permissions.is_facilitator(user))
+
+    @property
+    def signed_in(self) -> bool:
+        return self.id is not None
+
+
+def visible(viewer: Viewer, *, top_level: bool = False, table: Any = Comment) -> Any:
+    """The SQL condition for the comments `viewer` may see listed (see the module's docstring)."""
+    if viewer.is_facilitator:
+        return true()
+    condition = table.hidden_at.is_(None)
+    if top_level:
+        condition = or_(condition, table.reply_count > 0)
+    if viewer.id is not None:
+        condition = or_(condition, table.author_id == viewer.id)
+    return condition
+
+
+def page_count(total: int, per_page: int) -> int:
+    return max(1, -(-total // per_page))
+
+
+@dataclass
+class Thread:
+    """One page of a discussion's top-level comments, each with its first replies."""
+
+    scope: str  # "proposal-5" or "element-12": makes the page's ids unique
+    comments: list[Comment]
+    replies: dict[int, list[Comment]]
+    total: int  # top-level comments the viewer can see listed
+    page: int
+    per_page: int = COMMENTS_PER_PAGE
+
+    @property
+    def pages(self) -> int:
+        return page_count(self.total, self.per_page)
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * self.per_page + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.total, self.page * self.per_page)
+
+    @property
+    def remaining(self) -> int:
+        """Top-level comments after this page."""
+        return max(0, self.total - self.last)
+
+    @property
+    def next_count(self) -> int:
+        return min(self.per_page, self.remaining)
+
+
+def _subject(proposal_id: int | None, element_id: int | None) -> Any:
+    """The comments on a proposal, or the reflections on an element. Every query of a discussion
+    names its subject, so that it reads through one of the (subject, parent_id, created_at) indexes."""
+    if proposal_id is not None:
+        return Comment.proposal_id == proposal_id
+    return and_(Comment.element_id == element_id, Comment.proposal_id.is_(None))
+
+
+def thread_page(
+    viewer: Viewer, *, proposal_id: int | None = None, element_id: int | None = None, page: int = 1,
+    per_page: int = COMMENTS_PER_PAGE,
+) -> Thread:
+    """Page `page` of the top-level comments on a proposal (or reflections on an element), with
+    the first replies of each: three queries (one when there is nothing to show).
+
+    The count and the page are separate queries: the page then walks the (subject, parent_id,
+    created_at) index newest first and stops after `per_page` rows."""
+    scope = f"proposal-{proposal_id}" if proposal_id is not None else f"element-{element_id}"
+    where = (_subject(proposal_id, element_id), Comment.parent_id.is_(None), visible(viewer, top_level=True))
+    total = db.session.scalar(select(func.count(Comment.id)).where(*where)) or 0
+    if total == 0 or (page - 1) * per_page >= total:
+        return Thread(scope, [], {}, total, page, per_page)
+    comments = list(
+        db.session.scalars(
+            select(Comment)
+            .options(joinedload(Comment.author))
+            .where(*where)
+            .order_by(Comment.created_at.desc(), Comment.id.desc())
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+    )
+    replies = first_replies(viewer, [c.id for c in comments], proposal_id=proposal_id, element_id=element_id)
+    return Thread(scope, comments, replies, total, page, per_page)
+
+
+def first_replies(
+    viewer: Viewer, parent_ids: list[int], *, proposal_id: int | None, element_id: int | None, shown: int = REPLIES_SHOWN
+) -> dict[int, list[Comment]]:
+    """The first `shown` replies (oldest first) to each of the comments (all on the same proposal,
+    or the same element), in one query."""
+    if not parent_ids:
+        return {}
+    ranked = (
+        select(
+            Comment.id,
+            func.row_number()
+            .over(partition_by=Comment.parent_id, order_by=(Comment.created_at, Comment.id))
+            .label("n"),
+        )
+        .where(_subject(proposal_id, element_id), Comment.parent_id.in_(parent_ids), visible(viewer))
+        .subquery()
+    )
+    found: dict[int, list[Comment]] = {}
+    for reply in db.session.scalars(
+        select(Comment)
+        .join(ranked, ranked.c.id == Comment.id)
+        .options(joinedload(Comment.author))
+        .where(ranked.c.n <= shown)
+        .order_by(Comment.parent_id, Comment.created_at, Comment.id)
+    ):
+        found.setdefault(reply.parent_id, []).append(reply)
+    return found
+
+
+@dataclass
+class Replies:
+    parent: Comment
+    replies: list[Comment]
+    total: int
+    page: int
+    per_page: int = REPLIES_PER_PAGE
+
+    @property
+    def pages(self) -> int:
+        return page_count(self.total, self.per_page)
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * self.per_page + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.total, self.page * self.per_page)
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.total - self.last)
+
+    @property
+    def next_count(self) -> int:
+        return min(self.per_page, self.remaining)
+
+
+def replies_page(viewer: Viewer, parent: Comment, page: int = 1, per_page: int = REPLIES_PER_PAGE) -> Replies:
+    """Page `page` of the replies to `parent`, oldest first (two queries; one when there are none)."""
+    where = (_subject(parent.proposal_id, parent.element_id), Comment.parent_id == parent.id, visible(viewer))
+    total = db.session.scalar(select(func.count(Comment.id)).where(*where)) or 0
+    if total == 0 or (page - 1) * per_page >= total:
+        return Replies(parent, [], total, page, per_page)
+    replies = list(
+        db.session.scalars(
+            select(Comment)
+            .options(joinedload(Comment.author))
+            .where(*where)
+            .order_by(Comment.created_at, Comment.id)
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+    )
+    return Replies(parent, replies, total, page, per_page)
+
+
+# --- one comment ----------------------------------------------------------------------------------
+
+
+@dataclass
+class CommentContext:
+    """A comment with what it is said on: a proposal, or an element of a vision (reflections)."""
+
+    comment: Comment
+    vision: Vision
+    proposal: Proposal | None
+    element: Element | None
+
+    @property
+    def is_reflection(self) -> bool:
+        return self.comment.proposal_id is None
+
+
+def load_comment(comment_id: int) -> CommentContext | None:
+    """The comment with its author, vision, and its proposal or element; one query."""
+    row = db.session.execute(
+        select(Comment, Vision, Proposal, Element)
+        .options(joinedload(Comment.author))
+        .join(Vision, Vision.id == Comment.vision_id)
+        .outerjoin(Proposal, Proposal.id == Comment.proposal_id)
+        .outerjoin(Element, Element.id == Comment.element_id)
+        .where(Comment.id == comment_id)
+    ).first()
+    if row is None:
+        return None
+    return CommentContext(*row)
+
+
+def can_read(user: Any, context: CommentContext) -> bool:
+    """Whether `user` may see this comment at all: it is visible, and so is what it is said on."""
+    if not permissions.can_see_comment(user, context.comment):
+        return False
+    proposal = context.proposal
+    if proposal is not None and proposal.hidden_at is not None:
+        return permissions.is_facilitator(user) or (permissions.is_member(user) and proposal.author_id == user.id)
+    return True
+
+
+def can_read_words(user: Any, comment: Comment) -> bool:
+    """Whether the words of a retracted or hidden comment (and its earlier wordings) may be shown
+    to `user`: only to its author and to facilitators."""
+    if comment.hidden_at is None and comment.retracted_at is None:
+        return True
+    return permissions.is_facilitator(user) or (permissions.is_member(user) and comment.author_id == user.id)
+
+
+def revisions_of(comment: Comment) -> list[CommentRevision]:
+    """The earlier wordings, newest first (each `created_at` is when it was replaced)."""
+    return list(
+        db.session.scalars(
+            select(CommentRevision)
+            .where(CommentRevision.comment_id == comment.id)
+            .order_by(CommentRevision.created_at.desc(), CommentRevision.id.desc())
+        )
+    )
+
+
+def position_index(viewer: Viewer, comment: Comment) -> int:
+    """How many comments come before `comment` in its list (the top-level comments, newest first,
+    or its parent's replies, oldest first), as `viewer` sees them; one query."""
+    if comment.parent_id is None:
+        before = db.session.scalar(
+            select(func.count(Comment.id)).where(
+                _subject(comment.proposal_id, comment.element_id),
+                Comment.parent_id.is_(None),
+                visible(viewer, top_level=True),
+                or_(
+                    Comment.created_at > comment.created_at,
+                    and_(Comment.created_at == comment.created_at, Comment.id > comment.id),
+                ),
+            )
+        ) or 0
+        return before
+    before = db.session.scalar(
+        select(func.count(Comment.id)).where(
+            _subject(comment.proposal_id, comment.element_id),
+            Comment.parent_id == comment.parent_id,
+            visible(viewer),
+            or_(
+                Comment.created_at < comment.created_at,
+                and_(Comment.created_at == comment.created_at, Comment.id < comment.id),
+            ),
+        )
+    ) or 0
+    return before
+
+
+# --- the element page -----------------------------------------------------------------------------
+
+
+@dataclass
+class RecentReflections:
+    reflections: list[Comment]
+    total: int
+
+
+def recent_reflections(viewer: Viewer, element_id: int, limit: int = ELEMENT_PAGE_REFLECTIONS) -> RecentReflections:
+    """The newest top-level reflections on the element and how many there are; two queries (one
+    when there are none)."""
+    where = (_subject(None, element_id), Comment.parent_id.is_(None), visible(viewer, top_level=True))
+    total = db.session.scalar(select(func.count(Comment.id)).where(*where)) or 0
+    if not total:
+        return RecentReflections([], 0)
+    found = db.session.scalars(
+        select(Comment)
+        .options(joinedload(Comment.author))
+        .where(*where)
+        .order_by(Comment.created_at.desc(), Comment.id.desc())
+        .limit(limit)
+    )
+    return RecentReflections(list(found), total)
+
+
+# --- what the proposal page shows -----------------------------------------------------------------
+
+
+@dataclass
+class VotePanel:
+    proposal: Proposal
+    mine: int | None  # +1, -1, 0 (cleared) or None (never voted)
+    refusal: str | None  # why there are no buttons (None: the person can vote)
+    signed_in: bool
+    return_to: str
+
+    @property
+    def can_vote(self) -> bool:
+        return self.refusal is None
+
+    @property
+    def words(self) -> str:
+        return services.vote_words(self.mine)
+
+    @property
+    def is_author(self) -> bool:
+        return self.refusal is not None and self.refusal.startswith("This is your proposal")
+
+
+def vote_panel(user: Any, proposal: Proposal, return_to: str) -> VotePanel:
+    """The vote panel's state: one query for the person's own vote (none for the author or an
+    anonymous visitor)."""
+    refusal = services.vote_refusal(user, proposal)
+    signed_in = permissions.is_member(user)
+    mine = None
+    if signed_in and proposal.author_id != user.id:
+        mine = services.vote_of(user, proposal.id)
+    return VotePanel(proposal, mine, refusal, signed_in, return_to)
+
+
+@dataclass
+class Discussion:
+    """Votes and comments of a proposal, as the proposal page shows them."""
+
+    proposal: Proposal
+    vote: VotePanel
+    thread: Thread
+    comment_refusal: str | None
+    viewer: Viewer
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def can_comment(self) -> bool:
+        return self.comment_refusal is None
+
+
+def comment_refusal(user: Any, proposal: Proposal) -> str | None:
+    if permissions.can_comment_on_proposal(user, proposal):
+        return None
+    if proposal.hidden_at is not None:
+        return "This proposal has been hidden by the facilitators, so it cannot be discussed."
+    if not proposal.vision.is_open():
+        return services.window_message(proposal.vision, "comment")
+    return None if permissions.is_member(user) else "sign in"
+
+
+def reflection_refusal(user: Any, vision: Vision) -> str | None:
+    if permissions.can_reflect(user, vision):
+        return None
+    if not vision.is_open():
+        return services.window_message(vision, "reflect on the vision")
+    return "sign in"
+
+
+def proposal_discussion(user: Any, proposal: Proposal, return_to: str, page: int = 1) -> Discussion:
+    """Everything the discussion part of the proposal page needs: at most four queries (the
+    person's vote; the count, the page and the first replies of the comments)."""
+    viewer = Viewer.of(user)
+    return Discussion(
+        proposal=proposal,
+        vote=vote_panel(user, proposal, return_to),
+        thread=thread_page(viewer, proposal_id=proposal.id, page=page),
+        comment_refusal=comment_refusal(user, proposal),
+        viewer=viewer,
+    )
