@@ -77,7 +77,7 @@ def test_an_unknown_sort_falls_back_to_newest(client, three, sort) -> None:
 
 
 def test_sorts_are_one_whitelist() -> None:
-    assert set(services.SORTS) == {"newest", "oldest"}
+    assert set(services.SORTS) == {"newest", "oldest", "supported", "contested", "discussed"}
     assert services.DEFAULT_SORT in services.SORTS
 
 
@@ -247,3 +247,25 @@ def test_the_element_page_runs_the_same_queries_for_1_or_30_open_proposals(clien
     for n in range(29):
         make_proposal(vision, make_user(), body=f"Objective 1.1 other body {n}.")
     assert query_count(client, count_queries, url) == small
+
+
+def test_the_list_sorts_by_tallies_from_the_whitelist(client, vision, make_user) -> None:
+    from workbench.models import Proposal, db as database
+
+    author = make_user()
+    loved = make_proposal(vision, author, body="Loved words.")
+    split = make_proposal(vision, author, key="objective-2", body="Split words.")
+    for proposal, support, oppose, comments in ((loved, 9, 0, 1), (split, 4, 5, 7)):
+        stored = database.session.get(Proposal, proposal.id)
+        stored.support_count, stored.oppose_count, stored.comment_count = support, oppose, comments
+    database.session.commit()
+    url = f"/visions/{vision.slug}/proposals"
+
+    def order(sort: str) -> list[bool]:
+        page = client.get(f"{url}?sort={sort}").get_data(as_text=True)
+        return page.index(f"/proposals/{loved.id}\"") < page.index(f"/proposals/{split.id}\"")
+
+    assert order("supported") is True
+    assert order("contested") is False
+    assert order("discussed") is False
+    assert "Most contested" in client.get(url).get_data(as_text=True)

@@ -62,17 +62,7 @@ class NotAllowed(Exception):
 # For the proposals list's whitelist of sorts (proposals.services.SORTS): plain column expressions on
 # the tallies kept above, so a list sorts without aggregating votes or comments.
 
-# The smaller of the two tallies: a proposal is contested when many support it AND many oppose it.
-_CONTESTED = case((Proposal.support_count < Proposal.oppose_count, Proposal.support_count), else_=Proposal.oppose_count)
-
-MOST_SUPPORTED = (Proposal.support_count.desc(), Proposal.created_at.desc(), Proposal.id.desc())
-MOST_CONTESTED = (
-    _CONTESTED.desc(),
-    (Proposal.support_count + Proposal.oppose_count).desc(),
-    Proposal.created_at.desc(),
-    Proposal.id.desc(),
-)
-MOST_DISCUSSED = (Proposal.comment_count.desc(), Proposal.created_at.desc(), Proposal.id.desc())
+from ..proposals.services import MOST_CONTESTED, MOST_DISCUSSED, MOST_SUPPORTED  # noqa: E402,F401
 
 # The indexes that serve the supported and discussed sorts (migration 0004): visible proposals
 # only, walked backwards, so a page stops after its 20 rows instead of sorting every proposal.

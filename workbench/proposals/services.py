@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from .. import diffing, permissions
@@ -528,9 +528,26 @@ class Sort:
 
 # The one place sorts are named: a request's `sort` must be a key here (later issues add
 # "most supported", "most contested", "most discussed").
+# The smaller of the two tallies: a proposal is contested when many support it AND many oppose it.
+_CONTESTED = case((Proposal.support_count < Proposal.oppose_count, Proposal.support_count), else_=Proposal.oppose_count)
+
+# Plain column expressions on the tallies that votes and comments keep, so a list sorts without
+# aggregating (migration 0004 indexes the supported and discussed orders).
+MOST_SUPPORTED = (Proposal.support_count.desc(), Proposal.created_at.desc(), Proposal.id.desc())
+MOST_CONTESTED = (
+    _CONTESTED.desc(),
+    (Proposal.support_count + Proposal.oppose_count).desc(),
+    Proposal.created_at.desc(),
+    Proposal.id.desc(),
+)
+MOST_DISCUSSED = (Proposal.comment_count.desc(), Proposal.created_at.desc(), Proposal.id.desc())
+
 SORTS: dict[str, Sort] = {
     "newest": Sort("Newest first", (Proposal.created_at.desc(), Proposal.id.desc())),
     "oldest": Sort("Oldest first", (Proposal.created_at.asc(), Proposal.id.asc())),
+    "supported": Sort("Most supported", MOST_SUPPORTED),
+    "contested": Sort("Most contested", MOST_CONTESTED),
+    "discussed": Sort("Most discussed", MOST_DISCUSSED),
 }
 DEFAULT_SORT = "newest"
 
