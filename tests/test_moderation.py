@@ -300,3 +300,14 @@ def test_the_services_refuse_volunteers(app, proposal, author, make_user) -> Non
         with pytest.raises(services.NotAllowed):
             action()
     assert moderation.open_reports().total == 0
+
+
+def test_a_retracted_comment_cannot_be_reported(client, proposal, author, make_user, login_as) -> None:
+    comment = comment_by(proposal, author)
+    services.retract_comment(comment, author)
+    db.session.commit()
+    login_as(make_user())
+    response = report(client, "comment", comment.id)
+    assert response.status_code == 403
+    assert "retracted" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Report.id))) == 0

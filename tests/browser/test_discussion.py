@@ -55,6 +55,7 @@ def test_a_volunteer_votes_in_place_and_sees_the_tally_change(proposal, page, ma
     assert "You oppose this proposal." in page.inner_text(f"#vote-panel-{proposal.id}")
     db.session.remove()
     assert [v.value for v in db.session.scalars(select(Vote))] == [-1]
+    page.mouse.move(0, 0)  # judge the page at rest, not a button's hover colours
     assert_no_axe_violations(page)
 
     # Pressing the pressed button again clears the vote.
@@ -166,3 +167,32 @@ def test_show_more_comments_moves_focus_and_announces_it(proposal, page, make_us
     assert page.get_by_role("link", name=re.compile("^Show .* more comments")).count() == 0
     assert_no_axe_violations(page)
     assert_no_horizontal_scroll(page, 320)
+
+
+def test_the_other_discussion_pages_have_no_violations(proposal, page, make_user, login_browser) -> None:
+    writer = make_user(name="Wendy Writer")
+    element = db.session.get(Element, proposal.element_id)
+    comment = services.post_comment(db.session.get(Proposal, proposal.id), writer, "First wording.")
+    db.session.commit()
+    services.edit_comment(comment, writer, "Second wording, see https://example.org/x.", db.session.get(Proposal, proposal.id).vision)
+    services.post_comment(db.session.get(Proposal, proposal.id), make_user(), "A reply.", comment.id)
+    reflection = services.post_reflection(db.session.get(Proposal, proposal.id).vision, element, writer, "A reflection.")
+    db.session.commit()
+    login_browser(page, writer)
+    slug = db.session.get(Proposal, proposal.id).vision.slug
+    for path in (
+        f"/proposals/{proposal.id}/comments",
+        f"/visions/{slug}/elements/objective-1/reflections",
+        f"/comments/{comment.id}/replies",
+        f"/comments/{comment.id}/history",
+        f"/comments/{comment.id}/edit",
+        f"/comments/{comment.id}/retract",
+    ):
+        page.goto(path)
+        assert page.locator("h1").count() == 1, path
+        assert_no_axe_violations(page)
+    page.goto(f"/comments/{reflection.id}/retract")
+    page.get_by_role("button", name="Retract your reflection").click()
+    page.wait_for_url(re.compile(r".*/reflections#comment-\d+$"))
+    assert "This reflection was retracted by its author." in page.inner_text("main")
+    assert_no_axe_violations(page)

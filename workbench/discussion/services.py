@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Index, case, func, select, text, update
+from sqlalchemy import Index, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -47,6 +47,7 @@ BODY_MAX = 5_000
 REASON_MAX = 1_000
 
 VOTE_VALUES = {"support": 1, "oppose": -1, "clear": 0}
+SIGN_IN_TO_VOTE = "Sign in to vote on this proposal."
 SUBJECT_TYPES = ("comment", "proposal")
 
 
@@ -111,7 +112,7 @@ def vote_refusal(user: Any, proposal: Proposal) -> str | None:
         return f"This proposal has been {word}, so voting on it has ended."
     if not proposal.vision.is_open():
         return window_message(proposal.vision, "vote")
-    return "Sign in to vote on this proposal."
+    return SIGN_IN_TO_VOTE
 
 
 def vote_words(value: int | None) -> str:
@@ -423,7 +424,7 @@ def file_report(subject_type: str, subject: Comment | Proposal, reporter: User, 
     """Ask the facilitators to look at a comment, reflection or proposal; (report, created).
 
     One open report per person and subject: reporting again while one is open returns that report
-    (created False). Raises NotAllowed for one's own content or content already hidden;
+    (created False). Raises NotAllowed for one's own content, content already hidden or retracted;
     ValidationError for a missing or too long reason.
     """
     if subject_type not in SUBJECT_TYPES:
@@ -434,6 +435,8 @@ def file_report(subject_type: str, subject: Comment | Proposal, reporter: User, 
         raise NotAllowed("Sign in to report something to the facilitators.")
     if subject.hidden_at is not None:
         raise NotAllowed("The facilitators have already hidden this.")
+    if isinstance(subject, Comment) and subject.retracted_at is not None:
+        raise NotAllowed("Its author has retracted it, so its words are no longer shown.")
     text = clean_body(reason, field="reason", what="reason", maximum=REASON_MAX)
     existing = db.session.scalar(
         select(Report).where(

@@ -108,6 +108,21 @@ def _subject(proposal_id: int | None, element_id: int | None) -> Any:
     return and_(Comment.element_id == element_id, Comment.proposal_id.is_(None))
 
 
+def _page_with_authors(where: Any, order: tuple[Any, ...], offset: int, limit: int) -> list[Comment]:
+    """One page of comments with their authors, in one query: the page's ids are chosen first, on
+    the narrow index columns, and only those rows are joined to their authors (joining first let
+    PostgreSQL hash the whole users table for every page)."""
+    page_ids = select(Comment.id).where(*where).order_by(*order).offset(offset).limit(limit).subquery()
+    return list(
+        db.session.scalars(
+            select(Comment)
+            .join(page_ids, page_ids.c.id == Comment.id)
+            .options(joinedload(Comment.author))
+            .order_by(*order)
+        )
+    )
+
+
 def thread_page(
     viewer: Viewer, *, proposal_id: int | None = None, element_id: int | None = None, page: int = 1,
     per_page: int = COMMENTS_PER_PAGE,
@@ -122,16 +137,7 @@ def thread_page(
     total = db.session.scalar(select(func.count(Comment.id)).where(*where)) or 0
     if total == 0 or (page - 1) * per_page >= total:
         return Thread(scope, [], {}, total, page, per_page)
-    comments = list(
-        db.session.scalars(
-            select(Comment)
-            .options(joinedload(Comment.author))
-            .where(*where)
-            .order_by(Comment.created_at.desc(), Comment.id.desc())
-            .offset((page - 1) * per_page)
-            .limit(per_page)
-        )
-    )
+    comments = _page_with_authors(where, (Comment.created_at.desc(), Comment.id.desc()), (page - 1) * per_page, per_page)
     replies = first_replies(viewer, [c.id for c in comments], proposal_id=proposal_id, element_id=element_id)
     return Thread(scope, comments, replies, total, page, per_page)
 
@@ -200,16 +206,7 @@ def replies_page(viewer: Viewer, parent: Comment, page: int = 1, per_page: int =
     total = db.session.scalar(select(func.count(Comment.id)).where(*where)) or 0
     if total == 0 or (page - 1) * per_page >= total:
         return Replies(parent, [], total, page, per_page)
-    replies = list(
-        db.session.scalars(
-            select(Comment)
-            .options(joinedload(Comment.author))
-            .where(*where)
-            .order_by(Comment.created_at, Comment.id)
-            .offset((page - 1) * per_page)
-            .limit(per_page)
-        )
-    )
+    replies = _page_with_authors(where, (Comment.created_at, Comment.id), (page - 1) * per_page, per_page)
     return Replies(parent, replies, total, page, per_page)
 
 
@@ -320,14 +317,8 @@ def recent_reflections(viewer: Viewer, element_id: int, limit: int = ELEMENT_PAG
     total = db.session.scalar(select(func.count(Comment.id)).where(*where)) or 0
     if not total:
         return RecentReflections([], 0)
-    found = db.session.scalars(
-        select(Comment)
-        .options(joinedload(Comment.author))
-        .where(*where)
-        .order_by(Comment.created_at.desc(), Comment.id.desc())
-        .limit(limit)
-    )
-    return RecentReflections(list(found), total)
+    found = _page_with_authors(where, (Comment.created_at.desc(), Comment.id.desc()), 0, limit)
+    return RecentReflections(found, total)
 
 
 # --- what the proposal page shows -----------------------------------------------------------------
@@ -350,8 +341,9 @@ class VotePanel:
         return services.vote_words(self.mine)
 
     @property
-    def is_author(self) -> bool:
-        return self.refusal is not None and self.refusal.startswith("This is your proposal")
+    def asks_to_sign_in(self) -> bool:
+        """Anyone could vote here after signing in."""
+        return self.refusal == services.SIGN_IN_TO_VOTE
 
 
 def vote_panel(user: Any, proposal: Proposal, return_to: str) -> VotePanel:

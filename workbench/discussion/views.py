@@ -396,7 +396,7 @@ def history(comment_id: int):
     )
 
 
-def own_comment_or_refusal(comment_id: int, *, lock: bool = False):
+def own_comment_or_refusal(comment_id: int):
     """(context, None) for the comment's author; otherwise (context, the response refusing them)."""
     context = readable_comment_or_404(comment_id)
     if not permissions.is_member(current_user):
@@ -582,7 +582,8 @@ def moderated_subject_or_404(subject_type: str, subject_id: int):
     return proposal, None
 
 
-def moderation_return(subject_type: str, subject: Any) -> str:
+def moderation_return() -> str:
+    """Where a moderation action goes back to: a safe `next` on this site, or the moderation list."""
     return safe_next_url(request.values.get("next")) or url_for(".moderation_list")
 
 
@@ -593,7 +594,7 @@ def hide(subject_type: str, subject_id: int):
     if refused is not None:
         return refused
     subject, context = moderated_subject_or_404(subject_type, subject_id)
-    back_url = moderation_return(subject_type, subject)
+    back_url = moderation_return()
     if subject.hidden_at is not None:
         flash("This is already hidden.", "info")
         return redirect(back_url)
@@ -639,10 +640,10 @@ def unhide(subject_type: str, subject_id: int):
     except services.NotAllowed as refusal:
         db.session.rollback()
         flash(refusal.message, "info")
-        return redirect(moderation_return(subject_type, subject))
+        return redirect(moderation_return())
     db.session.commit()
     flash(f"The {subject_type} is shown again to everyone.", "success")
-    return redirect(moderation_return(subject_type, subject))
+    return redirect(moderation_return())
 
 
 @bp.post("/moderation/<any(comment, proposal):subject_type>/<posint:subject_id>/dismiss")
@@ -660,7 +661,7 @@ def dismiss(subject_type: str, subject_id: int):
         return redirect(url_for(".moderation_list"))
     db.session.commit()
     flash(f"{resolved} report{'s' if resolved != 1 else ''} dismissed; the {subject_type} stays visible.", "success")
-    return redirect(moderation_return(subject_type, subject))
+    return redirect(moderation_return())
 
 
 # --- for other pages (template globals) -----------------------------------------------------------
