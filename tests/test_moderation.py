@@ -311,3 +311,18 @@ def test_a_retracted_comment_cannot_be_reported(client, proposal, author, make_u
     assert response.status_code == 403
     assert "retracted" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Report.id))) == 0
+
+
+def test_the_proposal_page_offers_reporting_and_hiding_the_proposal(client, proposal, author, make_user, login_as, facilitator) -> None:
+    login_as(make_user())
+    page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    assert f'href="/reports/new?subject_type=proposal&amp;subject_id={proposal.id}"' in page
+    assert "/moderation/proposal/" not in page
+    login_as(author)
+    assert "Report this proposal" not in client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    login_as(facilitator)
+    page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    assert f"/moderation/proposal/{proposal.id}/hide?next=/proposals/{proposal.id}" in page
+    client.post(f"/moderation/proposal/{proposal.id}/hide?next=/proposals/{proposal.id}", data={"reason": "Spam."})
+    page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    assert f'action="/moderation/proposal/{proposal.id}/unhide"' in page

@@ -55,7 +55,9 @@ def test_a_volunteer_votes_in_place_and_sees_the_tally_change(proposal, page, ma
     assert "You oppose this proposal." in page.inner_text(f"#vote-panel-{proposal.id}")
     db.session.remove()
     assert [v.value for v in db.session.scalars(select(Vote))] == [-1]
-    page.mouse.move(0, 0)  # judge the page at rest, not a button's hover colours
+    # Judge the page at rest: no hover, and the buttons' colour transitions (0.2 s) finished.
+    page.mouse.move(0, 0)
+    page.wait_for_function("() => document.getAnimations().length === 0")
     assert_no_axe_violations(page)
 
     # Pressing the pressed button again clears the vote.

@@ -106,7 +106,7 @@ def vote_refusal(user: Any, proposal: Proposal) -> str | None:
     if proposal.hidden_at is not None:
         return "This proposal has been hidden by the facilitators, so it cannot be voted on."
     if permissions.is_member(user) and proposal.author_id == user.id:
-        return "This is your proposal, so you cannot vote on it. Your proposal counts as your support."
+        return "This is your proposal, so you cannot vote on it. The tallies count the votes of others."
     if proposal.status != ProposalStatus.OPEN.value:
         word = {"accepted": "accepted", "rejected": "rejected", "withdrawn": "withdrawn"}.get(proposal.status, proposal.status)
         return f"This proposal has been {word}, so voting on it has ended."
@@ -414,10 +414,6 @@ def retract_comment(comment: Comment, author: User) -> Comment:
 
 
 # --- reports --------------------------------------------------------------------------------------
-
-
-def subject_author_id(subject: Comment | Proposal) -> int:
-    return subject.author_id
 
 
 def file_report(subject_type: str, subject: Comment | Proposal, reporter: User, reason: str | None) -> tuple[Report, bool]:

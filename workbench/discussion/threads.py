@@ -17,7 +17,7 @@ them in pages of 20.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, true
@@ -366,7 +366,6 @@ class Discussion:
     thread: Thread
     comment_refusal: str | None
     viewer: Viewer
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def can_comment(self) -> bool:
