@@ -96,6 +96,11 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
+    if conf_args.get("include_object") is None:
+        from workbench.models import schema_compared
+
+        conf_args["include_object"] = schema_compared
+
     connectable = get_engine()
 
     with connectable.connect() as connection:

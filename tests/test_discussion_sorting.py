@@ -3,9 +3,10 @@ as "most supported", "most contested" and "most discussed", and the indexes behi
 
 from __future__ import annotations
 
-from sqlalchemy import inspect, select, text
+import pytest
+from sqlalchemy import select, text
 
-from workbench.discussion.services import MOST_CONTESTED, MOST_DISCUSSED, MOST_SUPPORTED
+from workbench.proposals.services import MOST_CONTESTED, MOST_DISCUSSED, MOST_SUPPORTED, SORTS
 from workbench.models import DraftEntry, Element, Proposal, db
 
 
@@ -45,23 +46,37 @@ def test_the_tally_sorts(make_vision, make_user) -> None:
     assert titles(MOST_DISCUSSED) == ["split", "fought over", "disliked", "loved", "ignored"]
 
 
-def test_the_supported_and_discussed_sorts_have_indexes(app) -> None:
-    names = {index["name"] for index in inspect(db.engine).get_indexes("proposals")}
-    assert {"ix_proposals_visible_support", "ix_proposals_visible_discussed"} <= names
+SORT_INDEXES = {
+    "newest": "ix_proposals_visible_created",
+    "supported": "ix_proposals_visible_support",
+    "contested": "ix_proposals_visible_contested",
+    "discussed": "ix_proposals_visible_discussed",
+}
 
 
-def test_a_page_by_support_reads_the_index_instead_of_sorting(app, make_vision) -> None:
+def test_every_sort_but_oldest_has_an_index(app) -> None:
+    with db.engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            names = set(connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'index'")).scalars())
+        else:
+            names = set(connection.execute(text("SELECT indexname FROM pg_indexes")).scalars())
+    assert set(SORT_INDEXES.values()) <= names
+    assert set(SORT_INDEXES) | {"oldest"} == set(SORTS)
+
+
+@pytest.mark.parametrize("sort", sorted(SORT_INDEXES))
+def test_a_page_in_each_sort_reads_its_index_instead_of_sorting(app, make_vision, sort) -> None:
     vision = make_vision()
     query = (
         select(Proposal.id)
         .where(Proposal.vision_id == vision.id, Proposal.hidden_at.is_(None))
-        .order_by(*MOST_SUPPORTED)
+        .order_by(*SORTS[sort].order_by)
         .limit(20)
     )
     with db.engine.connect() as connection:
         if connection.dialect.name != "sqlite":
-            return  # PostgreSQL's planner chooses by its statistics; the index exists (above)
+            pytest.skip("PostgreSQL's planner chooses by its statistics; the index exists (above)")
         compiled = query.compile(connection, compile_kwargs={"literal_binds": True})
         plan = " ".join(row[3] for row in connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
-    assert "ix_proposals_visible_support" in plan
+    assert SORT_INDEXES[sort] in plan
     assert "TEMP B-TREE" not in plan

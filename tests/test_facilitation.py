@@ -29,7 +29,7 @@ from workbench.models import (
     Vote,
     utcnow,
 )
-from workbench.proposals.services import open_proposal
+from workbench.proposals.services import open_proposal, revise_proposal, withdraw_proposal
 
 KEY = "objective-1"
 
@@ -232,6 +232,35 @@ def test_queue_flags_stale_conflicted_and_competing(client, login_as, vision, pe
     assert shown("element=objective-1&flag=conflicted") == {fifteen.id}
     empty = text(client.get(f"/visions/{vision.slug}/facilitate?element=objective-3"))
     assert "No open proposals match these filters" in empty
+
+
+def test_the_competing_flag_follows_revisions_and_withdrawals(client, login_as, vision, people):
+    # Competition is kept per group of proposals and their revisions: every change must show.
+    set_text(vision, "We will train 10,000 analysts by 2030, across the public sector.")
+    twenty = propose(vision, people.author, "We will train 20,000 analysts by 2030, across the public sector.")
+    fifteen = propose(vision, people.other, "We will train 15,000 analysts by 2030, across the public sector.")
+    login_as(people.facilitator)
+
+    def competing() -> set[int]:
+        body = text(client.get(f"/visions/{vision.slug}/facilitate?flag=competing"))
+        return {int(n) for n in re.findall(r">Proposal (\d+) on ", body)}
+
+    assert competing() == {twenty.id, fifteen.id}
+    revise_proposal(
+        fresh(Proposal, twenty.id), people.author, twenty.title,
+        "We will train 10,000 analysts by 2035, across the public sector.", twenty.rationale,
+    )
+    db.session.commit()
+    assert competing() == set()
+    revise_proposal(
+        fresh(Proposal, twenty.id), people.author, twenty.title,
+        "We will train 12,000 analysts by 2030, across the public sector.", twenty.rationale,
+    )
+    db.session.commit()
+    assert competing() == {twenty.id, fifteen.id}
+    withdraw_proposal(fresh(Proposal, fifteen.id), people.other)
+    db.session.commit()
+    assert competing() == set()
 
 
 def test_queue_sorts_by_support_and_ignores_unknown_parameters(client, login_as, vision, people):

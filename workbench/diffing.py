@@ -71,6 +71,9 @@ __all__ = [
     "change_list",
     "rebase",
     "changed_ranges",
+    "ranges_of",
+    "ranges_compete",
+    "any_ranges_compete",
     "compete",
 ]
 
@@ -763,10 +766,15 @@ def changed_ranges(base: str, proposed: str) -> list[tuple[int, int]]:
     Ranges are half-open, in order and never overlap; a replacement is one range over
     the removed text; a pure insertion at position ``p`` is the empty range ``(p, p)``.
     """
+    return ranges_of(diff_words(base, proposed))
+
+
+def ranges_of(changes: Iterable[Change]) -> list[tuple[int, int]]:
+    """``changed_ranges`` of an existing word diff (base -> proposed)."""
     ranges: list[tuple[int, int]] = []
     position = 0
     in_change = False
-    for change in diff_words(base, proposed):
+    for change in changes:
         if change.op == "equal":
             position += len(change.text)
             in_change = False
@@ -792,6 +800,11 @@ def ranges_compete(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a_start < b_end and b_start < a_end  # shared characters
 
 
+def any_ranges_compete(ranges_a: Iterable[tuple[int, int]], ranges_b: Sequence[tuple[int, int]]) -> bool:
+    """True when any range of one change competes with any range of the other (``compete``)."""
+    return any(ranges_compete(a, b) for a in ranges_a for b in ranges_b)
+
+
 def compete(base: str, proposed_a: str, proposed_b: str) -> bool:
     """True when two proposals on the same ``base`` change overlapping parts of it.
 
@@ -800,6 +813,4 @@ def compete(base: str, proposed_a: str, proposed_b: str) -> bool:
     Ranges that only meet end to start do not compete (``rebase`` may still find them
     too close to merge without a person).
     """
-    ranges_a = changed_ranges(base, proposed_a)
-    ranges_b = changed_ranges(base, proposed_b)
-    return any(ranges_compete(a, b) for a in ranges_a for b in ranges_b)
+    return any_ranges_compete(changed_ranges(base, proposed_a), changed_ranges(base, proposed_b))

@@ -20,7 +20,8 @@ from flask_login import current_user
 from werkzeug.exceptions import Forbidden
 
 from .. import permissions
-from ..diffing import DiffViews, diff_words
+from ..diffcache import diff
+from ..diffing import DiffViews
 from ..extensions import limiter
 from ..models import AlignedWork, User, Vision, db, utcnow
 from ..validation import ValidationError
@@ -301,7 +302,7 @@ def _changes(before: services.Wording | None, after: services.Wording | None) ->
     if before is None or after is None:
         return {}
     return {
-        name: DiffViews(diff_words(getattr(before, name), getattr(after, name)))
+        name: DiffViews(diff(getattr(before, name), getattr(after, name)))
         for name in ("organisation", "title", "description")
         if getattr(before, name) != getattr(after, name)
     }

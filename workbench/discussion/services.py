@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Index, func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -57,27 +57,6 @@ class NotAllowed(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
-
-
-# --- sorting lists of proposals by their tallies ----------------------------------------------------
-# For the proposals list's whitelist of sorts (proposals.services.SORTS): plain column expressions on
-# the tallies kept above, so a list sorts without aggregating votes or comments.
-
-from ..proposals.services import MOST_CONTESTED, MOST_DISCUSSED, MOST_SUPPORTED  # noqa: E402,F401
-
-# The indexes that serve the supported and discussed sorts (migration 0004): visible proposals
-# only, walked backwards, so a page stops after its 20 rows instead of sorting every proposal.
-# "Most contested" sorts on an expression and has no index (an expression index cannot be
-# compared with the models by autogenerate): ~15 ms of sorting at 10,000 proposals on SQLite.
-_VISIBLE = text("hidden_at IS NULL")
-Index(
-    "ix_proposals_visible_support", Proposal.vision_id, Proposal.support_count, Proposal.created_at, Proposal.id,
-    sqlite_where=_VISIBLE, postgresql_where=_VISIBLE,
-)
-Index(
-    "ix_proposals_visible_discussed", Proposal.vision_id, Proposal.comment_count, Proposal.created_at, Proposal.id,
-    sqlite_where=_VISIBLE, postgresql_where=_VISIBLE,
-)
 
 
 # --- words ------------------------------------------------------------------------------------------

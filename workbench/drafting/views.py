@@ -10,9 +10,10 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
-from .. import diffing, permissions
+from .. import permissions
 from ..errors import render_error
 from ..models import Vision, db
+from ..proposals.services import TextDiff
 from ..validation import ValidationError
 from ..visions import services as visions
 from ..visions.snapshots import KIND_NAMES
@@ -68,13 +69,6 @@ def draft_url(vision: Vision, key: str | None = None) -> str:
 def labels_of(vision: Vision) -> dict[str, str]:
     """A label for every key the draft or the latest version knows ("Objective 2.3")."""
     return services.draft_state(vision).labels
-
-
-def text_diff(old_title: str, old_body: str, new_title: str, new_body: str) -> dict[str, diffing.DiffViews]:
-    return {
-        "title": diffing.DiffViews(diffing.diff_words(old_title, new_title)),
-        "body": diffing.DiffViews(diffing.diff_words(old_body, new_body)),
-    }
 
 
 # --- the draft page -------------------------------------------------------------------------------
@@ -143,7 +137,7 @@ def edit_element(slug: str, key: str):
     elif not form.validate_on_submit():
         status = 400
     elif request.form.get("action") == "preview":
-        preview = text_diff(current.title, current.body, form.title.data or "", form.body.data or "")
+        preview = TextDiff.between(current.title, current.body, form.title.data or "", form.body.data or "")
     else:
         try:
             services.edit_element_text(
@@ -172,7 +166,7 @@ def edit_element(slug: str, key: str):
             form.form_errors.append(error.message)
             # Saving again, knowingly, replaces the text that is current now.
             form.lock_version.data = str(entry.lock_version)
-            preview = text_diff(current.title, current.body, form.title.data or "", form.body.data or "")
+            preview = TextDiff.between(current.title, current.body, form.title.data or "", form.body.data or "")
             status = 409
         except ValidationError as error:
             db.session.rollback()

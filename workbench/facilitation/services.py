@@ -26,10 +26,8 @@ both.
 
 from __future__ import annotations
 
-import hashlib
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from itertools import combinations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -37,7 +35,8 @@ from typing import Any
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
-from .. import diffing, permissions
+from .. import diffcache, diffing, permissions
+from ..caching import app_cache
 from ..models import (
     DraftChange,
     DraftEntry,
@@ -165,53 +164,10 @@ def parse_id(raw: str | None) -> int | None:
     return None
 
 
-# --- word-diff results, memoised by content ---------------------------------------------------------
-#
-# The queue checks the same (base, proposed, current) texts on every visit. Results depend on the
-# texts only, so they are kept in a small process-wide LRU keyed by a digest of the texts (never by
-# ids, which mean other texts in another database).
-
-_MEMO: OrderedDict[bytes, Any] = OrderedDict()
-_MEMO_LOCK = threading.Lock()
-_MEMO_SIZE = 16_384  # small values (a flag, a few ranges): a few MiB at most
-
-
-def _memo(kind: str, texts: Sequence[str], compute: Callable[[], Any]) -> Any:
-    digest = hashlib.blake2b(kind.encode(), digest_size=16)
-    for text in texts:
-        encoded = text.encode("utf-8", "surrogatepass")
-        digest.update(len(encoded).to_bytes(8, "big"))
-        digest.update(encoded)
-    key = digest.digest()
-    with _MEMO_LOCK:
-        if key in _MEMO:
-            _MEMO.move_to_end(key)
-            return _MEMO[key]
-    value = compute()
-    with _MEMO_LOCK:
-        _MEMO[key] = value
-        while len(_MEMO) > _MEMO_SIZE:
-            _MEMO.popitem(last=False)
-    return value
-
-
-def _rebases_cleanly(base: str, proposed: str, current: str) -> bool:
-    return _memo("rebase", (base, proposed, current), lambda: diffing.rebase(base, proposed, current).ok)
-
-
-def _ranges(base: str, proposed: str) -> tuple[tuple[int, int], ...]:
-    return _memo("ranges", (base, proposed), lambda: tuple(diffing.changed_ranges(base, proposed)))
-
-
-def any_ranges_compete(a: Sequence[tuple[int, int]], b: Sequence[tuple[int, int]]) -> bool:
-    # The same rule as diffing.compete, on ranges computed once per proposal.
-    return any(diffing.ranges_compete(x, y) for x in a for y in b)
-
-
 def _conflicted(base: ElementText, proposed: tuple[str, str], current: ElementText) -> bool:
     return not (
-        _rebases_cleanly(base.title, proposed[0], current.title)
-        and _rebases_cleanly(base.body, proposed[1], current.body)
+        diffcache.rebases_cleanly(base.title, proposed[0], current.title)
+        and diffcache.rebases_cleanly(base.body, proposed[1], current.body)
     )
 
 
@@ -720,18 +676,13 @@ class _Candidate:
 
 
 def _flag_details(
-    candidates: Sequence[_Candidate],
-    *,
-    conflicts: bool = True,
-    competition: bool = True,
-    first_only: bool = False,
+    candidates: Sequence[_Candidate], *, conflicts: bool = True, competition: bool = True
 ) -> tuple[dict[int, bool], dict[int, list[int]]]:
-    """Conflicted (stale ones only) and competing ids for the given proposals; at most two queries.
+    """Conflicted (stale ones only) and competing ids for the given proposals; at most three queries.
 
     Competing: another open, visible proposal on the same element and the same base whose changed
-    ranges overlap (`diffing.compete`, with each proposal's ranges computed once). Either half can
-    be skipped (then its dict is empty); `first_only` stops at the first competitor (enough to
-    filter on the flag).
+    ranges overlap (`diffing.compete`; see `_competition`). Either half can be skipped (then its
+    dict is empty).
     """
     if not candidates:
         return {}, {}
@@ -739,7 +690,7 @@ def _flag_details(
     peers: list[Any] = []
     if competition:
         peers = db.session.execute(
-            select(Proposal.id, Proposal.element_id, Proposal.base_text_id, Proposal.title, Proposal.body).where(
+            select(Proposal.id, Proposal.element_id, Proposal.base_text_id, Proposal.revision_count).where(
                 Proposal.element_id.in_({c.element_id for c in candidates}),
                 Proposal.base_text_id.in_(base_ids),
                 Proposal.status == ProposalStatus.OPEN.value,
@@ -761,30 +712,63 @@ def _flag_details(
 
     competing: dict[int, list[int]] = {}
     if competition:
-        groups: dict[tuple[int, int], list[Any]] = {}
+        groups: dict[tuple[int, int], list[tuple[int, int]]] = {}
         for peer in peers:
-            groups.setdefault((peer.element_id, peer.base_text_id), []).append(peer)
-        ranges: dict[int, tuple[Sequence[tuple[int, int]], Sequence[tuple[int, int]]]] = {}
-
-        def ranges_of(proposal_id: int, base: ElementText, title: str, body: str) -> tuple[Any, Any]:
-            if proposal_id not in ranges:
-                ranges[proposal_id] = (_ranges(base.title, title), _ranges(base.body, body))
-            return ranges[proposal_id]
-
+            groups.setdefault((peer.element_id, peer.base_text_id), []).append((peer.id, peer.revision_count))
+        rivals = _competition(groups, texts)
         for c in candidates:
-            base = texts[c.base_text_id]
-            mine = ranges_of(c.id, base, c.title, c.body)
-            found = []
-            for peer in groups.get((c.element_id, c.base_text_id), []):
-                if peer.id == c.id:
-                    continue
-                theirs = ranges_of(peer.id, base, peer.title, peer.body)
-                if any_ranges_compete(mine[0], theirs[0]) or any_ranges_compete(mine[1], theirs[1]):
-                    found.append(peer.id)
-                    if first_only:
-                        break
-            competing[c.id] = sorted(found)
+            competing[c.id] = list(rivals.get(c.id, ()))
     return conflicted, competing
+
+
+# A group is the open proposals on one element written against one text, each with its revision.
+_Group = tuple[tuple[int, int], tuple[tuple[int, int], ...]]
+
+
+def _competition(
+    groups: dict[tuple[int, int], list[tuple[int, int]]], texts: dict[int, ElementText]
+) -> dict[int, tuple[int, ...]]:
+    """For every proposal in the groups, the ids of those in its group it competes with.
+
+    Each group's answer depends only on its members' revisions, so it is kept per process, keyed
+    by (element, base text, members and their revision numbers): a new, revised, withdrawn or
+    decided proposal makes a new key. Texts are loaded for groups not yet cached, in one query.
+    """
+    cache = app_cache("competition", 4096)
+    keys: dict[tuple[int, int], _Group] = {g: (g, tuple(sorted(members))) for g, members in groups.items()}
+    found: dict[tuple[int, int], dict[int, tuple[int, ...]]] = {}
+    missing = []
+    for group, key in keys.items():
+        answer = cache.get(key)
+        if answer is None:
+            missing.append(group)
+        else:
+            found[group] = answer
+    if missing:
+        ids = [proposal_id for group in missing for proposal_id, _ in keys[group][1]]
+        proposed = {
+            row.id: row
+            for row in db.session.execute(
+                select(Proposal.id, Proposal.revision_count, Proposal.title, Proposal.body).where(Proposal.id.in_(ids))
+            )
+        }
+        for group in missing:
+            base = texts[group[1]]
+            members = [proposed[i] for i, revision in keys[group][1] if i in proposed and proposed[i].revision_count == revision]
+            ranges = {
+                m.id: (diffcache.changed_ranges(base.title, m.title), diffcache.changed_ranges(base.body, m.body))
+                for m in members
+            }
+            rivals: dict[int, list[int]] = {m.id: [] for m in members}
+            for a, b in combinations(sorted(ranges), 2):
+                if diffing.any_ranges_compete(ranges[a][0], ranges[b][0]) or diffing.any_ranges_compete(ranges[a][1], ranges[b][1]):
+                    rivals[a].append(b)
+                    rivals[b].append(a)
+            answer = {i: tuple(r) for i, r in rivals.items()}
+            found[group] = answer
+            if len(members) == len(keys[group][1]):  # nobody revised meanwhile: safe to keep
+                cache.put(keys[group], answer)
+    return {i: r for answer in found.values() for i, r in answer.items()}
 
 
 def _candidate(row: Any) -> _Candidate:
@@ -839,15 +823,15 @@ def queue(vision: Vision, filters: QueueFilters, page: int, per_page: int = PER_
             conflicted, _ = _flag_details(candidates, competition=False)
             matching = [c for c in candidates if conflicted[c.id]]
         else:
-            _, competing = _flag_details(candidates, conflicts=False, first_only=True)
+            _, competing = _flag_details(candidates, conflicts=False)
             matching = [c for c in candidates if competing[c.id]]
         total = len(matching)
         shown = matching[(page - 1) * per_page : page * per_page]
-        # The other flag (and every competitor), for the shown page only.
+        # The other flag, for the shown page only (competitors are already known for every candidate).
         if filters.flag == "conflicted":
             _, competing = _flag_details(shown, conflicts=False)
         else:
-            conflicted, competing = _flag_details(shown)
+            conflicted, _ = _flag_details(shown, competition=False)
         ids = [c.id for c in shown]
         loaded = {
             p.id: p

@@ -24,7 +24,7 @@ from .. import diffing
 Status = Literal["added", "removed", "changed", "unchanged"]
 
 # (old text, new text) -> word diff. Callers may pass a cached one (text pairs never change).
-DiffFunction = Callable[[str, str], list[diffing.Change]]
+DiffFunction = Callable[[str, str], Sequence[diffing.Change]]
 
 
 @dataclass

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from .. import diffing
+from .. import diffcache, diffing
 from ..caching import app_cache
 from ..models import Proposal, User, Version, Vision, db
 from ..visions import services as visions
@@ -27,20 +27,12 @@ VERSIONS_PER_PAGE = 20
 FEED_ENTRIES = 20
 
 
-# --- cached diffs ---------------------------------------------------------------------------------
-
-
-def cached_diff(old: str, new: str) -> list[diffing.Change]:
-    """`diffing.diff_words(old, new)`, computed once per process for each pair of texts."""
-    if old == new:
-        return [diffing.Change("equal", old)] if old else []
-    cache = app_cache("text_diff", 4096)
-    return cache.get_or_compute((old, new), lambda: diffing.diff_words(old, new))
+# --- comparisons -----------------------------------------------------------------------------------
 
 
 def diff_trees(old_elements: Sequence[dict[str, Any]], new_elements: Sequence[dict[str, Any]]) -> DocumentDiff:
     """The whole-document diff of two element lists (text diffs cached)."""
-    return diff_documents(old_elements, new_elements, cached_diff)
+    return diff_documents(old_elements, new_elements, diffcache.diff)
 
 
 @dataclass(frozen=True)
@@ -130,8 +122,8 @@ def _build_timeline(vision: Vision, key: str) -> list[TimelineEntry]:
                     status=status,
                     label=(element or previous)["label"],  # type: ignore[index]
                     previous_number=previous_number if previous is not None else None,
-                    title=diffing.DiffViews(cached_diff(old_title, new_title)),
-                    body=diffing.DiffViews(cached_diff(old_body, new_body)),
+                    title=diffing.DiffViews(diffcache.diff(old_title, new_title)),
+                    body=diffing.DiffViews(diffcache.diff(old_body, new_body)),
                 )
             )
         if element is not None or previous is not None:

@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
-from .. import diffing, permissions
+from .. import diffcache, diffing, permissions
 from ..models import (
+    PROPOSAL_CONTESTED,
+    PROPOSAL_VOTES,
     DraftEntry,
     Element,
     ElementText,
@@ -414,8 +416,8 @@ class TextDiff:
     @classmethod
     def between(cls, old_title: str, old_body: str, new_title: str, new_body: str) -> TextDiff:
         return cls(
-            diffing.DiffViews(diffing.diff_words(old_title, new_title)),
-            diffing.DiffViews(diffing.diff_words(old_body, new_body)),
+            diffing.DiffViews(diffcache.diff(old_title, new_title)),
+            diffing.DiffViews(diffcache.diff(old_body, new_body)),
         )
 
     @property
@@ -502,7 +504,7 @@ def neighbours(proposal: Proposal, base: ElementText) -> tuple[list[Neighbour], 
     """Other open proposals on the element, each marked whether it competes with this one.
 
     Two proposals on the same base compete when they change overlapping words
-    (`diffing.compete`); proposals on another base are listed without that judgement. At most
+    (`diffing.compete`, on ranges cached per text); proposals on another base are listed without that judgement. At most
     COMPETING_SHOWN are compared; the total is returned too.
     """
     others, total = open_proposals_on(proposal.element, exclude=proposal.id, limit=COMPETING_SHOWN)
@@ -510,7 +512,7 @@ def neighbours(proposal: Proposal, base: ElementText) -> tuple[list[Neighbour], 
     for other in others:
         competes = None
         if other.base_text_id == proposal.base_text_id:
-            competes = diffing.compete(base.title, proposal.title, other.title) or diffing.compete(
+            competes = diffcache.compete(base.title, proposal.title, other.title) or diffcache.compete(
                 base.body, proposal.body, other.body
             )
         found.append(Neighbour(other, competes))
@@ -526,17 +528,13 @@ class Sort:
     order_by: tuple[Any, ...]
 
 
-# The one place sorts are named: a request's `sort` must be a key here (later issues add
-# "most supported", "most contested", "most discussed").
-# The smaller of the two tallies: a proposal is contested when many support it AND many oppose it.
-_CONTESTED = case((Proposal.support_count < Proposal.oppose_count, Proposal.support_count), else_=Proposal.oppose_count)
-
-# Plain column expressions on the tallies that votes and comments keep, so a list sorts without
-# aggregating (migration 0004 indexes the supported and discussed orders).
+# The one place sorts are named: a request's `sort` must be a key here. The tally sorts read the
+# counts that votes and comments keep on the proposal, and each sort has a partial index of visible
+# proposals with the same columns (see PROPOSAL_CONTESTED in models.py).
 MOST_SUPPORTED = (Proposal.support_count.desc(), Proposal.created_at.desc(), Proposal.id.desc())
 MOST_CONTESTED = (
-    _CONTESTED.desc(),
-    (Proposal.support_count + Proposal.oppose_count).desc(),
+    PROPOSAL_CONTESTED.desc(),
+    PROPOSAL_VOTES.desc(),
     Proposal.created_at.desc(),
     Proposal.id.desc(),
 )
@@ -589,24 +587,20 @@ def list_proposals(vision: Vision, filters: ProposalFilters, page: int, per_page
     if filters.status:
         where.append(Proposal.status == filters.status)
     if filters.element_key:
-        where.append(Element.key == filters.element_key)
+        where.append(
+            Proposal.element_id
+            == select(Element.id).where(Element.vision_id == vision.id, Element.key == filters.element_key).scalar_subquery()
+        )
     if filters.author_id is not None:
         where.append(Proposal.author_id == filters.author_id)
-    total = (
-        db.session.scalar(
-            select(func.count(Proposal.id))
-            .join(Element, Element.id == Proposal.element_id)
-            .where(*where)
-        )
-        or 0
-    )
+    # Counted from the proposals alone, so the count reads an index of visible proposals.
+    total = db.session.scalar(select(func.count()).select_from(Proposal).where(*where)) or 0
     sort = SORTS.get(filters.sort, SORTS[DEFAULT_SORT])
     proposals = list(
         db.session.scalars(
             select(Proposal)
-            .join(Element, Element.id == Proposal.element_id)
             .options(
-                contains_eager(Proposal.element),
+                joinedload(Proposal.element),
                 joinedload(Proposal.author),
                 joinedload(Proposal.base_text),
             )
@@ -624,7 +618,7 @@ def first_change(proposal: Proposal) -> diffing.ListedChange | None:
     base = proposal.base_text
     for old, new in ((base.body, proposal.body), (base.title, proposal.title)):
         if old != new:
-            items = diffing.change_list(diffing.diff_words(old, new), context_words=4)
+            items = diffing.change_list(diffcache.diff(old, new), context_words=4)
             if items:
                 return items[0]
     return None

@@ -1,0 +1,63 @@
+"""Word diffs and what follows from them, computed once per process for each set of texts.
+
+`diffing` is pure, so a result depends on the texts alone. Pages ask for the same diffs again and
+again (a proposal page compares its proposal with twenty others; the queue checks every open
+proposal on each visit; a comparison of versions diffs the same pairs of texts as its neighbours),
+so the results are kept in the app's caches, keyed by a digest of the texts (never by ids, which
+mean other texts in another database). The diff cache is bounded by count and by the characters
+it holds, so previews of long texts cannot crowd out memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from . import diffing
+from .caching import app_cache
+
+DIFFS_CACHED = 4096
+DIFF_CHARACTERS_CACHED = 32 * 1024 * 1024
+FLAGS_CACHED = 16_384
+
+
+def _key(kind: str, *texts: str) -> bytes:
+    digest = hashlib.blake2b(kind.encode(), digest_size=16)
+    for text in texts:
+        encoded = text.encode("utf-8", "surrogatepass")
+        digest.update(len(encoded).to_bytes(8, "big"))
+        digest.update(encoded)
+    return digest.digest()
+
+
+def _characters(changes: tuple[diffing.Change, ...]) -> int:
+    return sum(len(change.text) for change in changes)
+
+
+def diff(old: str, new: str) -> tuple[diffing.Change, ...]:
+    """`diffing.diff_words(old, new)`, computed once per process for each pair of texts."""
+    if old == new:
+        return (diffing.Change("equal", old),) if old else ()
+    cache = app_cache("text_diff", DIFFS_CACHED, max_weight=DIFF_CHARACTERS_CACHED, weigh=_characters)
+    return cache.get_or_compute(_key("diff", old, new), lambda: tuple(diffing.diff_words(old, new)))
+
+
+def _small(kind: str, texts: tuple[str, ...], compute: Callable[[], Any]) -> Any:
+    """A small result (a flag, a few ranges) kept per set of texts."""
+    return app_cache("text_flags", FLAGS_CACHED).get_or_compute(_key(kind, *texts), compute)
+
+
+def changed_ranges(base: str, proposed: str) -> tuple[tuple[int, int], ...]:
+    """`diffing.changed_ranges`, from the cached diff."""
+    return _small("ranges", (base, proposed), lambda: tuple(diffing.ranges_of(diff(base, proposed))))
+
+
+def compete(base: str, proposed_a: str, proposed_b: str) -> bool:
+    """`diffing.compete`, on ranges computed once per proposed text."""
+    return diffing.any_ranges_compete(changed_ranges(base, proposed_a), changed_ranges(base, proposed_b))
+
+
+def rebases_cleanly(base: str, proposed: str, current: str) -> bool:
+    """Whether `diffing.rebase(base, proposed, current)` finds no conflict."""
+    return _small("rebase", (base, proposed, current), lambda: diffing.rebase(base, proposed, current).ok)
