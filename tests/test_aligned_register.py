@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 from flask import render_template
@@ -123,6 +124,8 @@ def test_unknown_filters_get_a_message_not_an_error(client, vision, make_work, q
     page = client.get(f"/visions/{vision.slug}/aligned-work?{query}")
     assert page.status_code == 400
     assert f'id="filter-{field}-error"' in page.text
+    select = re.search(rf'<select[^>]*id="filter-{field}"[^>]*>', page.text).group(0)
+    assert 'aria-invalid="true"' in select and f"filter-{field}-error" in select  # announced with its message
     assert "Open bus timetables" in page.text  # the unknown filter is not applied
 
 
