@@ -85,13 +85,23 @@ def free_port() -> int:
 
 
 def start_gunicorn(
-    database_url: str, port: int, workers: int, log_path: Path, wsgi: str = "wsgi:app", pythonpath: str | None = None
+    database_url: str,
+    port: int,
+    workers: int,
+    log_path: Path,
+    wsgi: str = "wsgi:app",
+    pythonpath: str | None = None,
+    *,
+    secret_key: str | None = None,
+    settings: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
+    """gunicorn serving the app; `settings` are extra WORKBENCH_* environment variables."""
     env = {
         **os.environ,
         "WORKBENCH_DATABASE_URL": database_url,
-        "WORKBENCH_SECRET_KEY": secrets.token_hex(32),
+        "WORKBENCH_SECRET_KEY": secret_key or secrets.token_hex(32),
         "PYTHONDONTWRITEBYTECODE": "1",
+        **(settings or {}),
     }
     command = [
         sys.executable, "-m", "gunicorn",

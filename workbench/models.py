@@ -392,6 +392,8 @@ class Vote(db.Model):
     __table_args__ = (
         UniqueConstraint("proposal_id", "user_id"),
         CheckConstraint("value IN (-1, 0, 1)", name="value_known"),
+        # Each vote recounts its proposal's tallies: counted from this index alone.
+        Index("ix_votes_proposal_value", "proposal_id", "value"),
     )
 
 

@@ -1,0 +1,388 @@
+"""Votes per second under gunicorn: concurrent voters on SQLite (DESIGN.md §6: >= 800 writes/s from
+16 concurrent clients, with no "database is locked" error).
+
+    .venv/bin/python bench/votes.py                                  # fresh SQLite data (~10 s to build)
+    .venv/bin/python bench/votes.py --database-url sqlite:////path/bench.sqlite3 --reuse
+    .venv/bin/python bench/votes.py --database-url postgresql+psycopg://postgres@127.0.0.1/vw_bench_delib --reuse
+
+1. Data: the deliberation benchmark's (bench/deliberation.py: 20,000 people, 10,000 proposals,
+   300,000 votes), unless `--reuse`.
+2. Server: gunicorn `-k sync -w W` (default 2) on 127.0.0.1, as bench/run.py starts it. The vote
+   rate limit stays on, raised to 1,000,000/minute: the limiter's own cost is part of a vote's, but
+   one account here votes far faster than a person can.
+3. Load: C clients (default 16; wrk with one connection a thread when it is installed, else C
+   Python processes), each signed in as a different volunteer (a session cookie signed with the
+   server's key, as the sign-in page would set it), each sending as htmx does `POST /proposals/<id>/vote` with its CSRF token: support,
+   oppose or clear in turn, on proposals picked at random among the open ones (never its own), so
+   every request changes a vote (a write) and recounts the tallies. `--duration` seconds (default
+   10) after `--warmup` seconds (default 2), `--rounds` times (default 3).
+4. Checks: every answer must be 200 (anything else is counted and shown with its body's first
+   line), the server log must hold no "database is locked" (nor any traceback), and afterwards
+   every voted proposal's tallies must equal its counted votes, one row per person and proposal.
+5. Prints writes/s per round and their median, latency p50/p95/p99, and server CPU ms per write.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import platform
+import random
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import func, select  # noqa: E402
+
+from bench import deliberation  # noqa: E402
+from bench import generate as gen  # noqa: E402
+from bench.run import cpu_seconds, free_port, start_gunicorn, stop_gunicorn, wait_for_health, worker_pids  # noqa: E402
+from workbench.extensions import db  # noqa: E402
+from workbench.models import Proposal, ProposalStatus, Role, User, Vision, Vote  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+GOAL_WRITES_PER_SECOND = 800
+VALUES = ("support", "oppose", "clear")
+
+
+def voters_and_proposals(url: str, clients: int, secret_key: str, seed: int) -> tuple[list[dict[str, Any]], list[int]]:
+    """A signed session cookie and CSRF token for `clients` volunteers, and open proposals none of them wrote."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    app = gen.make_app(url)
+    app.secret_key = secret_key
+    app.config["SECRET_KEY"] = secret_key
+    with app.app_context():
+        vision = db.session.scalar(select(Vision).where(Vision.slug == gen.SLUG))
+        if vision is None:
+            raise SystemExit(f"No vision {gen.SLUG!r} in that database: run without --reuse on an empty database.")
+        people = db.session.execute(
+            select(User.id, User.session_token).where(User.role == Role.VOLUNTEER.value, User.is_deactivated.is_(False)).order_by(User.id.desc()).limit(clients)
+        ).all()
+        ids = [p.id for p in people]
+        proposals = list(
+            db.session.scalars(
+                select(Proposal.id).where(
+                    Proposal.vision_id == vision.id,
+                    Proposal.status == ProposalStatus.OPEN.value,
+                    Proposal.hidden_at.is_(None),
+                    Proposal.author_id.not_in(ids),
+                )
+            )
+        )
+        db.session.remove()
+    serializer = app.session_interface.get_signing_serializer(app)
+    cookie_name = app.config["SESSION_COOKIE_NAME"]
+    voters = []
+    for person in people:
+        raw = secrets.token_hex(20)
+        cookie = serializer.dumps({"_user_id": person.session_token, "_fresh": True, "csrf_token": raw})
+        csrf = URLSafeTimedSerializer(secret_key, salt="wtf-csrf-token").dumps(raw)
+        voters.append({"cookie": f"{cookie_name}={cookie}", "csrf": csrf})
+    random.Random(seed).shuffle(proposals)
+    return voters, proposals
+
+
+def _client(job: tuple[int, dict[str, Any], list[int], float, float, int, Any]) -> dict[str, Any]:
+    """One voter: votes as fast as the server answers until `stop_at`; timings after `measure_from`."""
+    port, voter, proposals, measure_from, stop_at, seed, barrier = job
+    rng = random.Random(seed)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {
+        "Cookie": voter["cookie"],
+        "HX-Request": "true",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    latencies: list[float] = []
+    wrong: dict[str, int] = {}
+    errors = 0
+    turn = 0
+    barrier.wait()
+    while True:
+        now = time.time()
+        if now >= stop_at:
+            break
+        proposal = rng.choice(proposals)
+        body = urlencode({"value": VALUES[turn % 3], "csrf_token": voter["csrf"]})
+        turn += 1
+        started = time.perf_counter()
+        try:
+            connection.request("POST", f"/proposals/{proposal}/vote", body=body, headers=headers)
+            response = connection.getresponse()
+            content = response.read()
+        except (OSError, http.client.HTTPException):
+            errors += 1
+            connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            continue
+        elapsed = (time.perf_counter() - started) * 1000
+        if now >= measure_from:
+            if response.status == 200:
+                latencies.append(elapsed)
+            else:
+                first = content.decode("utf-8", "replace").strip().splitlines()[:1]
+                key = f"{response.status} {first[0][:120] if first else ''}"
+                wrong[key] = wrong.get(key, 0) + 1
+    connection.close()
+    return {"latencies": latencies, "wrong": wrong, "errors": errors}
+
+
+WRK_SCRIPT = r"""
+-- One voter per connection (wrk -t C -c C: one connection a thread), votes on random proposals.
+local counter = 0
+local threads = {}
+
+function setup(thread)
+  counter = counter + 1
+  thread:set("id", counter)
+  table.insert(threads, thread)
+end
+
+local function lines(path)
+  local found = {}
+  for line in io.lines(path) do table.insert(found, line) end
+  return found
+end
+
+function init(args)
+  local voters = lines(os.getenv("BENCH_VOTERS"))
+  local cookie, csrf = voters[id]:match("([^\t]+)\t([^\t]+)")
+  proposals = lines(os.getenv("BENCH_PROPOSALS"))
+  headers = {["Cookie"] = cookie, ["HX-Request"] = "true", ["Content-Type"] = "application/x-www-form-urlencoded"}
+  token = csrf
+  values = {"support", "oppose", "clear"}
+  turn = 0
+  wrong = 0
+  math.randomseed(id * 7919 + os.time())
+end
+
+function request()
+  turn = turn + 1
+  local proposal = proposals[math.random(#proposals)]
+  local body = "value=" .. values[turn % 3 + 1] .. "&csrf_token=" .. token
+  return wrk.format("POST", "/proposals/" .. proposal .. "/vote", headers, body)
+end
+
+function response(status, headers, body)
+  if status ~= 200 then wrong = wrong + 1 end
+end
+
+function done(summary, latency, requests)
+  local wrong_total = 0
+  for _, thread in ipairs(threads) do wrong_total = wrong_total + thread:get("wrong") end
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH_JSON {"requests": %d, "duration_us": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d, ' ..
+    '"wrong_status": %d, "errors": %d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
+    latency:percentile(99), wrong_total, e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+def run_round_wrk(port: int, voters: list[dict[str, Any]], proposals: list[int], warmup: float, duration: float, pids: list[int], workdir: Path) -> dict[str, Any]:
+    """The same load with wrk (C, a fraction of the Python clients' CPU): one connection per voter."""
+    script = workdir / "votes.lua"
+    script.write_text(WRK_SCRIPT)
+    voters_file, proposals_file = workdir / "voters.tsv", workdir / "proposals.txt"
+    voters_file.write_text("".join(f"{v['cookie']}\t{v['csrf']}\n" for v in voters))
+    proposals_file.write_text("".join(f"{p}\n" for p in proposals))
+    env = {**os.environ, "BENCH_VOTERS": str(voters_file), "BENCH_PROPOSALS": str(proposals_file)}
+    clients = len(voters)
+
+    def wrk(seconds: float) -> dict[str, Any]:
+        command = ["wrk", "-t", str(clients), "-c", str(clients), "-d", f"{seconds:g}s", "--timeout", "10s", "-s", str(script), f"http://127.0.0.1:{port}/"]
+        output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+        line = next((l for l in output.splitlines() if l.startswith("BENCH_JSON ")), None)
+        if line is None:
+            raise SystemExit(f"wrk printed no figures:\n{output}")
+        return json.loads(line.removeprefix("BENCH_JSON "))
+
+    if warmup > 0:
+        wrk(max(1.0, warmup))
+    cpu_before = cpu_seconds(pids)
+    figures = wrk(duration)
+    cpu_after = cpu_seconds(pids)
+    seconds = figures["duration_us"] / 1e6
+    writes = figures["requests"] - figures["wrong_status"]
+    cpu_ms = None
+    if cpu_before is not None and cpu_after is not None and writes:
+        cpu_ms = round((cpu_after - cpu_before) * 1000 / writes, 2)
+    return {
+        "writes": writes,
+        "writes_per_second": round(writes / seconds, 1),
+        "p50_ms": round(figures["p50_us"] / 1000, 2),
+        "p95_ms": round(figures["p95_us"] / 1000, 2),
+        "p99_ms": round(figures["p99_us"] / 1000, 2),
+        "server_cpu_ms_per_write": cpu_ms,
+        "wrong_status": {"non-200 (wrk counts them, not their text)": figures["wrong_status"]} if figures["wrong_status"] else {},
+        "connection_errors": figures["errors"],
+    }
+
+
+def run_round(port: int, voters: list[dict[str, Any]], proposals: list[int], warmup: float, duration: float, pids: list[int], seed: int) -> dict[str, Any]:
+    clients = len(voters)
+    with multiprocessing.Manager() as manager:
+        barrier = manager.Barrier(clients + 1)
+        start = time.time() + 1.0  # every process started and connected by then
+        measure_from, stop_at = start + warmup, start + warmup + duration
+        jobs = [(port, voter, proposals, measure_from, stop_at, seed + i, barrier) for i, voter in enumerate(voters)]
+        with multiprocessing.Pool(clients) as pool:
+            pending = pool.map_async(_client, jobs)
+            barrier.wait()
+            time.sleep(max(0.0, measure_from - time.time()))
+            cpu_before = cpu_seconds(pids)
+            time.sleep(max(0.0, stop_at - time.time()))
+            cpu_after = cpu_seconds(pids)
+            results = pending.get(timeout=duration + warmup + 60)
+    latencies = sorted(ms for r in results for ms in r["latencies"])
+    wrong: dict[str, int] = {}
+    for r in results:
+        for key, n in r["wrong"].items():
+            wrong[key] = wrong.get(key, 0) + n
+    writes = len(latencies)
+
+    def pct(q: float) -> float:
+        return round(latencies[min(len(latencies) - 1, int(q * len(latencies)))], 2) if latencies else 0.0
+
+    cpu_ms = None
+    if cpu_before is not None and cpu_after is not None and writes:
+        cpu_ms = round((cpu_after - cpu_before) * 1000 / writes, 2)
+    return {
+        "writes": writes,
+        "writes_per_second": round(writes / duration, 1),
+        "p50_ms": pct(0.5),
+        "p95_ms": pct(0.95),
+        "p99_ms": pct(0.99),
+        "server_cpu_ms_per_write": cpu_ms,
+        "wrong_status": wrong,
+        "connection_errors": sum(r["errors"] for r in results),
+    }
+
+
+def check_tallies(url: str) -> list[str]:
+    """Every proposal's tallies equal its votes; one vote row per person and proposal."""
+    app = gen.make_app(url)
+    problems = []
+    with app.app_context():
+        counted = (
+            select(Vote.proposal_id, func.count().filter(Vote.value == 1).label("s"), func.count().filter(Vote.value == -1).label("o"))
+            .group_by(Vote.proposal_id)
+            .subquery()
+        )
+        drifted = db.session.execute(
+            select(Proposal.id, Proposal.support_count, Proposal.oppose_count, counted.c.s, counted.c.o)
+            .join(counted, counted.c.proposal_id == Proposal.id)
+            .where((Proposal.support_count != counted.c.s) | (Proposal.oppose_count != counted.c.o))
+            .limit(5)
+        ).all()
+        problems += [f"proposal {r[0]}: tallies {r[1]}/{r[2]} but votes {r[3]}/{r[4]}" for r in drifted]
+        twice = db.session.execute(
+            select(Vote.proposal_id, Vote.user_id, func.count()).group_by(Vote.proposal_id, Vote.user_id).having(func.count() > 1).limit(5)
+        ).all()
+        problems += [f"proposal {r[0]}: {r[2]} vote rows for person {r[1]}" for r in twice]
+        db.session.remove()
+        db.engine.dispose()
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", help="default: a fresh SQLite file in a temporary directory")
+    parser.add_argument("--reuse", action="store_true", help="vote on the data an earlier deliberation run left")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=2025)
+    parser.add_argument("--loader", choices=("auto", "wrk", "python"), default="auto", help="auto: wrk when installed")
+    args = parser.parse_args(argv)
+    loader = args.loader if args.loader != "auto" else ("wrk" if shutil.which("wrk") else "python")
+
+    temporary = None
+    url = args.database_url
+    if not url:
+        temporary = tempfile.TemporaryDirectory(prefix="vw-bench-votes-")
+        url = f"sqlite:///{temporary.name}/bench.sqlite3"
+    if not args.reuse:
+        deliberation.generate(url, args.seed)
+    secret_key = secrets.token_hex(32)
+    voters, proposals = voters_and_proposals(url, args.clients, secret_key, args.seed)
+    if len(voters) < args.clients or not proposals:
+        raise SystemExit("Not enough volunteers or open proposals in that database.")
+
+    port = free_port()
+    workdir = tempfile.TemporaryDirectory(prefix="vw-votes-")
+    log_path = Path(workdir.name) / "gunicorn.log"
+    process = start_gunicorn(
+        url, port, args.workers, log_path, secret_key=secret_key,
+        settings={"WORKBENCH_RATELIMIT_VOTE": "1000000/minute"},
+    )  # fmt: skip
+    rounds = []
+    try:
+        wait_for_health(port, process, log_path)
+        pids = worker_pids(process.pid)
+        for n in range(args.rounds):
+            if loader == "wrk":
+                result = run_round_wrk(port, voters, proposals, args.warmup, args.duration, pids, Path(workdir.name))
+            else:
+                result = run_round(port, voters, proposals, args.warmup, args.duration, pids, args.seed + 1000 * n)
+            rounds.append(result)
+            print(
+                f"round {n + 1}: {result['writes_per_second']:8.1f} writes/s  p50 {result['p50_ms']:6.2f} ms  "
+                f"p95 {result['p95_ms']:6.2f} ms  p99 {result['p99_ms']:6.2f} ms  "
+                f"server CPU {result['server_cpu_ms_per_write']} ms/write  wrong {sum(result['wrong_status'].values())}  "
+                f"connection errors {result['connection_errors']}",
+                flush=True,
+            )
+    finally:
+        stop_gunicorn(process)
+    log = log_path.read_text(errors="replace")
+    locked = log.count("database is locked")
+    tracebacks = log.count("Traceback")
+    problems = check_tallies(url)
+
+    median = statistics.median(r["writes_per_second"] for r in rounds)
+    wrong_total = sum(sum(r["wrong_status"].values()) for r in rounds)
+    dialect = url.split(":", 1)[0].split("+", 1)[0]
+    met = median >= GOAL_WRITES_PER_SECOND and not locked and not wrong_total and not problems
+    print(f"\nDatabase: {dialect}; gunicorn -k sync -w {args.workers}; {args.clients} concurrent voters ({loader}); {args.rounds} rounds of {args.duration:g} s")
+    print(f"Median {median:.1f} writes/s (goal >= {GOAL_WRITES_PER_SECOND}); 'database is locked' in the log: {locked}; tracebacks: {tracebacks}; non-200 answers: {wrong_total}")
+    for r in rounds:
+        for key, n in r["wrong_status"].items():
+            print(f"  !! {n} x {key}")
+    print("Tallies and vote rows: " + ("consistent" if not problems else "; ".join(problems)))
+    print(f"Goal: {'MET' if met else 'MISSED'}")
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    out = OUT / f"votes-{dialect}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.write_text(json.dumps({
+        "database": dialect, "python": platform.python_version(), "machine": platform.machine(),
+        "cpus": os.cpu_count(), "load_average": os.getloadavg(), "workers": args.workers, "clients": args.clients, "loader": loader,
+        "duration": args.duration, "rounds": rounds, "median_writes_per_second": median,
+        "database_locked": locked, "tracebacks": tracebacks, "tally_problems": problems, "met": met,
+    }, indent=2))  # fmt: skip
+    print(f"Written to {out.relative_to(ROOT)}")
+    workdir.cleanup()
+    if temporary is not None:
+        temporary.cleanup()
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
