@@ -13,7 +13,7 @@ from .conftest import TEST_PASSWORD
 
 @pytest.fixture
 def app_config():
-    # Small limits so that a test reaches them quickly; the defaults are in workbench/auth/limits.py.
+    # Small limits so that a test reaches them quickly; the defaults are in workbench/limits.py.
     return {
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_STORAGE_URI": "memory://",

@@ -1,4 +1,4 @@
-"""Rate limits for signing in, registering and resetting passwords (Flask-Limiter).
+"""Rate limits (Flask-Limiter): every limit of the app, its default, and whom it counts.
 
 Each limit is a setting, so an operator can change it without a code change (WORKBENCH_<NAME>, in
 Flask-Limiter's notation, several joined by ";"). Limits count per client address and, where an attack
@@ -16,7 +16,8 @@ from flask import current_app, request
 from flask_login import current_user
 from flask_limiter.util import get_remote_address
 
-from .services import normalise_email
+from .auth.services import normalise_email
+from .extensions import limiter
 
 DEFAULT_LIMITS = {
     # Every sign-in attempt from one address.
@@ -28,12 +29,27 @@ DEFAULT_LIMITS = {
     "RATELIMIT_MAIL_ADDRESS": "3/10 minutes;10/day",
     # Forms that check a password of a signed-in person, or set one from a link.
     "RATELIMIT_PASSWORD_CHECK": "10/minute;50/hour",
+    # Per signed-in account: sending, revising and withdrawing proposals, and the live previews
+    # (a diff each, as people type).
+    "RATELIMIT_PROPOSAL_WRITE": "20/minute;200/day",
+    "RATELIMIT_PROPOSAL_PREVIEW": "120/minute",
+    # Per signed-in account: votes, comments and reflections (writing and editing), reports, and
+    # facilitators' moderation decisions.
+    "RATELIMIT_VOTE": "60/minute;2000/day",
+    "RATELIMIT_COMMENT_WRITE": "20/minute;300/day",
+    "RATELIMIT_REPORT": "10/minute;100/day",
+    "RATELIMIT_MODERATION": "60/minute",
 }
 
 
 def setting(name: str) -> Callable[[], str]:
     """A limit read from the app's settings when a request is checked."""
     return lambda: current_app.config.get(name) or DEFAULT_LIMITS[name]
+
+
+def per_account(name: str):
+    """Limit a route's POSTs per signed-in account (per address for anyone else) by setting `name`."""
+    return limiter.limit(setting(name), key_func=signed_in_account, methods=["POST"])
 
 
 def client_address() -> str:

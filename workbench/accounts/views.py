@@ -6,10 +6,10 @@ from flask import abort, flash, redirect, render_template, request, session, url
 from flask_login import current_user, login_required, logout_user
 
 from .. import mail, permissions
-from ..auth.forms import show_errors
-from ..auth.limits import setting, signed_in_account
+from ..limits import setting, signed_in_account
 from ..auth.views import remember_cookie_present, sign_in
 from ..extensions import limiter
+from ..forms import show_errors
 from ..models import User, db
 from ..validation import ValidationError
 from . import bp, services

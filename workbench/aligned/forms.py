@@ -8,8 +8,6 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
 
-from ..validation import ValidationError
-
 
 class MarkedRequired:
     """Marks a field as required for the form macros (`required` attribute) without checking it:
@@ -44,14 +42,6 @@ class InitiativeForm(FlaskForm):
             "contact": self.contact.data,
             "element_ids": self.element_ids.data or [],
         }
-
-    def show_errors(self, error: ValidationError) -> None:
-        """Put a service's messages beside the fields (and in the error summary)."""
-        for name, messages in error.errors.items():
-            if name in self._fields and name != "csrf_token":
-                self[name].errors = list(messages)
-            else:
-                self.form_errors.extend(messages)
 
 
 class DecisionForm(FlaskForm):

@@ -23,6 +23,7 @@ from .. import permissions
 from ..diffcache import diff
 from ..diffing import DiffViews
 from ..extensions import limiter
+from ..forms import show_errors
 from ..models import AlignedWork, User, Vision, db, utcnow
 from ..validation import ValidationError
 from ..visions.lookup import get_vision_or_404
@@ -230,7 +231,7 @@ def submit(slug: str):
             work = services.submit_aligned_work(vision, current_user, **form.wording(), elements=elements)
         except ValidationError as error:
             db.session.rollback()
-            form.show_errors(error)
+            show_errors(form, error)
         else:
             db.session.commit()
             flash(
@@ -273,7 +274,7 @@ def edit(work_id: int):
             outcome = services.change_aligned_work(work, current_user, **form.wording(), elements=elements)
         except ValidationError as error:
             db.session.rollback()
-            form.show_errors(error)
+            show_errors(form, error)
         else:
             db.session.commit()
             if outcome == "restored":

@@ -1,7 +1,7 @@
 """Forms for signing in, registering and resetting a password (Flask-WTF: each carries a CSRF token).
 
 The forms only check that something was entered; the rules live in services.py, whose
-ValidationError messages are put beside the fields with `show_errors`.
+ValidationError messages are put beside the fields with `workbench.forms.show_errors`.
 """
 
 from __future__ import annotations
@@ -9,8 +9,6 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import InputRequired
-
-from ..validation import ValidationError
 
 
 class SignInForm(FlaskForm):
@@ -35,13 +33,3 @@ class RequestResetForm(FlaskForm):
 
 class ResetPasswordForm(FlaskForm):
     password = PasswordField("New password", validators=[InputRequired("Enter a new password")])
-
-
-def show_errors(form: FlaskForm, error: ValidationError) -> None:
-    """Put a service's per-field messages beside the form's fields (unknown fields go on top)."""
-    for name, messages in error.errors.items():
-        field = form._fields.get(name)
-        if field is None:
-            form.form_errors.extend(messages)
-            continue
-        field.errors = [*field.errors, *messages]

@@ -1,8 +1,10 @@
-"""Where to send someone after signing in: only ever a page of this site."""
+"""Sending people to sign in, and where to send them after: only ever a page of this site."""
 
 from __future__ import annotations
 
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
+
+from flask import current_app, redirect, request
 
 MAX_LENGTH = 2000
 
@@ -38,3 +40,18 @@ def _is_local_path(value: str) -> bool:
         return False
     parts = urlsplit(squeezed)
     return not parts.scheme and not parts.netloc
+
+
+def login_redirect(next_url: str | None = None):
+    """Send an anonymous visitor to sign in, coming back to `next_url` (default: this page).
+
+    To htmx, a 401 with `HX-Redirect`: it would otherwise swap the sign-in page into a fragment.
+    """
+    if next_url is None:
+        next_url = request.full_path if request.query_string else request.path
+    location = "/auth/login?" + urlencode({"next": next_url})
+    if request.headers.get("HX-Request") == "true":
+        response = current_app.make_response(("", 401, {"HX-Redirect": location}))
+        response.vary.add("HX-Request")
+        return response
+    return redirect(location)

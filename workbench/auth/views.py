@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from .. import mail
 from ..extensions import limiter, login_manager
+from ..forms import show_errors
 from ..models import User, db
 from ..validation import ValidationError
 from . import bp, services
@@ -19,9 +20,8 @@ from .forms import (
     RequestResetForm,
     ResetPasswordForm,
     SignInForm,
-    show_errors,
 )
-from .limits import client_address, failed, setting, typed_email
+from ..limits import client_address, failed, setting, typed_email
 from .redirects import safe_next_url
 
 REMEMBER_FOR = timedelta(days=30)

@@ -5,8 +5,6 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 
-from ..validation import ValidationError
-
 
 def whole_number(raw: str | None) -> int | None:
     """A 1 to 9 digit whole number from a form field, or None."""
@@ -39,13 +37,3 @@ class HideForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button-only form (retract, unhide, dismiss): the CSRF token and nothing else."""
-
-
-def show_errors(form: FlaskForm, error: ValidationError) -> None:
-    """Put a service's messages beside the form's fields (others at the top of the form)."""
-    for name, messages in error.errors.items():
-        field = form._fields.get(name)
-        if field is not None and name != "csrf_token" and field.type != "HiddenField":
-            field.errors = list(messages)
-        else:
-            form.form_errors.extend(messages)

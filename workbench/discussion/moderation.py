@@ -13,7 +13,7 @@ from sqlalchemy import and_, func, literal, or_, select, union_all
 from sqlalchemy.orm import joinedload
 
 from ..models import Comment, Proposal, Report, User, db
-from .threads import page_count
+from ..pagination import PageNumbers
 
 GROUPS_PER_PAGE = 20
 REASONS_SHOWN = 5
@@ -49,23 +49,11 @@ class ReportedItem:
 
 
 @dataclass
-class ModerationPage:
+class ModerationPage(PageNumbers):
     items: list[ReportedItem]
     total: int
     page: int
     per_page: int = GROUPS_PER_PAGE
-
-    @property
-    def pages(self) -> int:
-        return page_count(self.total, self.per_page)
-
-    @property
-    def first(self) -> int:
-        return (self.page - 1) * self.per_page + 1 if self.total else 0
-
-    @property
-    def last(self) -> int:
-        return min(self.total, self.page * self.per_page)
 
 
 def _subjects(pairs: list[tuple[str, int]]) -> dict[tuple[str, int], Comment | Proposal]:
@@ -156,23 +144,11 @@ class HiddenItem:
 
 
 @dataclass
-class HiddenPage:
+class HiddenPage(PageNumbers):
     items: list[HiddenItem]
     total: int
     page: int
     per_page: int = GROUPS_PER_PAGE
-
-    @property
-    def pages(self) -> int:
-        return page_count(self.total, self.per_page)
-
-    @property
-    def first(self) -> int:
-        return (self.page - 1) * self.per_page + 1 if self.total else 0
-
-    @property
-    def last(self) -> int:
-        return min(self.total, self.page * self.per_page)
 
 
 def hidden_content(page: int = 1, per_page: int = GROUPS_PER_PAGE) -> HiddenPage:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import joinedload
 
 from .. import permissions
 from ..models import Comment, CommentRevision, Element, Proposal, Vision, db
+from ..pagination import PageNumbers
 from . import services
 
 COMMENTS_PER_PAGE = 20
@@ -63,12 +64,8 @@ def visible(viewer: Viewer, *, top_level: bool = False, table: Any = Comment) ->
     return condition
 
 
-def page_count(total: int, per_page: int) -> int:
-    return max(1, -(-total // per_page))
-
-
 @dataclass
-class Thread:
+class Thread(PageNumbers):
     """One page of a discussion's top-level comments, each with its first replies."""
 
     scope: str  # "proposal-5" or "element-12": makes the page's ids unique
@@ -77,27 +74,6 @@ class Thread:
     total: int  # top-level comments the viewer can see listed
     page: int
     per_page: int = COMMENTS_PER_PAGE
-
-    @property
-    def pages(self) -> int:
-        return page_count(self.total, self.per_page)
-
-    @property
-    def first(self) -> int:
-        return (self.page - 1) * self.per_page + 1 if self.total else 0
-
-    @property
-    def last(self) -> int:
-        return min(self.total, self.page * self.per_page)
-
-    @property
-    def remaining(self) -> int:
-        """Top-level comments after this page."""
-        return max(0, self.total - self.last)
-
-    @property
-    def next_count(self) -> int:
-        return min(self.per_page, self.remaining)
 
 
 def _subject(proposal_id: int | None, element_id: int | None) -> Any:
@@ -172,32 +148,12 @@ def first_replies(
 
 
 @dataclass
-class Replies:
+class Replies(PageNumbers):
     parent: Comment
     replies: list[Comment]
     total: int
     page: int
     per_page: int = REPLIES_PER_PAGE
-
-    @property
-    def pages(self) -> int:
-        return page_count(self.total, self.per_page)
-
-    @property
-    def first(self) -> int:
-        return (self.page - 1) * self.per_page + 1 if self.total else 0
-
-    @property
-    def last(self) -> int:
-        return min(self.total, self.page * self.per_page)
-
-    @property
-    def remaining(self) -> int:
-        return max(0, self.total - self.last)
-
-    @property
-    def next_count(self) -> int:
-        return min(self.per_page, self.remaining)
 
 
 def replies_page(viewer: Viewer, parent: Comment, page: int = 1, per_page: int = REPLIES_PER_PAGE) -> Replies:
@@ -346,13 +302,12 @@ class VotePanel:
         return self.refusal == services.SIGN_IN_TO_VOTE
 
 
-def vote_panel(user: Any, proposal: Proposal, return_to: str) -> VotePanel:
+def vote_panel(user: Any, proposal: Proposal, return_to: str, *, mine: int | None = None) -> VotePanel:
     """The vote panel's state: one query for the person's own vote (none for the author or an
-    anonymous visitor)."""
+    anonymous visitor, nor when the caller gives it as `mine`, having just cast it)."""
     refusal = services.vote_refusal(user, proposal)
     signed_in = permissions.is_member(user)
-    mine = None
-    if signed_in and proposal.author_id != user.id:
+    if mine is None and signed_in and proposal.author_id != user.id:
         mine = services.vote_of(user, proposal.id)
     return VotePanel(proposal, mine, refusal, signed_in, return_to)
 

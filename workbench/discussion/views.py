@@ -9,42 +9,25 @@ the bottom (`proposal_discussion`, `element_reflections`), like the facilitation
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from .. import permissions
-from ..auth.limits import signed_in_account
-from ..auth.redirects import safe_next_url
+from ..auth.redirects import login_redirect, safe_next_url
 from ..errors import render_error
-from ..extensions import limiter
+from ..limits import per_account
 from ..models import Comment, Element, Proposal, Vision, db
+from ..pagination import parse_page
 from ..proposals import services as proposals
 from ..validation import ValidationError
 from ..visions.services import working_tree
 from ..visions.views import get_vision_or_404
 from . import bp, moderation, services, threads
-from .forms import CommentForm, ConfirmForm, EditForm, HideForm, ReportForm, show_errors, whole_number
+from ..forms import show_errors
+from .forms import CommentForm, ConfirmForm, EditForm, HideForm, ReportForm, whole_number
 from .text import paragraphs_with_links
-
-# Rate limits per signed-in account (Flask-Limiter notation; each a setting, WORKBENCH_<NAME>).
-DEFAULT_LIMITS = {
-    "RATELIMIT_VOTE": "60/minute;2000/day",
-    "RATELIMIT_COMMENT_WRITE": "20/minute;300/day",
-    "RATELIMIT_REPORT": "10/minute;100/day",
-    "RATELIMIT_MODERATION": "60/minute",
-}
-
-
-def limit(name: str):
-    return limiter.limit(
-        lambda: current_app.config.get(name) or DEFAULT_LIMITS[name],
-        key_func=signed_in_account,
-        methods=["POST"],
-    )
-
 
 bp.app_template_filter("paragraphs_with_links")(paragraphs_with_links)
 
@@ -63,27 +46,9 @@ def vary(response: Any) -> Any:
     return response
 
 
-def login_redirect(next_url: str | None = None):
-    """Send an anonymous visitor to sign in, coming back to `next_url` (default: this page)."""
-    if next_url is None:
-        next_url = request.full_path if request.query_string else request.path
-    location = "/auth/login?" + urlencode({"next": next_url})
-    if is_htmx():
-        return vary(("", 401, {"HX-Redirect": location}))
-    return redirect(location)
-
-
-def parse_page(raw: str | None) -> int:
-    """A page number from the query string: anything but 1..999,999 is the first page."""
-    raw = (raw or "").strip()
-    if raw.isascii() and raw.isdigit() and len(raw) <= 6 and int(raw) >= 1:
-        return int(raw)
-    return 1
-
-
-def visible_proposal_or_404(proposal_id: int, *, for_update: bool = False) -> Proposal:
+def visible_proposal_or_404(proposal_id: int, *, for_update: bool = False, details: bool = True) -> Proposal:
     """The proposal, or 404; hidden proposals are a 404 for all but their author and facilitators."""
-    proposal = proposals.load_proposal(proposal_id, for_update=for_update)
+    proposal = proposals.load_proposal(proposal_id, for_update=for_update, details=details)
     if proposal is None or not proposals.can_see(current_user, proposal):
         abort(404)
     return proposal
@@ -155,9 +120,10 @@ VOTE_UNCHANGED = {
 
 
 @bp.post("/proposals/<posint:proposal_id>/vote")
-@limit("RATELIMIT_VOTE")
+@per_account("RATELIMIT_VOTE")
 def vote(proposal_id: int):
-    proposal = visible_proposal_or_404(proposal_id, for_update=True)
+    # Not locked here: cast_vote locks the row and reads its state again before it decides.
+    proposal = visible_proposal_or_404(proposal_id, details=False)
     if not permissions.is_member(current_user):
         return login_redirect(url_for("proposals.show", proposal_id=proposal.id))
     try:
@@ -172,8 +138,7 @@ def vote(proposal_id: int):
     message = (VOTE_FLASH if result.changed else VOTE_UNCHANGED)[result.value]
     proposal_url = url_for("proposals.show", proposal_id=proposal.id)
     if is_htmx():
-        panel = threads.vote_panel(current_user, proposal, proposal_url)
-        panel.mine = result.value
+        panel = threads.vote_panel(current_user, proposal, proposal_url, mine=result.value)
         return vary(render_template("discussion/_vote_response.html", panel=panel, proposal=proposal, message=message))
     flash(message, "success")
     return vary(redirect(safe_next_url(request.form.get("next")) or proposal_url + f"#votes-{proposal.id}"))
@@ -183,7 +148,7 @@ def vote(proposal_id: int):
 
 
 @bp.route("/proposals/<posint:proposal_id>/comments", methods=["GET", "POST"])
-@limit("RATELIMIT_COMMENT_WRITE")
+@per_account("RATELIMIT_COMMENT_WRITE")
 def comments(proposal_id: int):
     if request.method == "POST":
         return post_comment(proposal_id)
@@ -262,7 +227,7 @@ def post_comment(proposal_id: int):
 
 
 @bp.route("/visions/<slug:slug>/elements/<element_key:key>/reflections", methods=["GET", "POST"])
-@limit("RATELIMIT_COMMENT_WRITE")
+@per_account("RATELIMIT_COMMENT_WRITE")
 def reflections(slug: str, key: str):
     if request.method == "POST":
         return post_reflection(slug, key)
@@ -407,7 +372,7 @@ def own_comment_or_refusal(comment_id: int):
 
 
 @bp.route("/comments/<posint:comment_id>/edit", methods=["GET", "POST"])
-@limit("RATELIMIT_COMMENT_WRITE")
+@per_account("RATELIMIT_COMMENT_WRITE")
 def edit(comment_id: int):
     context, refused = own_comment_or_refusal(comment_id)
     if refused is not None:
@@ -447,7 +412,7 @@ def edit(comment_id: int):
 
 
 @bp.route("/comments/<posint:comment_id>/retract", methods=["GET", "POST"])
-@limit("RATELIMIT_COMMENT_WRITE")
+@per_account("RATELIMIT_COMMENT_WRITE")
 def retract(comment_id: int):
     context, refused = own_comment_or_refusal(comment_id)
     if refused is not None:
@@ -511,7 +476,7 @@ def new_report():
 
 
 @bp.post("/reports")
-@limit("RATELIMIT_REPORT")
+@per_account("RATELIMIT_REPORT")
 def file_report():
     form = ReportForm()
     # The subject is named in the address (the form page posts there) or in the form's fields.
@@ -588,7 +553,7 @@ def moderation_return() -> str:
 
 
 @bp.route("/moderation/<any(comment, proposal):subject_type>/<posint:subject_id>/hide", methods=["GET", "POST"])
-@limit("RATELIMIT_MODERATION")
+@per_account("RATELIMIT_MODERATION")
 def hide(subject_type: str, subject_id: int):
     refused = facilitator_or_refusal()
     if refused is not None:
@@ -629,7 +594,7 @@ def hide(subject_type: str, subject_id: int):
 
 
 @bp.post("/moderation/<any(comment, proposal):subject_type>/<posint:subject_id>/unhide")
-@limit("RATELIMIT_MODERATION")
+@per_account("RATELIMIT_MODERATION")
 def unhide(subject_type: str, subject_id: int):
     refused = facilitator_or_refusal()
     if refused is not None:
@@ -647,7 +612,7 @@ def unhide(subject_type: str, subject_id: int):
 
 
 @bp.post("/moderation/<any(comment, proposal):subject_type>/<posint:subject_id>/dismiss")
-@limit("RATELIMIT_MODERATION")
+@per_account("RATELIMIT_MODERATION")
 def dismiss(subject_type: str, subject_id: int):
     refused = facilitator_or_refusal()
     if refused is not None:

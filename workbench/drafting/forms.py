@@ -1,15 +1,13 @@
 """Forms of the working draft, publishing and the consultation window.
 
 Only CSRF is checked here; the rules (lengths, hidden characters, "nothing changed", dates) live in
-services, whose messages `show_errors` puts beside the fields.
+services, whose messages `workbench.forms.show_errors` puts beside the fields.
 """
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
-
-from ..validation import ValidationError
 
 
 def small_int(value: str | None) -> int | None:
@@ -61,13 +59,3 @@ class ReopenForm(FlaskForm):
 
 class CloseForm(FlaskForm):
     pass
-
-
-def show_errors(form: FlaskForm, error: ValidationError) -> None:
-    """Put a service's messages beside the form's fields (others at the top of the form)."""
-    for name, messages in error.errors.items():
-        field = form._fields.get(name)
-        if field is not None and name != "csrf_token" and field.type != "HiddenField":
-            field.errors = list(messages)
-        else:
-            form.form_errors.extend(messages)

@@ -12,7 +12,9 @@ from markupsafe import Markup
 
 from .. import permissions
 from ..errors import render_error
+from ..forms import show_errors
 from ..models import Vision, db
+from ..pagination import parse_page
 from ..proposals.services import TextDiff
 from ..validation import ValidationError
 from ..visions import services as visions
@@ -29,7 +31,6 @@ from .forms import (
     RemoveForm,
     ReopenForm,
     WindowForm,
-    show_errors,
     small_int,
 )
 
@@ -49,7 +50,7 @@ def diff_view_mode() -> str:
 
 
 def page_number() -> int:
-    return small_int(request.args.get("page")) or 1
+    return parse_page(request.args.get("page"))
 
 
 def refuse_unless(allowed: bool):

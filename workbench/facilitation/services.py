@@ -51,6 +51,7 @@ from ..models import (
     record_event,
     utcnow,
 )
+from ..pagination import PageNumbers
 from ..proposals.services import NotAllowed, TextDiff, revise_proposal, status_label
 from ..validation import ValidationError, clean_text, has_disguising_characters
 
@@ -611,25 +612,13 @@ class QueueRow:
 
 
 @dataclass
-class QueuePage:
+class QueuePage(PageNumbers):
     rows: list[QueueRow]
     total: int
     page: int
     per_page: int
     # For the flags that need word diffs: whether every candidate was checked (see FLAG_CHECK_LIMIT).
     checked_all: bool = True
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def first(self) -> int:
-        return (self.page - 1) * self.per_page + 1 if self.total else 0
-
-    @property
-    def last(self) -> int:
-        return min(self.total, self.page * self.per_page)
 
 
 def _stale_clause() -> Any:

@@ -9,35 +9,27 @@ and `facilitation/_rebase_offer.html`, which read their content through the temp
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import permissions
+from ..auth.redirects import login_redirect
 from ..errors import render_error
+from ..forms import show_errors
 from ..models import Proposal, ProposalStatus, Vision, db
-from ..proposals.services import status_label
+from ..pagination import parse_page
+from ..proposals import services as proposals
+from ..templating import DIFF_VIEWS, diff_view_mode
 from ..validation import ValidationError
 from ..visions.services import working_tree
 from ..visions.lookup import get_vision_or_404
 from . import bp, services
 from .forms import AcceptForm, RejectForm
 
-DIFF_VIEWS = {"inline": "Inline", "side-by-side": "Side by side", "list": "As a list of changes"}
-
 
 # --- helpers --------------------------------------------------------------------------------------
-
-
-def login_redirect(next_url: str | None = None):
-    """Send an anonymous visitor to sign in, coming back to `next_url` (default: this page)."""
-    if next_url is None:
-        next_url = request.full_path if request.query_string else request.path
-    return redirect("/auth/login?" + urlencode({"next": next_url}))
 
 
 def load_proposal(proposal_id: int, *, lock: bool = False) -> Proposal:
@@ -46,34 +38,18 @@ def load_proposal(proposal_id: int, *, lock: bool = False) -> Proposal:
     `lock` takes a row lock on PostgreSQL (a second, parallel decision waits for the first and then
     sees it). Hidden proposals are a 404 for all but their author and facilitators.
     """
-    query = (
-        select(Proposal)
-        .options(
-            joinedload(Proposal.vision),
-            joinedload(Proposal.element),
-            joinedload(Proposal.author),
-            joinedload(Proposal.base_text),
-        )
-        .where(Proposal.id == proposal_id)
-    )
-    if lock:
-        query = query.with_for_update(of=Proposal).execution_options(populate_existing=True)
-    proposal = db.session.scalar(query)
-    if proposal is None:
-        abort(404)
-    if proposal.hidden_at is not None and not (
-        permissions.is_facilitator(current_user)
-        or (permissions.is_member(current_user) and current_user.id == proposal.author_id)
-    ):
+    proposal = proposals.load_proposal(proposal_id, for_update=lock)
+    if proposal is None or not proposals.can_see(current_user, proposal):
         abort(404)
     return proposal
 
 
-def refuse_decider(proposal: Proposal):
-    """None when the signed-in person may decide on proposals like this one; otherwise the refusal.
+def refuse_decision(proposal: Proposal, action: str):
+    """None when the signed-in person may `action` ("accept" or "reject") this proposal now;
+    otherwise the answer refusing it.
 
-    Anonymous -> sign in; not a facilitator, or their own proposal -> 403. (The proposal's state is
-    checked after this: a decided proposal is not a permission matter.)
+    Anonymous -> sign in; not a facilitator, or their own proposal -> 403; then, as a decided
+    proposal is not a permission matter, the answer to one that is no longer open.
     """
     if not permissions.is_member(current_user):
         return login_redirect()
@@ -84,6 +60,8 @@ def refuse_decider(proposal: Proposal):
             403,
             "This is your own proposal: another facilitator decides on it, so that nobody accepts or rejects their own words.",
         )
+    if proposal.status != ProposalStatus.OPEN.value:
+        return not_open_response(proposal, action)
     return None
 
 
@@ -101,7 +79,7 @@ def not_open_response(proposal: Proposal, action: str):
             "This proposal was rejected, so it cannot be accepted. A facilitator can reopen it while the consultation window is open, and then decide again.",
         )
     return render_error(
-        409, f"This proposal is {status_label(proposal).lower()}, so it can no longer be {action}ed."
+        409, f"This proposal is {proposals.status_label(proposal).lower()}, so it can no longer be {action}ed."
     )
 
 
@@ -109,19 +87,7 @@ def element_label(vision: Vision, key: str) -> str:
     return next((row["label"] for row in working_tree(vision) if row["key"] == key), key)
 
 
-def diff_view_mode() -> str:
-    mode = request.args.get("view", "inline")
-    return mode if mode in DIFF_VIEWS else "inline"
-
-
 # --- the queue ------------------------------------------------------------------------------------
-
-
-def parse_page(raw: str | None) -> int:
-    raw = (raw or "").strip()
-    if raw.isdigit() and len(raw) <= 6 and int(raw) >= 1:
-        return int(raw)
-    return 1
 
 
 @bp.get("/visions/<slug:slug>/facilitate")
@@ -204,11 +170,9 @@ def fill_accept_form(form: AcceptForm, plan: services.AcceptPlan) -> None:
 @bp.route("/proposals/<posint:proposal_id>/accept", methods=["GET", "POST"])
 def accept(proposal_id: int):
     proposal = load_proposal(proposal_id, lock=request.method == "POST")
-    refused = refuse_decider(proposal)
+    refused = refuse_decision(proposal, "accept")
     if refused is not None:
         return refused
-    if proposal.status != ProposalStatus.OPEN.value:
-        return not_open_response(proposal, "accept")
     form = AcceptForm()
     if request.method == "GET":
         plan = services.plan_accept(proposal)
@@ -241,12 +205,7 @@ def accept(proposal_id: int):
     except ValidationError as error:
         db.session.rollback()
         proposal = load_proposal(proposal_id)
-        for name, messages in error.errors.items():
-            field = form._fields.get(name)
-            if field is not None:
-                field.errors = list(messages)
-            else:
-                form.form_errors.extend(messages)
+        show_errors(form, error)
         plan = services.plan_accept(proposal)
         return render_accept(proposal, plan, form, 422)
     except (services.DraftMoved, StaleDataError) as error:
@@ -285,11 +244,9 @@ def accept(proposal_id: int):
 @bp.route("/proposals/<posint:proposal_id>/reject", methods=["GET", "POST"])
 def reject(proposal_id: int):
     proposal = load_proposal(proposal_id, lock=request.method == "POST")
-    refused = refuse_decider(proposal)
+    refused = refuse_decision(proposal, "reject")
     if refused is not None:
         return refused
-    if proposal.status != ProposalStatus.OPEN.value:
-        return not_open_response(proposal, "reject")
     form = RejectForm()
     status = 200
     if request.method == "POST":
@@ -307,8 +264,7 @@ def reject(proposal_id: int):
             except ValidationError as error:
                 db.session.rollback()
                 proposal = load_proposal(proposal_id)
-                form.reason.errors = error.errors.get("reason", [])
-                form.form_errors.extend(m for k, ms in error.errors.items() if k != "reason" for m in ms)
+                show_errors(form, error)
                 status = 422
             else:
                 db.session.commit()

@@ -16,22 +16,16 @@ from typing import Any
 from flask import Response, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 
+from ..templating import DEFAULT_DIFF_VIEW, DIFF_VIEWS, diff_view_mode
 from ..visions.permalinks import immutable_response
 from ..caching import app_cache
 from ..visions.lookup import get_vision_or_404
 from . import bp, services
 
-DIFF_VIEWS = {"inline": "Inline", "side-by-side": "Side by side", "list": "Changes only, as a list"}
-DEFAULT_DIFF_VIEW = "inline"
 FEED_CACHE = "public, max-age=300"
 
 # Characters XML 1.0 cannot carry at all (user text is cleaned of most already).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-
-
-def diff_view_mode() -> str:
-    mode = request.args.get("view", DEFAULT_DIFF_VIEW)
-    return mode if mode in DIFF_VIEWS else DEFAULT_DIFF_VIEW
 
 
 # --- template helpers (versions page, element page) -----------------------------------------------

@@ -5,8 +5,6 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 
-from ..validation import ValidationError
-
 
 class ProposalForm(FlaskForm):
     title = StringField("Title")
@@ -22,13 +20,3 @@ class RevisionForm(ProposalForm):
     def base_id(self) -> int | None:
         raw = (self.base_text_id.data or "").strip()
         return int(raw) if raw.isdigit() and len(raw) <= 9 else None
-
-
-def show_errors(form: FlaskForm, error: ValidationError) -> None:
-    """Put a service's messages beside the form's fields (others at the top of the form)."""
-    for name, messages in error.errors.items():
-        field = form._fields.get(name)
-        if field is not None and name != "csrf_token":
-            field.errors = list(messages)
-        else:
-            form.form_errors.extend(messages)

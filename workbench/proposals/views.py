@@ -5,57 +5,28 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from .. import permissions
-from ..auth.limits import signed_in_account
+from ..auth.redirects import login_redirect
 from ..errors import render_error
-from ..extensions import limiter
+from ..forms import show_errors
+from ..limits import per_account
 from ..models import Element, ElementText, ProposalStatus, User, Vision, db
+from ..pagination import parse_page
+from ..templating import DEFAULT_DIFF_VIEW, DIFF_VIEWS, diff_view_mode
 from ..urls import ElementKeyConverter
 from ..validation import ValidationError
 from ..visions.services import working_tree
 from ..visions.lookup import get_vision_or_404
 from . import bp, services
-from .forms import ProposalForm, RevisionForm, show_errors
-
-# The diff views a reader may ask for (`?view=`); anything else shows the default.
-DIFF_VIEWS = {"inline": "Inline", "side-by-side": "Side by side", "list": "As a list of changes"}
-DEFAULT_DIFF_VIEW = "inline"
-
-
-# Rate limits per signed-in account (Flask-Limiter notation; each a setting, WORKBENCH_<NAME>):
-# sending, revising and withdrawing proposals, and the live previews (a diff each, as people type).
-DEFAULT_LIMITS = {
-    "RATELIMIT_PROPOSAL_WRITE": "20/minute;200/day",
-    "RATELIMIT_PROPOSAL_PREVIEW": "120/minute",
-}
-
-
-def limit(name: str):
-    return limiter.limit(
-        lambda: current_app.config.get(name) or DEFAULT_LIMITS[name],
-        key_func=signed_in_account,
-        methods=["POST"],
-    )
+from .forms import ProposalForm, RevisionForm
 
 
 # --- helpers --------------------------------------------------------------------------------------
-
-
-def login_redirect(next_url: str | None = None):
-    """Send an anonymous visitor to sign in, coming back to `next_url` (default: this page)."""
-    if next_url is None:
-        next_url = request.full_path if request.query_string else request.path
-    location = "/auth/login?" + urlencode({"next": next_url})
-    if request.headers.get("HX-Request"):
-        # htmx would swap the sign-in page into the fragment: send the whole page there instead.
-        return "", 401, {"HX-Redirect": location}
-    return redirect(location)
 
 
 def get_element_or_404(vision: Vision, key: str) -> Element:
@@ -76,11 +47,6 @@ def get_proposal_or_404(proposal_id: int, *, for_update: bool = False):
 def tree_row(vision: Vision, key: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     tree = working_tree(vision)
     return tree, next((row for row in tree if row["key"] == key), None)
-
-
-def diff_view_mode() -> str:
-    mode = request.args.get("view", DEFAULT_DIFF_VIEW)
-    return mode if mode in DIFF_VIEWS else DEFAULT_DIFF_VIEW
 
 
 def diff_view_urls(endpoint: str, anchor: str, **values: Any) -> dict[str, str]:
@@ -142,7 +108,7 @@ def refuse_outside_window(vision: Vision, element_row: dict[str, Any], status: i
 
 
 @bp.route("/visions/<slug:slug>/elements/<element_key:key>/propose", methods=["GET", "POST"])
-@limit("RATELIMIT_PROPOSAL_WRITE")
+@per_account("RATELIMIT_PROPOSAL_WRITE")
 def propose(slug: str, key: str):
     vision = get_vision_or_404(slug)
     element = get_element_or_404(vision, key)
@@ -196,7 +162,7 @@ def propose(slug: str, key: str):
 
 
 @bp.post("/visions/<slug:slug>/elements/<element_key:key>/propose/preview")
-@limit("RATELIMIT_PROPOSAL_PREVIEW")
+@per_account("RATELIMIT_PROPOSAL_PREVIEW")
 def preview(slug: str, key: str):
     """The live preview (htmx): the diff of the typed text against the current text."""
     vision = get_vision_or_404(slug)
@@ -319,7 +285,7 @@ def revision_base(proposal, current: dict[str, Any] | None, requested: int | Non
 
 
 @bp.route("/proposals/<posint:proposal_id>/edit", methods=["GET", "POST"])
-@limit("RATELIMIT_PROPOSAL_WRITE")
+@per_account("RATELIMIT_PROPOSAL_WRITE")
 def edit(proposal_id: int):
     proposal = get_proposal_or_404(proposal_id, for_update=request.method == "POST")
     refused = check_author(proposal)
@@ -388,7 +354,7 @@ def edit(proposal_id: int):
 
 
 @bp.post("/proposals/<posint:proposal_id>/edit/preview")
-@limit("RATELIMIT_PROPOSAL_PREVIEW")
+@per_account("RATELIMIT_PROPOSAL_PREVIEW")
 def edit_preview(proposal_id: int):
     """The live preview while editing (htmx): the diff against the text the revision is based on."""
     proposal = get_proposal_or_404(proposal_id)
@@ -405,7 +371,7 @@ def edit_preview(proposal_id: int):
 
 
 @bp.post("/proposals/<posint:proposal_id>/withdraw")
-@limit("RATELIMIT_PROPOSAL_WRITE")
+@per_account("RATELIMIT_PROPOSAL_WRITE")
 def withdraw(proposal_id: int):
     proposal = get_proposal_or_404(proposal_id, for_update=True)
     refused = check_author(proposal, withdrawing=True)
@@ -422,14 +388,6 @@ def withdraw(proposal_id: int):
 
 
 # --- the list -------------------------------------------------------------------------------------
-
-
-def parse_page(raw: str | None) -> int:
-    """A page number from the query string: anything but 1..999,999 is the first page."""
-    raw = (raw or "").strip()
-    if raw.isdigit() and len(raw) <= 6 and int(raw) >= 1:
-        return int(raw)
-    return 1
 
 
 ELEMENT_KEY = re.compile(ElementKeyConverter.regex)

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 
 from .. import permissions
-from ..caching import app_cache, clear_caches  # noqa: F401  (clear_caches: re-exported)
+from ..caching import app_cache
 from ..models import (
     DraftChange,
     DraftEntry,

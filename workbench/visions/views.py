@@ -13,7 +13,7 @@ from ..aligned import services as aligned_work
 from ..history.services import element_timeline
 from ..proposals import services as proposals
 
-from ..models import Element, Version, Vision, db
+from ..models import Element, Vision, db
 from . import bp, services, snapshots
 from .lookup import get_vision_or_404
 from .permalinks import cached_fragment, immutable_response

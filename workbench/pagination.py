@@ -1,0 +1,50 @@
+"""Lists shown a page at a time: the page a request asks for, and where a page sits in its list."""
+
+from __future__ import annotations
+
+MAX_PAGE_DIGITS = 6
+
+
+def parse_page(raw: str | None) -> int:
+    """A page number from the query string: anything but 1..999,999 is the first page."""
+    raw = (raw or "").strip()
+    if raw.isascii() and raw.isdigit() and len(raw) <= MAX_PAGE_DIGITS and int(raw) >= 1:
+        return int(raw)
+    return 1
+
+
+def page_count(total: int, per_page: int) -> int:
+    """How many pages `total` items fill (an empty list is one empty page)."""
+    return max(1, -(-total // per_page))
+
+
+class PageNumbers:
+    """For a page of a list with `total`, `page` (from 1) and `per_page`: the numbers that
+    templates/macros/pagination.html and the "Showing 21 to 40 of 95" lines read."""
+
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return page_count(self.total, self.per_page)
+
+    @property
+    def first(self) -> int:
+        """The position of this page's first item in the whole list (0 when the list is empty)."""
+        return (self.page - 1) * self.per_page + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.total, self.page * self.per_page)
+
+    @property
+    def remaining(self) -> int:
+        """Items after this page."""
+        return max(0, self.total - self.last)
+
+    @property
+    def next_count(self) -> int:
+        """How many the next page shows ("Show 20 more")."""
+        return min(self.per_page, self.remaining)
