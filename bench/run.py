@@ -223,6 +223,21 @@ def preflight(port: int, slug: str, common: dict[str, str]) -> tuple[list[Scenar
 
 # --- load generators ------------------------------------------------------------------------------
 
+# wrk's done() for every script here (each counts unexpected answers in a per-thread `wrong` and
+# keeps its threads in `threads`): the figures of the run as one JSON line.
+WRK_DONE = r"""
+function done(summary, latency, requests)
+  local wrong_total = 0
+  for _, thread in ipairs(threads) do wrong_total = wrong_total + thread:get("wrong") end
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH_JSON {"requests": %d, "duration_us": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d, ' ..
+    '"wrong_status": %d, "errors": %d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
+    latency:percentile(99), wrong_total, e.connect + e.read + e.write + e.timeout))
+end
+"""
+
 WRK_SCRIPT = r"""
 -- Counts answers with an unexpected status; done() prints the figures as one JSON line.
 local expected = tonumber(os.getenv("BENCH_EXPECT_STATUS"))
@@ -246,18 +261,7 @@ function response(status, headers, body)
   count = count + 1
   if status ~= expected then wrong = wrong + 1 end
 end
-
-function done(summary, latency, requests)
-  local wrong_total = 0
-  for _, thread in ipairs(threads) do wrong_total = wrong_total + thread:get("wrong") end
-  local e = summary.errors
-  io.write(string.format(
-    'BENCH_JSON {"requests": %d, "duration_us": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d, ' ..
-    '"wrong_status": %d, "errors": %d}\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
-    latency:percentile(99), wrong_total, e.connect + e.read + e.write + e.timeout))
-end
-"""
+""" + WRK_DONE
 
 
 def run_wrk(port: int, scenario: Scenario, seconds: float, concurrency: int, threads: int, script: Path) -> Measurement:

@@ -50,7 +50,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from bench import deliberation  # noqa: E402
 from bench import generate as gen  # noqa: E402
-from bench.run import cpu_seconds, free_port, start_gunicorn, stop_gunicorn, wait_for_health, worker_pids  # noqa: E402
+from bench.run import WRK_DONE, cpu_seconds, free_port, start_gunicorn, stop_gunicorn, wait_for_health, worker_pids  # noqa: E402
 from workbench.extensions import db  # noqa: E402
 from workbench.models import Proposal, ProposalStatus, Role, User, Vision, Vote  # noqa: E402
 
@@ -180,18 +180,7 @@ end
 function response(status, headers, body)
   if status ~= 200 then wrong = wrong + 1 end
 end
-
-function done(summary, latency, requests)
-  local wrong_total = 0
-  for _, thread in ipairs(threads) do wrong_total = wrong_total + thread:get("wrong") end
-  local e = summary.errors
-  io.write(string.format(
-    'BENCH_JSON {"requests": %d, "duration_us": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d, ' ..
-    '"wrong_status": %d, "errors": %d}\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
-    latency:percentile(99), wrong_total, e.connect + e.read + e.write + e.timeout))
-end
-"""
+""" + WRK_DONE
 
 
 def run_round_wrk(port: int, voters: list[dict[str, Any]], proposals: list[int], warmup: float, duration: float, pids: list[int], workdir: Path) -> dict[str, Any]:

@@ -257,3 +257,16 @@ def count_queries(app: Flask):
             event.remove(db.engine, "before_cursor_execute", before)
 
     return counting
+
+
+def schema_names(kind: str) -> set[str]:
+    """Names of the database's indexes (`kind="index"`) or triggers (`"trigger"`), as created by the
+    migrations, on SQLite or PostgreSQL (reflection cannot see expression indexes on SQLite)."""
+    queries = {
+        ("sqlite", "index"): "SELECT name FROM sqlite_master WHERE type = 'index'",
+        ("sqlite", "trigger"): "SELECT name FROM sqlite_master WHERE type = 'trigger'",
+        ("postgresql", "index"): "SELECT indexname FROM pg_indexes",
+        ("postgresql", "trigger"): "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal",
+    }
+    with db.engine.connect() as connection:
+        return set(connection.execute(text(queries[(connection.dialect.name, kind)])).scalars())

@@ -9,6 +9,8 @@ from sqlalchemy import select, text
 from workbench.proposals.services import MOST_CONTESTED, MOST_DISCUSSED, MOST_SUPPORTED, SORTS
 from workbench.models import DraftEntry, Element, Proposal, db
 
+from .conftest import schema_names
+
 
 def proposals_with(vision, author, tallies: dict[str, tuple[int, int, int]]) -> None:
     """Proposals named by their title, with (support, oppose, comments) written directly."""
@@ -55,12 +57,7 @@ SORT_INDEXES = {
 
 
 def test_every_sort_but_oldest_has_an_index(app) -> None:
-    with db.engine.connect() as connection:
-        if connection.dialect.name == "sqlite":
-            names = set(connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'index'")).scalars())
-        else:
-            names = set(connection.execute(text("SELECT indexname FROM pg_indexes")).scalars())
-    assert set(SORT_INDEXES.values()) <= names
+    assert set(SORT_INDEXES.values()) <= schema_names("index")
     assert set(SORT_INDEXES) | {"oldest"} == set(SORTS)
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 
 from workbench.models import EXPRESSION_INDEXES, db, schema_compared
+
+from .conftest import schema_names
 
 GUARDS = {
     f"{table}_refuse_{action}"
@@ -28,21 +30,11 @@ def test_migrations_and_models_agree(app) -> None:
 
 def test_expression_indexes_exist_after_upgrade(app) -> None:
     # Left out of the comparison above (autogenerate cannot compare them), so checked by name.
-    with db.engine.connect() as connection:
-        if connection.dialect.name == "sqlite":
-            names = set(connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'index'")).scalars())
-        else:
-            names = set(connection.execute(text("SELECT indexname FROM pg_indexes")).scalars())
-    assert EXPRESSION_INDEXES and EXPRESSION_INDEXES <= names
+    assert EXPRESSION_INDEXES and EXPRESSION_INDEXES <= schema_names("index")
 
 
 def test_the_guard_triggers_exist_after_upgrade(app) -> None:
-    with db.engine.connect() as connection:
-        if connection.dialect.name == "sqlite":
-            names = set(connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars())
-        else:
-            names = set(connection.execute(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")).scalars())
-    assert GUARDS <= names
+    assert GUARDS <= schema_names("trigger")
 
 
 def test_every_model_table_exists(app) -> None:
