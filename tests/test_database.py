@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+
 import pytest
 from sqlalchemy import event, select, text
 
@@ -54,6 +57,53 @@ def test_write_requests_begin_immediate_and_reads_do_not(app, client) -> None:
         event.remove(db.engine, "before_cursor_execute", capture)
     assert write_begins == ["BEGIN IMMEDIATE"]
     assert begins == ["BEGIN"]
+
+
+def _queue_is_free(app) -> bool:
+    """Whether another process could take the writers' queue now (a second open file stands in)."""
+    path = db.engine.url.database + ".write-lock"
+    descriptor = os.open(path, os.O_CREAT | os.O_RDWR)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(descriptor)  # closing drops a lock taken here
+    return True
+
+
+def test_writers_queue_until_commit_and_any_ending_frees_the_queue(app, client) -> None:
+    if not on_sqlite():
+        pytest.skip("the writers' queue is for SQLite files")
+    seen: dict[str, bool] = {}
+
+    def write():
+        db.session.add(Vision(slug="queued", title="Queued"))
+        db.session.flush()
+        seen["during"] = _queue_is_free(app)
+        db.session.commit()
+        seen["after commit"] = _queue_is_free(app)
+        db.session.scalars(select(Vision)).all()  # a new transaction of the same write request
+        seen["next transaction"] = _queue_is_free(app)
+        return "ok"
+
+    def fail():
+        db.session.add(Vision(slug="never", title="Never"))
+        db.session.flush()
+        seen["before the error"] = _queue_is_free(app)
+        raise RuntimeError("boom")
+
+    app.add_url_rule("/_test/queued", "test_queued", write, methods=["POST"])
+    app.add_url_rule("/_test/fails", "test_fails", fail, methods=["POST"])
+    assert client.post("/_test/queued").status_code == 200
+    assert seen == {"during": False, "after commit": True, "next transaction": False}
+    assert _queue_is_free(app)  # the request's end returned the connection
+
+    with pytest.raises(RuntimeError):  # the test client re-raises what would be a 500
+        client.post("/_test/fails")
+    assert seen["before the error"] is False
+    assert _queue_is_free(app)  # no commit, but the error's rollback freed it
+    assert db.session.scalar(select(Vision).where(Vision.slug == "never")) is None
 
 
 def test_the_default_database_is_a_sqlite_file_under_instance(tmp_path, monkeypatch) -> None:
