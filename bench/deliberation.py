@@ -467,7 +467,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         measure(app, facilitator, "queue, conflicted only", f"/visions/{slug}/facilitate?flag=conflicted", **common),
         measure(app, facilitator, "queue, competing only", f"/visions/{slug}/facilitate?flag=competing", **common),
         measure(app, facilitator, f"queue, one element ({key})", f"/visions/{slug}/facilitate?element={key}", **common),
-        measure(app, facilitator, "queue, competing, cold", f"/visions/{slug}/facilitate?flag=competing", cold=True, **common),
+        # About a second a request (every open proposal's diff again): 30 requests say enough.
+        measure(app, facilitator, "queue, competing, cold", f"/visions/{slug}/facilitate?flag=competing", cold=True, warmup=2, requests=min(30, args.requests)),
         measure(app, anonymous, f"compare 1...{latest}, cold", f"/visions/{slug}/compare/1...{latest}", cold=True, **common),
         measure(app, anonymous, f"compare {latest - 1}...{latest}, cold", f"/visions/{slug}/compare/{latest - 1}...{latest}", cold=True, **common),
     ]

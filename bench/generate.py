@@ -34,7 +34,7 @@ if str(ROOT) not in sys.path:
 from flask import Flask  # noqa: E402
 from sqlalchemy import bindparam, insert, select  # noqa: E402
 
-from workbench import create_app  # noqa: E402
+from workbench import create_app, ready_to_serve  # noqa: E402
 from workbench.extensions import db  # noqa: E402
 from workbench.models import DraftChange, DraftEntry, Element, ElementText, Role, User, Vision, utcnow  # noqa: E402
 from workbench.visions.services import publish_version  # noqa: E402
@@ -72,8 +72,11 @@ class Generated:
 
 
 def make_app(database_url: str) -> Flask:
-    """The app on `database_url`, configured for a one-off script (no secret needed to write data)."""
-    return create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench-generator", "RATELIMIT_ENABLED": False})
+    """The app on `database_url`, configured for a one-off script (no secret needed to write data),
+    and made ready to serve as wsgi.py makes it (the in-process benchmarks time it serving)."""
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench-generator", "RATELIMIT_ENABLED": False})
+    ready_to_serve()
+    return app
 
 
 def migrate(app: Flask) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event, select, text
@@ -141,3 +142,18 @@ def test_a_malformed_setting_is_named(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("WORKBENCH_SESSION_COOKIE_SECURE", "perhaps")
     with pytest.raises(RuntimeError, match="WORKBENCH_SESSION_COOKIE_SECURE"):
         build_config(tmp_path, {"TESTING": True})
+
+
+def test_a_serving_process_keeps_its_startup_objects_out_of_full_collections() -> None:
+    import gc
+
+    from workbench import ready_to_serve
+
+    before = gc.get_freeze_count()
+    try:
+        ready_to_serve()
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()  # this test process is not serving
+    wsgi_source = (Path(__file__).resolve().parents[1] / "wsgi.py").read_text()
+    assert "ready_to_serve()" in wsgi_source

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from flask import Flask
@@ -56,3 +57,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     init_templating(app)
     return app
+
+
+def ready_to_serve() -> None:
+    """Call once in a process that will serve the app, after `create_app` (wsgi.py does).
+
+    The objects made while importing and configuring the app (modules, mappers, metadata: about
+    110,000) live as long as the process; `gc.freeze()` keeps them out of the collector's full
+    passes, each of which otherwise walked them all (~40 ms: a pause on the busiest pages).
+    """
+    gc.freeze()

@@ -654,6 +654,15 @@ def _joined(query: Any) -> Any:
 
 
 @dataclass(frozen=True)
+class _Texts:
+    title: str
+    body: str
+
+
+_NO_TEXTS = _Texts("", "")  # for candidates only checked for competition (which reads texts itself)
+
+
+@dataclass(frozen=True)
 class _Candidate:
     id: int
     element_id: int
@@ -702,11 +711,11 @@ def _flag_details(
     competing: dict[int, list[int]] = {}
     if competition:
         groups: dict[tuple[int, int], list[tuple[int, int]]] = {}
-        for peer in peers:
-            groups.setdefault((peer.element_id, peer.base_text_id), []).append((peer.id, peer.revision_count))
+        for proposal_id, element_id, base_text_id, revision_count in peers:
+            groups.setdefault((element_id, base_text_id), []).append((proposal_id, revision_count))
         rivals = _competition(groups, texts)
         for c in candidates:
-            competing[c.id] = list(rivals.get(c.id, ()))
+            competing[c.id] = list(rivals.get((c.element_id, c.base_text_id), {}).get(c.id, ()))
     return conflicted, competing
 
 
@@ -716,8 +725,8 @@ _Group = tuple[tuple[int, int], tuple[tuple[int, int], ...]]
 
 def _competition(
     groups: dict[tuple[int, int], list[tuple[int, int]]], texts: dict[int, ElementText]
-) -> dict[int, tuple[int, ...]]:
-    """For every proposal in the groups, the ids of those in its group it competes with.
+) -> dict[tuple[int, int], dict[int, tuple[int, ...]]]:
+    """For every group, each member's id with the ids of those in its group it competes with.
 
     Each group's answer depends only on its members' revisions, so it is kept per process, keyed
     by (element, base text, members and their revision numbers): a new, revised, withdrawn or
@@ -757,30 +766,26 @@ def _competition(
             found[group] = answer
             if len(members) == len(keys[group][1]):  # nobody revised meanwhile: safe to keep
                 cache.put(keys[group], answer)
-    return {i: r for answer in found.values() for i, r in answer.items()}
+    return found
 
 
-def _candidate(row: Any) -> _Candidate:
+def _candidate(row: Any, texts: Any = None) -> _Candidate:
+    """A candidate from a row of _CANDIDATE_COLUMNS, with its title and body from the row (with
+    _TEXT_COLUMNS) or from `texts` (the loaded Proposal, or _NO_TEXTS)."""
+    texts = row if texts is None else texts
     return _Candidate(
         id=row.id,
         element_id=row.element_id,
         base_text_id=row.base_text_id,
         current_text_id=row.text_id,
         removed=bool(row.is_removed),
-        title=row.title,
-        body=row.body,
+        title=texts.title,
+        body=texts.body,
     )
 
 
-_CANDIDATE_COLUMNS = (
-    Proposal.id,
-    Proposal.element_id,
-    Proposal.base_text_id,
-    DraftEntry.text_id,
-    DraftEntry.is_removed,
-    Proposal.title,
-    Proposal.body,
-)
+_CANDIDATE_COLUMNS = (Proposal.id, Proposal.element_id, Proposal.base_text_id, DraftEntry.text_id, DraftEntry.is_removed)
+_TEXT_COLUMNS = (Proposal.title, Proposal.body)
 
 
 def queue(vision: Vision, filters: QueueFilters, page: int, per_page: int = PER_PAGE) -> QueuePage:
@@ -803,31 +808,36 @@ def queue(vision: Vision, filters: QueueFilters, page: int, per_page: int = PER_
 
     checked_all = True
     if filters.flag in ("conflicted", "competing"):
+        # Checking conflicts needs every candidate's texts; checking competition needs none (see
+        # _competition), so those are read for the shown page only.
+        columns = (*_CANDIDATE_COLUMNS, *_TEXT_COLUMNS) if filters.flag == "conflicted" else _CANDIDATE_COLUMNS
         rows = db.session.execute(
-            _joined(select(*_CANDIDATE_COLUMNS)).where(*where).order_by(*sort.order_by).limit(FLAG_CHECK_LIMIT + 1)
+            _joined(select(*columns)).where(*where).order_by(*sort.order_by).limit(FLAG_CHECK_LIMIT + 1)
         ).all()
         checked_all = len(rows) <= FLAG_CHECK_LIMIT
-        candidates = [_candidate(r) for r in rows[:FLAG_CHECK_LIMIT]]
+        rows = rows[:FLAG_CHECK_LIMIT]
         if filters.flag == "conflicted":
+            candidates = [_candidate(r) for r in rows]
             conflicted, _ = _flag_details(candidates, competition=False)
-            matching = [c for c in candidates if conflicted[c.id]]
+            matching = [(r, c) for r, c in zip(rows, candidates) if conflicted[c.id]]
         else:
-            _, competing = _flag_details(candidates, conflicts=False)
-            matching = [c for c in candidates if competing[c.id]]
+            _, competing = _flag_details([_candidate(r, _NO_TEXTS) for r in rows], conflicts=False)
+            matching = [(r, None) for r in rows if competing[r.id]]
         total = len(matching)
-        shown = matching[(page - 1) * per_page : page * per_page]
-        # The other flag, for the shown page only (competitors are already known for every candidate).
-        if filters.flag == "conflicted":
-            _, competing = _flag_details(shown, conflicts=False)
-        else:
-            conflicted, _ = _flag_details(shown, competition=False)
-        ids = [c.id for c in shown]
+        page_rows = matching[(page - 1) * per_page : page * per_page]
+        ids = [r.id for r, _ in page_rows]
         loaded = {
             p.id: p
             for p in db.session.scalars(
                 select(Proposal).options(joinedload(Proposal.author)).where(Proposal.id.in_(ids))
             )
         } if ids else {}
+        shown = [c if c is not None else _candidate(r, loaded[r.id]) for r, c in page_rows]
+        # The other flag, for the shown page only (competitors are already known for every candidate).
+        if filters.flag == "conflicted":
+            _, competing = _flag_details(shown, conflicts=False)
+        else:
+            conflicted, _ = _flag_details(shown, competition=False)
         keys = dict(
             db.session.execute(
                 select(Element.id, Element.key).where(Element.id.in_({c.element_id for c in shown}))
