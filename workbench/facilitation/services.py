@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import String, cast, exists, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from .. import diffcache, diffing, permissions
@@ -685,16 +685,24 @@ def _flag_details(
     if not candidates:
         return {}, {}
     base_ids = {c.base_text_id for c in candidates}
-    peers: list[Any] = []
+    groups: dict[tuple[int, int], frozenset[str]] = {}
     if competition:
-        peers = db.session.execute(
-            select(Proposal.id, Proposal.element_id, Proposal.base_text_id, Proposal.revision_count).where(
-                Proposal.element_id.in_({c.element_id for c in candidates}),
-                Proposal.base_text_id.in_(base_ids),
-                Proposal.status == ProposalStatus.OPEN.value,
-                Proposal.hidden_at.is_(None),
+        # Each group's members as "id.revision" strings, aggregated by the database: one row per
+        # group instead of one per open proposal (7,000 in the benchmark).
+        member = cast(Proposal.id, String) + "." + cast(Proposal.revision_count, String)
+        groups = {
+            (element_id, base_text_id): frozenset(members.split(","))
+            for element_id, base_text_id, members in db.session.execute(
+                select(Proposal.element_id, Proposal.base_text_id, func.aggregate_strings(member, ","))
+                .where(
+                    Proposal.element_id.in_({c.element_id for c in candidates}),
+                    Proposal.base_text_id.in_(base_ids),
+                    Proposal.status == ProposalStatus.OPEN.value,
+                    Proposal.hidden_at.is_(None),
+                )
+                .group_by(Proposal.element_id, Proposal.base_text_id)
             )
-        ).all()
+        }
     stale_current = {c.current_text_id for c in candidates if c.base_text_id != c.current_text_id} if conflicts else set()
     texts = _texts((base_ids if competition else {c.base_text_id for c in candidates if c.current_text_id in stale_current}) | stale_current)
 
@@ -710,40 +718,34 @@ def _flag_details(
 
     competing: dict[int, list[int]] = {}
     if competition:
-        groups: dict[tuple[int, int], list[tuple[int, int]]] = {}
-        for proposal_id, element_id, base_text_id, revision_count in peers:
-            groups.setdefault((element_id, base_text_id), []).append((proposal_id, revision_count))
         rivals = _competition(groups, texts)
         for c in candidates:
             competing[c.id] = list(rivals.get((c.element_id, c.base_text_id), {}).get(c.id, ()))
     return conflicted, competing
 
 
-# A group is the open proposals on one element written against one text, each with its revision.
-_Group = tuple[tuple[int, int], tuple[tuple[int, int], ...]]
-
-
 def _competition(
-    groups: dict[tuple[int, int], list[tuple[int, int]]], texts: dict[int, ElementText]
+    groups: dict[tuple[int, int], frozenset[str]], texts: dict[int, ElementText]
 ) -> dict[tuple[int, int], dict[int, tuple[int, ...]]]:
-    """For every group, each member's id with the ids of those in its group it competes with.
+    """For every group (the open proposals on one element written against one text, as a set of
+    "id.revision" strings), each member's id with the ids of those in its group it competes with.
 
-    Each group's answer depends only on its members' revisions, so it is kept per process, keyed
-    by (element, base text, members and their revision numbers): a new, revised, withdrawn or
-    decided proposal makes a new key. Texts are loaded for groups not yet cached, in one query.
+    A group's answer depends only on its members' revisions, so it is kept per process, keyed by
+    (element, base text, members and their revision numbers): a new, revised, withdrawn or decided
+    proposal makes a new key. Texts are loaded for groups not yet known, in one query.
     """
     cache = app_cache("competition", 4096)
-    keys: dict[tuple[int, int], _Group] = {g: (g, tuple(sorted(members))) for g, members in groups.items()}
     found: dict[tuple[int, int], dict[int, tuple[int, ...]]] = {}
     missing = []
-    for group, key in keys.items():
-        answer = cache.get(key)
+    for group, members in groups.items():
+        answer = cache.get((group, members))
         if answer is None:
             missing.append(group)
         else:
             found[group] = answer
     if missing:
-        ids = [proposal_id for group in missing for proposal_id, _ in keys[group][1]]
+        wanted = {group: dict(_id_and_revision(m) for m in groups[group]) for group in missing}
+        ids = [proposal_id for members in wanted.values() for proposal_id in members]
         proposed = {
             row.id: row
             for row in db.session.execute(
@@ -752,7 +754,7 @@ def _competition(
         }
         for group in missing:
             base = texts[group[1]]
-            members = [proposed[i] for i, revision in keys[group][1] if i in proposed and proposed[i].revision_count == revision]
+            members = [proposed[i] for i, revision in wanted[group].items() if i in proposed and proposed[i].revision_count == revision]
             ranges = {
                 m.id: (diffcache.changed_ranges(base.title, m.title), diffcache.changed_ranges(base.body, m.body))
                 for m in members
@@ -764,9 +766,14 @@ def _competition(
                     rivals[b].append(a)
             answer = {i: tuple(r) for i, r in rivals.items()}
             found[group] = answer
-            if len(members) == len(keys[group][1]):  # nobody revised meanwhile: safe to keep
-                cache.put(keys[group], answer)
+            if len(members) == len(wanted[group]):  # nobody revised meanwhile: safe to keep
+                cache.put((group, groups[group]), answer)
     return found
+
+
+def _id_and_revision(member: str) -> tuple[int, int]:
+    proposal_id, revision = member.split(".")
+    return int(proposal_id), int(revision)
 
 
 def _candidate(row: Any, texts: Any = None) -> _Candidate:
