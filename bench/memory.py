@@ -12,8 +12,10 @@
    the versions page, the Atom feed and the latest version. In segments of `--segment` seconds
    (default 5) until `--requests` (default 50,000) have been answered; after each segment the
    resident memory (VmRSS) of every worker is read from /proc.
-4. Prints the RSS of each worker after each segment, the largest, and whether memory stayed flat
-   (the last half of the run grew by less than 5 %) and under the budget. Needs wrk and Linux /proc.
+4. Prints each worker's memory after each segment: PSS (its fair share: pages shared with the
+   other workers and the master, such as Python's and OpenSSL's libraries, divided among them),
+   RSS and USS; the budget is judged on the largest PSS, and memory must stay flat (the last half
+   of the run grows by less than 5 %). Needs wrk and Linux /proc.
 """
 
 from __future__ import annotations
@@ -96,14 +98,23 @@ def page_paths(url: str, seed: int) -> list[str]:
     return paths
 
 
-def rss_mib(pid: int) -> float | None:
+def memory_mib(pid: int) -> dict[str, float] | None:
+    """Resident memory of a process, in MiB: `rss` (every page it maps, shared libraries included),
+    `pss` (shared pages divided among the processes sharing them: the fair share of each worker)
+    and `uss` (pages only this process has). From /proc/<pid>/smaps_rollup."""
+    fields = {"Rss": 0, "Pss": 0, "Private_Clean": 0, "Private_Dirty": 0}
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            name, _, rest = line.partition(":")
+            if name in fields:
+                fields[name] = int(rest.split()[0])
     except OSError:
         return None
-    return None
+    return {
+        "rss": round(fields["Rss"] / 1024, 1),
+        "pss": round(fields["Pss"] / 1024, 1),
+        "uss": round((fields["Private_Clean"] + fields["Private_Dirty"]) / 1024, 1),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         wait_for_health(port, process, log_path)
         pids = sorted(worker_pids(process.pid))
-        samples.append({"requests": 0, "rss_mib": [rss_mib(p) for p in pids]})
+        samples.append({"requests": 0, "workers": [memory_mib(p) for p in pids]})
         env = {**os.environ, "BENCH_PATHS": str(paths_file)}
         while answered < args.requests:
             command = ["wrk", "-t", "1", "-c", str(args.connections), "-d", f"{args.segment:g}s", "--timeout", "30s", "-s", str(script), f"http://127.0.0.1:{port}/"]
@@ -155,27 +166,32 @@ def main(argv: list[str] | None = None) -> int:
             errors += figures["errors"]
             if sorted(worker_pids(process.pid)) != pids:
                 raise SystemExit("a worker was replaced during the run (crashed or timed out): see the gunicorn log")
-            sample = {"requests": answered, "rss_mib": [rss_mib(p) for p in pids]}
+            sample = {"requests": answered, "workers": [memory_mib(p) for p in pids]}
             samples.append(sample)
-            print(f"{answered:7,d} requests: " + "  ".join(f"worker {i + 1} {m:6.1f} MiB" for i, m in enumerate(sample["rss_mib"])), flush=True)
+            print(
+                f"{answered:7,d} requests: "
+                + "  ".join(f"worker {i + 1}: PSS {m['pss']:6.1f} (RSS {m['rss']:6.1f}, USS {m['uss']:6.1f}) MiB" for i, m in enumerate(sample["workers"])),
+                flush=True,
+            )
     finally:
         stop_gunicorn(process)
 
-    peak = max(m for s in samples[1:] for m in s["rss_mib"] if m is not None)
+    peak = max(m["pss"] for s in samples[1:] for m in s["workers"])
+    peak_rss = max(m["rss"] for s in samples[1:] for m in s["workers"])
     half = next(s for s in samples if s["requests"] >= answered / 2)
-    growth = max((last - mid) / mid for last, mid in zip(samples[-1]["rss_mib"], half["rss_mib"]))
+    growth = max((last["pss"] - mid["pss"]) / mid["pss"] for last, mid in zip(samples[-1]["workers"], half["workers"]))
     flat = growth < FLAT_GROWTH
     met = peak <= BUDGET_MIB and flat and not wrong and not errors
     dialect = url.split(":", 1)[0].split("+", 1)[0]
     print(f"\nDatabase: {dialect}; gunicorn -k sync -w {args.workers}; {len(paths):,} distinct pages; {answered:,} requests")
-    print(f"Largest worker: {peak:.1f} MiB (budget {BUDGET_MIB:.0f}); growth over the second half: {growth * 100:.1f} % (flat below {FLAT_GROWTH * 100:.0f} %)")
+    print(f"Largest worker: PSS {peak:.1f} MiB (budget {BUDGET_MIB:.0f}; RSS {peak_rss:.1f} MiB, shared libraries counted whole); growth over the second half: {growth * 100:.1f} % (flat below {FLAT_GROWTH * 100:.0f} %)")
     print(f"Answers other than 200: {wrong}; connection errors: {errors}")
     print(f"Goal: {'MET' if met else 'MISSED'}")
     OUT.mkdir(parents=True, exist_ok=True)
     out = OUT / f"memory-{dialect}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps({
         "database": dialect, "python": platform.python_version(), "machine": platform.machine(), "workers": args.workers,
-        "pages": len(paths), "requests": answered, "samples": samples, "peak_mib": peak, "growth": growth,
+        "pages": len(paths), "requests": answered, "samples": samples, "peak_pss_mib": peak, "peak_rss_mib": peak_rss, "growth": growth,
         "wrong_status": wrong, "errors": errors, "met": met,
     }, indent=2))  # fmt: skip
     print(f"Written to {out.relative_to(ROOT)}")

@@ -24,12 +24,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from . import cli, errors, security
     from .database import init_database
-    from .extensions import csrf, limiter, login_manager, migrate
+    from .extensions import csrf, limiter, login_manager
     from .models import db
 
     security.init_app(app)  # first: its request checks run before anything reads the form
     init_database(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    if app.config["MIGRATIONS"]:
+        # Alembic (~10 MiB a process) is for `flask db ...`; serving processes leave it out (wsgi.py).
+        from flask_migrate import Migrate
+
+        Migrate(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

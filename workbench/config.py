@@ -25,7 +25,8 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_HEADERS_ENABLED": False,
     "PERMALINK_CACHE_SIZE": 256,  # rendered immutable pages kept per process...
-    "PERMALINK_CACHE_BYTES": 32 * 1024 * 1024,  # ...and at most this many bytes of them
+    "PERMALINK_CACHE_BYTES": 8 * 1024 * 1024,  # ...and at most this many bytes of them (DESIGN §6: 80 MiB a worker)
+    "MIGRATIONS": True,  # Flask-Migrate for `flask db ...`; wsgi.py leaves it out of serving processes
     "MAIL_OUTBOX": None,  # development: write mail here (default instance/outbox)
     "SMTP_HOST": None,
     "SMTP_PORT": 587,

@@ -18,8 +18,8 @@ from . import diffing
 from .caching import app_cache
 
 DIFFS_CACHED = 4096
-DIFF_CHARACTERS_CACHED = 32 * 1024 * 1024
-FLAGS_CACHED = 16_384
+DIFF_CHARACTERS_CACHED = 3 * 1024 * 1024
+FLAGS_CACHED = 8192
 
 
 def _key(kind: str, *texts: str) -> bytes:

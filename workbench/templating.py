@@ -5,20 +5,9 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from flask import Flask, request
+from flask import Flask
 
 from .visions.snapshots import KIND_NAMES, KIND_PLURALS, paragraphs
-
-
-# The diff views a reader may ask for (`?view=` on any page with a diff); anything else is inline.
-DIFF_VIEWS = {"inline": "Inline", "side-by-side": "Side by side", "list": "As a list of changes"}
-DEFAULT_DIFF_VIEW = "inline"
-
-
-def diff_view_mode() -> str:
-    """The diff view this request asks for."""
-    mode = request.args.get("view", DEFAULT_DIFF_VIEW)
-    return mode if mode in DIFF_VIEWS else DEFAULT_DIFF_VIEW
 
 
 def format_date(value: datetime | str | None) -> str:

@@ -734,7 +734,7 @@ def _competition(
     (element, base text, members and their revision numbers): a new, revised, withdrawn or decided
     proposal makes a new key. Texts are loaded for groups not yet known, in one query.
     """
-    cache = app_cache("competition", 4096)
+    cache = app_cache("competition", 1024)
     found: dict[tuple[int, int], dict[int, tuple[int, ...]]] = {}
     missing = []
     for group, members in groups.items():

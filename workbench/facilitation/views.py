@@ -16,12 +16,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .. import permissions
 from ..auth.redirects import login_redirect
+from ..diff_views import DIFF_VIEWS, diff_view_mode
 from ..errors import render_error
 from ..forms import show_errors
 from ..models import Proposal, ProposalStatus, Vision, db
 from ..pagination import parse_page
 from ..proposals import services as proposals
-from ..templating import DIFF_VIEWS, diff_view_mode
 from ..validation import ValidationError
 from ..visions.services import working_tree
 from ..visions.lookup import get_vision_or_404

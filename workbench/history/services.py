@@ -51,7 +51,7 @@ def compare_versions(slug: str, a: int, b: int) -> Comparison | None:
     if a not in found or b not in found:
         return None
     older, newer = found[a], found[b]
-    cache = app_cache("comparison", 64)
+    cache = app_cache("comparison", 16)
     diff = cache.get_or_compute(
         (older.vision_id, a, b), lambda: diff_trees(older.elements, newer.elements)
     )
@@ -83,7 +83,7 @@ def _all_snapshots(vision: Vision) -> list[tuple[int, dict[str, Any]]]:
     """Every published snapshot of the vision, oldest first: the ones not parsed yet are read in
     one query (versions are numbered 1..latest without gaps)."""
     numbers = range(1, vision.latest_version_number + 1)
-    cache = app_cache("snapshot", 128)
+    cache = app_cache("snapshot", 24)
     found = {n: cache.get((vision.id, n)) for n in numbers}
     missing = [n for n, snapshot in found.items() if snapshot is None]
     if missing:
@@ -141,7 +141,7 @@ def element_timeline(vision: Vision, key: str) -> list[TimelineEntry]:
     """
     if not vision.latest_version_number:
         return []
-    cache = app_cache("timeline", 2048)
+    cache = app_cache("timeline", 512)
     return cache.get_or_compute(
         (vision.id, vision.latest_version_number, key), lambda: _build_timeline(vision, key)
     )

@@ -16,7 +16,7 @@ from typing import Any
 from flask import Response, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from ..templating import DEFAULT_DIFF_VIEW, DIFF_VIEWS, diff_view_mode
+from ..diff_views import DEFAULT_DIFF_VIEW, DIFF_VIEWS, diff_view_mode
 from ..visions.permalinks import immutable_response
 from ..caching import app_cache
 from ..visions.lookup import get_vision_or_404

@@ -12,12 +12,12 @@ from sqlalchemy import select
 
 from .. import permissions
 from ..auth.redirects import login_redirect
+from ..diff_views import DEFAULT_DIFF_VIEW, DIFF_VIEWS, diff_view_mode
 from ..errors import render_error
 from ..forms import show_errors
 from ..limits import per_account
 from ..models import Element, ElementText, ProposalStatus, User, Vision, db
 from ..pagination import parse_page
-from ..templating import DEFAULT_DIFF_VIEW, DIFF_VIEWS, diff_view_mode
 from ..urls import ElementKeyConverter
 from ..validation import ValidationError
 from ..visions.services import working_tree

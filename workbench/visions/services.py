@@ -174,7 +174,7 @@ def parsed_snapshot(vision_id: int, number: int, text: str | None = None) -> dic
     Give `text` (the stored canonical JSON) when you have it; otherwise it is read (one query).
     Returns None when there is no such version.
     """
-    cache = app_cache("snapshot", 128)
+    cache = app_cache("snapshot", 24)
     snapshot = cache.get((vision_id, number))
     if snapshot is None:
         if text is None:
