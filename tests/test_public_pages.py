@@ -264,6 +264,21 @@ def test_a_permalink_is_sent_gzipped_to_clients_that_accept_it(client, make_visi
         assert again.status_code == 304
 
 
+@pytest.mark.parametrize(
+    ("accept", "gzipped"),
+    [("gzip", True), ("br, gzip;q=0.5", True), ("*", True), ("gzip;q=0, br", False), ("deflate, br", False), ("", False),
+     ("gzip-ish", False), ("x-gzip-ish;q=1", False)],
+)
+def test_gzip_goes_only_to_clients_that_accept_it(client, make_vision, accept, gzipped) -> None:
+    make_vision()
+    response = client.get("/visions/test-vision/v/1/", headers={"Accept-Encoding": accept})
+    assert response.status_code == 200
+    assert (response.headers.get("Content-Encoding") == "gzip") is gzipped
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert response.get_etag()[0].endswith("-gzip") is gzipped
+    assert "Accept-Encoding" in response.headers["Vary"]
+
+
 def test_the_latest_page_renders_its_published_text_once(client, make_vision, app) -> None:
     make_vision()
     first = client.get("/visions/test-vision/").get_data(as_text=True)
