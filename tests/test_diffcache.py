@@ -48,3 +48,10 @@ def test_the_diff_cache_holds_a_bounded_number_of_characters(app, monkeypatch) -
     cache = app_cache("text_diff", 0)
     assert 0 < cache.weight <= 5_000
     assert len(cache) < 20
+
+
+def test_a_cache_size_set_in_the_environment_bounds_the_cache(app) -> None:
+    app.config["TEXT_FLAGS_CACHE_SIZE"] = "2"  # as WORKBENCH_TEXT_FLAGS_CACHE_SIZE=2 arrives
+    for n in range(3):
+        diffcache.changed_ranges(BASE, BASE.replace("2030", str(2031 + n)))
+    assert len(app_cache("text_flags", 0)) == 2

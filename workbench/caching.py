@@ -67,7 +67,8 @@ def app_cache(name: str, size: int, **options: Any) -> LRUCache:
     caches = current_app.extensions.setdefault("workbench.caches", {})
     cache = caches.get(name)
     if cache is None:
-        configured = current_app.config.get(f"{name.upper()}_CACHE_SIZE", size)
+        # A WORKBENCH_<NAME>_CACHE_SIZE environment variable arrives as text.
+        configured = int(current_app.config.get(f"{name.upper()}_CACHE_SIZE", size))
         cache = caches.setdefault(name, LRUCache(configured, **options))
     return cache
 
