@@ -23,13 +23,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -41,11 +39,10 @@ from sqlalchemy import func, select  # noqa: E402
 
 from bench import deliberation  # noqa: E402
 from bench import generate as gen  # noqa: E402
-from bench.run import WRK_DONE, free_port, start_gunicorn, stop_gunicorn, wait_for_health, worker_pids  # noqa: E402
+from bench.run import WRK_DONE, free_port, start_gunicorn, stop_gunicorn, wait_for_health, worker_pids, write_report  # noqa: E402
 from workbench.extensions import db  # noqa: E402
 from workbench.models import Element, Proposal, Version, Vision  # noqa: E402
 
-OUT = ROOT / "bench" / "out"
 BUDGET_MIB = 80.0
 FLAT_GROWTH = 0.05
 
@@ -187,14 +184,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Largest worker: PSS {peak:.1f} MiB (budget {BUDGET_MIB:.0f}; RSS {peak_rss:.1f} MiB, shared libraries counted whole); growth over the second half: {growth * 100:.1f} % (flat below {FLAT_GROWTH * 100:.0f} %)")
     print(f"Answers other than 200: {wrong}; connection errors: {errors}")
     print(f"Goal: {'MET' if met else 'MISSED'}")
-    OUT.mkdir(parents=True, exist_ok=True)
-    out = OUT / f"memory-{dialect}-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(json.dumps({
-        "database": dialect, "python": platform.python_version(), "machine": platform.machine(), "workers": args.workers,
-        "pages": len(paths), "requests": answered, "samples": samples, "peak_pss_mib": peak, "peak_rss_mib": peak_rss, "growth": growth,
-        "wrong_status": wrong, "errors": errors, "met": met,
-    }, indent=2))  # fmt: skip
-    print(f"Written to {out.relative_to(ROOT)}")
+    write_report("memory", dialect, {
+        "workers": args.workers, "pages": len(paths), "requests": answered, "samples": samples, "peak_pss_mib": peak,
+        "peak_rss_mib": peak_rss, "growth": growth, "wrong_status": wrong, "errors": errors, "met": met,
+    })  # fmt: skip
     workdir.cleanup()
     if temporary is not None:
         temporary.cleanup()

@@ -393,6 +393,16 @@ def median_of(rounds: list[Measurement]) -> dict[str, Any]:
     }
 
 
+def write_report(name: str, dialect: str, report: dict[str, Any]) -> Path:
+    """Write a benchmark's figures, with the machine they were measured on, to bench/out/ as JSON."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"{name}-{dialect}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    machine = {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(), "load_average": os.getloadavg()}
+    path.write_text(json.dumps({"database": dialect, **machine, **report}, indent=2))
+    print(f"Written to {path.relative_to(ROOT)}")
+    return path
+
+
 def describe_database(url: str) -> str:
     return "postgresql" if url.startswith("postgresql") else "sqlite" if url.startswith("sqlite") else url.split(":", 1)[0]
 

@@ -29,7 +29,6 @@ import http.client
 import json
 import multiprocessing
 import os
-import platform
 import random
 import secrets
 import shutil
@@ -50,11 +49,10 @@ from sqlalchemy import func, select  # noqa: E402
 
 from bench import deliberation  # noqa: E402
 from bench import generate as gen  # noqa: E402
-from bench.run import WRK_DONE, cpu_seconds, free_port, start_gunicorn, stop_gunicorn, wait_for_health, worker_pids  # noqa: E402
+from bench.run import WRK_DONE, cpu_seconds, free_port, start_gunicorn, stop_gunicorn, wait_for_health, worker_pids, write_report  # noqa: E402
 from workbench.extensions import db  # noqa: E402
 from workbench.models import Proposal, ProposalStatus, Role, User, Vision, Vote  # noqa: E402
 
-OUT = ROOT / "bench" / "out"
 GOAL_WRITES_PER_SECOND = 800
 VALUES = ("support", "oppose", "clear")
 
@@ -358,15 +356,10 @@ def main(argv: list[str] | None = None) -> int:
     print("Tallies and vote rows: " + ("consistent" if not problems else "; ".join(problems)))
     print(f"Goal: {'MET' if met else 'MISSED'}")
 
-    OUT.mkdir(parents=True, exist_ok=True)
-    out = OUT / f"votes-{dialect}-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(json.dumps({
-        "database": dialect, "python": platform.python_version(), "machine": platform.machine(),
-        "cpus": os.cpu_count(), "load_average": os.getloadavg(), "workers": args.workers, "clients": args.clients, "loader": loader,
-        "duration": args.duration, "rounds": rounds, "median_writes_per_second": median,
-        "database_locked": locked, "tracebacks": tracebacks, "tally_problems": problems, "met": met,
-    }, indent=2))  # fmt: skip
-    print(f"Written to {out.relative_to(ROOT)}")
+    write_report("votes", dialect, {
+        "workers": args.workers, "clients": args.clients, "loader": loader, "duration": args.duration, "rounds": rounds,
+        "median_writes_per_second": median, "database_locked": locked, "tracebacks": tracebacks, "tally_problems": problems, "met": met,
+    })  # fmt: skip
     workdir.cleanup()
     if temporary is not None:
         temporary.cleanup()
