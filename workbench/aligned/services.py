@@ -708,6 +708,21 @@ class Initiative:
     approved_at: datetime | None
     elements: tuple[ElementChoice, ...] = ()
 
+    @classmethod
+    def of(cls, id: int, wording: Any, approved_at: datetime | None, element_ids: Sequence[int], elements: VisionElements) -> Initiative:
+        """From its approved wording (organisation, title, description, status, link) and the
+        ids of the parts of the vision it supports."""
+        return cls(
+            id=id,
+            organisation=wording.organisation,
+            title=wording.title,
+            description=wording.description,
+            status=wording.status,
+            link=wording.link,
+            approved_at=approved_at,
+            elements=tuple(elements.describe(element_ids)),
+        )
+
     @property
     def status_words(self) -> str:
         return STATUSES.get(self.status, self.status)
@@ -819,19 +834,7 @@ def _with_elements(rows: Sequence[Any], elements: VisionElements) -> list[Initia
             )
         ):
             links[work_id].append(element_id)
-    return [
-        Initiative(
-            id=row.id,
-            organisation=row.organisation,
-            title=row.title,
-            description=row.description,
-            status=row.status,
-            link=row.link,
-            approved_at=row.approved_at,
-            elements=tuple(elements.describe(links[row.id])),
-        )
-        for row in rows
-    ]
+    return [Initiative.of(row.id, row, row.approved_at, links[row.id], elements) for row in rows]
 
 
 def register_page(vision: Vision, filters: RegisterFilters, elements: VisionElements, page: int = 1) -> Page:
@@ -871,19 +874,7 @@ def register(vision: Vision, elements: VisionElements | None = None) -> list[Ini
         .where(AlignedWork.vision_id == vision.id, AlignedWork.state == "approved")
     ):
         links[work_id].append(element_id)
-    return [
-        Initiative(
-            id=row.id,
-            organisation=row.organisation,
-            title=row.title,
-            description=row.description,
-            status=row.status,
-            link=row.link,
-            approved_at=row.approved_at,
-            elements=tuple(elements.describe(links[row.id])),
-        )
-        for row in rows
-    ]
+    return [Initiative.of(row.id, row, row.approved_at, links[row.id], elements) for row in rows]
 
 
 # --- counts and element pages -----------------------------------------------------------------------

@@ -330,16 +330,7 @@ def _show_context(work: AlignedWork, decision_errors: dict[str, list[str]] | Non
     published = services.approved_wording(work)
     initiative = None
     if published is not None:
-        initiative = services.Initiative(
-            id=work.id,
-            organisation=published.organisation,
-            title=published.title,
-            description=published.description,
-            status=published.status,
-            link=published.link,
-            approved_at=work.approved_at,
-            elements=tuple(elements.describe(published.element_ids)),
-        )
+        initiative = services.Initiative.of(work.id, published, work.approved_at, published.element_ids, elements)
     context: dict[str, Any] = {"vision": vision, "work_id": work.id, "initiative": initiative, "private": None}
     is_submitter = permissions.can_edit_aligned_work(current_user, work)
     if is_submitter or permissions.can_screen_aligned_work(current_user):
