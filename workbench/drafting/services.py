@@ -168,6 +168,18 @@ def find_entry(vision: Vision, key: str, *, for_update: bool = False) -> DraftEn
     return db.session.scalar(query)
 
 
+def _entry_to_change(vision: Vision, key: str, removed: str) -> DraftEntry:
+    """Lock the vision's draft and the element's place in it for a change. Raises LookupError when
+    there is no such element, DraftConflict with the message `removed` when it has been removed."""
+    visions.lock_vision(vision)
+    entry = find_entry(vision, key, for_update=True)
+    if entry is None:
+        raise LookupError(key)
+    if entry.is_removed:
+        raise DraftConflict(removed, entry)
+    return entry
+
+
 def siblings_of_kind(vision: Vision, parent_element_id: int | None, kind: str) -> list[DraftEntry]:
     """The entries in the draft under the same parent with the same kind, in reading order."""
     return list(
@@ -258,12 +270,7 @@ def edit_element_text(
     LookupError when the element is not in this vision, NotAllowed for non-facilitators.
     """
     _require(actor, permissions.can_edit_draft(actor, vision))
-    visions.lock_vision(vision)
-    entry = find_entry(vision, key, for_update=True)
-    if entry is None:
-        raise LookupError(key)
-    if entry.is_removed:
-        raise DraftConflict("This element has been removed from the working draft, so it cannot be edited.", entry)
+    entry = _entry_to_change(vision, key, "This element has been removed from the working draft, so it cannot be edited.")
     words = clean_element_words(title, body, reason, title_required=entry.element.kind != "statement")
     if lock_version is None or lock_version != entry.lock_version:
         raise DraftConflict(
@@ -402,12 +409,7 @@ def remove_element_from_draft(vision: Vision, key: str, *, reason: str | None, a
     removed, LookupError if there is no such element, NotAllowed for non-facilitators.
     """
     _require(actor, permissions.can_edit_draft(actor, vision))
-    visions.lock_vision(vision)
-    entry = find_entry(vision, key, for_update=True)
-    if entry is None:
-        raise LookupError(key)
-    if entry.is_removed:
-        raise DraftConflict("This element had already been removed from the working draft.", entry)
+    entry = _entry_to_change(vision, key, "This element had already been removed from the working draft.")
     if entry.element.kind == "statement":
         raise ValidationError({"form": "The vision statement cannot be removed: edit its text instead"})
     children = children_in_draft(entry)
@@ -477,12 +479,7 @@ def move_element_in_draft(
     _require(actor, permissions.can_edit_draft(actor, vision))
     if direction not in ("up", "down"):
         raise ValidationError({"direction": "Choose to move it up or down"})
-    visions.lock_vision(vision)
-    entry = find_entry(vision, key, for_update=True)
-    if entry is None:
-        raise LookupError(key)
-    if entry.is_removed:
-        raise DraftConflict("This element has been removed from the working draft.", entry)
+    entry = _entry_to_change(vision, key, "This element has been removed from the working draft.")
     if entry.element.kind == "statement":
         raise ValidationError({"direction": "The vision statement always comes first"})
     siblings = siblings_of_kind(vision, entry.parent_element_id, entry.element.kind)
