@@ -51,6 +51,7 @@ from sqlalchemy import bindparam, func, insert, select, text  # noqa: E402
 from bench import generate as gen  # noqa: E402
 from bench.facilitation import Result, count_statements, measure  # noqa: E402
 from workbench.extensions import db  # noqa: E402
+from workbench.proposals.services import changed_ranges  # noqa: E402
 from workbench.models import (  # noqa: E402
     Comment,
     DraftEntry,
@@ -134,6 +135,7 @@ def generate_proposals(rng: random.Random, vision: Vision, people: list[int], co
     rows = []
     for i in range(count):
         entry = rng.choice(entries)
+        body = gen.edit_text(rng, entry.body, edits=rng.randint(1, 4))
         created = now - timedelta(minutes=rng.randint(60, 60 * 24 * 60))
         status = rng.choice(statuses)
         rows.append(
@@ -145,7 +147,8 @@ def generate_proposals(rng: random.Random, vision: Vision, people: list[int], co
                 "author_id": rng.choice(people),
                 "base_text_id": entry.text_id,
                 "title": entry.title,
-                "body": gen.edit_text(rng, entry.body, edits=rng.randint(1, 4)),
+                "body": body,
+                "changed_ranges": changed_ranges(entry, entry.title, body),
                 "rationale": _words(rng, 10, 30),
                 "status": status,
                 "created_at": created,

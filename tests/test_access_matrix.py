@@ -6,6 +6,7 @@ import pytest
 from flask import Flask
 
 from workbench.models import Comment, Proposal, ProposalStatus, Role, db
+from workbench.proposals.services import changed_ranges
 
 from .access import ROLES, Rule, collect_rules
 
@@ -41,6 +42,7 @@ def world(make_vision, make_user) -> dict[str, str]:
         title=entry.text.title,
         body=entry.text.body + " More.",
         rationale="Because.",
+        changed_ranges=changed_ranges(entry.text, entry.text.title, entry.text.body + " More."),
         status=ProposalStatus.OPEN.value,
     )
     db.session.add(proposal)

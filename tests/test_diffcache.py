@@ -29,14 +29,11 @@ def test_a_diff_is_computed_once_per_pair_of_texts(app) -> None:
     assert diffcache.diff(BASE.replace("open", "reusable"), BASE) is not first
 
 
-def test_ranges_competition_and_rebase_match_the_pure_functions(app) -> None:
-    # REFERENCE.md's "10,000" case: two edits of the same number compete and never merge.
+def test_rebase_matches_the_pure_function(app) -> None:
+    # REFERENCE.md's "10,000" case: two edits of the same number never merge.
     a = BASE.replace("10,000", "15,000")
     b = BASE.replace("10,000", "20,000")
     c = BASE.replace("a named owner", "an accountable owner")
-    assert list(diffcache.changed_ranges(BASE, a)) == diffing.changed_ranges(BASE, a)
-    assert diffcache.compete(BASE, a, b) is diffing.compete(BASE, a, b) is True
-    assert diffcache.compete(BASE, a, c) is diffing.compete(BASE, a, c) is False
     assert diffcache.rebases_cleanly(BASE, a, b) is diffing.rebase(BASE, a, b).ok is False
     assert diffcache.rebases_cleanly(BASE, a, c) is diffing.rebase(BASE, a, c).ok is True
 
@@ -53,5 +50,5 @@ def test_the_diff_cache_holds_a_bounded_number_of_characters(app, monkeypatch) -
 def test_a_cache_size_set_in_the_environment_bounds_the_cache(app) -> None:
     app.config["TEXT_FLAGS_CACHE_SIZE"] = "2"  # as WORKBENCH_TEXT_FLAGS_CACHE_SIZE=2 arrives
     for n in range(3):
-        diffcache.changed_ranges(BASE, BASE.replace("2030", str(2031 + n)))
+        diffcache.rebases_cleanly(BASE, BASE.replace("2030", str(2031 + n)), BASE)
     assert len(app_cache("text_flags", 0)) == 2

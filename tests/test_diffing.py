@@ -599,6 +599,22 @@ def test_compete_is_symmetric(base, a, b):
     assert compete(base, a, b) == compete(base, b, a)
 
 
+def test_fields_compete_when_any_field_they_share_competes():
+    title = [[0, 5]]
+    assert diffing.fields_compete({"title": title, "body": []}, {"title": [[2, 3]], "body": [[40, 41]]})
+    assert diffing.fields_compete({"title": [], "body": [[10, 10]]}, {"title": [], "body": [[10, 10]]})
+    # The same ranges in different fields are different words: no competition.
+    assert not diffing.fields_compete({"title": title, "body": []}, {"title": [], "body": title})
+    assert not diffing.fields_compete({"title": [], "body": []}, {"title": [], "body": [[0, 9]]})
+
+
+@no_deadline
+@given(texts, texts, texts)
+def test_fields_compete_agrees_with_compete_on_stored_ranges(base, a, b):
+    stored = lambda proposed: {"body": [list(r) for r in changed_ranges(base, proposed)]}  # noqa: E731  as JSON keeps them
+    assert diffing.fields_compete(stored(a), stored(b)) is compete(base, a, b)
+
+
 # ---- the macros: escaping and valid markup -----------------------------------------------
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"

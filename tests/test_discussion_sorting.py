@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, text
 
-from workbench.proposals.services import MOST_CONTESTED, MOST_DISCUSSED, MOST_SUPPORTED, SORTS
+from workbench.proposals.services import MOST_CONTESTED, MOST_DISCUSSED, MOST_SUPPORTED, SORTS, changed_ranges
 from workbench.models import DraftEntry, Element, Proposal, db
 
 from .conftest import schema_names
@@ -21,7 +21,7 @@ def proposals_with(vision, author, tallies: dict[str, tuple[int, int, int]]) -> 
             Proposal(
                 vision_id=vision.id, element_id=element.id, author_id=author.id, base_text_id=entry.text_id,
                 title=title, body="Text.", rationale="Why.", support_count=support, oppose_count=oppose,
-                comment_count=comments,
+                comment_count=comments, changed_ranges=changed_ranges(entry.text, title, "Text."),
             )
         )
     db.session.commit()

@@ -25,6 +25,7 @@ from workbench.models import (
     db,
     utcnow,
 )
+from workbench.proposals.services import changed_ranges
 
 
 @pytest.fixture(autouse=True)
@@ -96,6 +97,7 @@ def open_proposal(vision, key: str, author: User, body: str) -> Proposal:
         title=entry.text.title,
         body=body,
         rationale="Because it reads better.",
+        changed_ranges=changed_ranges(entry.text, entry.text.title, body),
     )
     db.session.add(proposal)
     db.session.commit()

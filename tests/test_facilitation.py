@@ -263,6 +263,22 @@ def test_the_competing_flag_follows_revisions_and_withdrawals(client, login_as, 
     assert competing() == set()
 
 
+def test_the_queue_finds_competing_proposals_without_diffing_their_texts(client, login_as, vision, people, monkeypatch):
+    # Each proposal keeps the words it changes, so a first visit (nothing cached) diffs nothing.
+    set_text(vision, "We will train 10,000 analysts by 2030, across the public sector.")
+    twenty = propose(vision, people.author, "We will train 20,000 analysts by 2030, across the public sector.")
+    fifteen = propose(vision, people.other, "We will train 15,000 analysts by 2030, across the public sector.")
+    propose(vision, people.other, "We will train 10,000 analysts by 2035, across the public sector.")  # competes with neither
+
+    def no_diffs(*args, **kwargs):
+        raise AssertionError("the queue diffed texts")
+
+    monkeypatch.setattr("workbench.diffing.diff_words", no_diffs)
+    login_as(people.facilitator)
+    body = text(client.get(f"/visions/{vision.slug}/facilitate?flag=competing"))
+    assert {int(n) for n in re.findall(r">Proposal (\d+) on ", body)} == {twenty.id, fifteen.id}
+
+
 def test_queue_sorts_by_support_and_ignores_unknown_parameters(client, login_as, vision, people):
     low = propose(vision, people.author, "Low support body.")
     high = propose(vision, people.other, "High support body.", key="objective-2")

@@ -39,3 +39,34 @@ def test_the_guard_triggers_exist_after_upgrade(app) -> None:
 
 def test_every_model_table_exists(app) -> None:
     assert set(db.metadata.tables) <= set(inspect(db.engine).get_table_names())
+
+
+def test_migration_0007_fills_in_the_changed_ranges_of_existing_proposals(app, make_vision, make_user) -> None:
+    # Back to the schema before 0007 and up again: existing proposals get the ranges the app writes.
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import select
+
+    from workbench.models import DraftEntry, Element, Proposal
+    from workbench.proposals.services import open_proposal
+
+    vision = make_vision()
+    author = make_user()
+    element = db.session.scalar(select(Element).where(Element.vision_id == vision.id, Element.key == "objective-1"))
+    base = db.session.scalar(select(DraftEntry).where(DraftEntry.element_id == element.id)).text
+    written = {
+        open_proposal(vision, element, author, title, body, "Why.").id: None
+        for title, body in [(base.title, base.body + " More."), ("A new title", "Objective 1.1, edited body.")]
+    }
+    db.session.commit()
+    for proposal_id in written:
+        written[proposal_id] = db.session.get(Proposal, proposal_id).changed_ranges
+    db.session.remove()
+    try:
+        downgrade(revision="0006_index_votes_by_value")
+        assert "changed_ranges" not in {c["name"] for c in inspect(db.engine).get_columns("proposals")}
+    finally:
+        upgrade()
+    filled = dict(db.session.execute(select(Proposal.id, Proposal.changed_ranges)).all())
+    assert filled == written
+    assert written[min(written)] == {"title": [], "body": [[19, 19]]}
+    assert not next(c for c in inspect(db.engine).get_columns("proposals") if c["name"] == "changed_ranges")["nullable"]

@@ -366,6 +366,21 @@ def test_revisions_are_new_rows_and_old_ones_never_change(app, vision, make_user
     db.session.rollback()
 
 
+def test_each_revision_keeps_the_words_it_changes_in_its_base(app, vision, make_user) -> None:
+    # The queue tells competing proposals apart from these ranges alone, without a word diff.
+    author = make_user()
+    proposal = make_proposal(vision, author, title="Objective one", body="Objective 1.1 text.")
+    db.session.commit()
+    assert fresh(proposal).changed_ranges == {"title": [[10, 13]], "body": [[14, 18]]}  # "1.1" and "body"
+    services.revise_proposal(proposal, author, "Objective 1.1", "Objective 1.1 body. Added.", "Why.")
+    db.session.commit()
+    assert fresh(proposal).changed_ranges == {"title": [], "body": [[19, 19]]}
+    current = edit_draft(vision, "objective-1", "The Objective 1.1 body.")
+    services.revise_proposal(proposal, author, "Objective 1.1", "The Objective 1.1 body. Added.", "Why.", base_text_id=current.id)
+    db.session.commit()
+    assert fresh(proposal).changed_ranges == {"title": [], "body": [[23, 23]]}  # now measured in the new base
+
+
 def test_only_the_author_may_revise_or_withdraw_and_only_while_open(app, vision, make_user) -> None:
     author, other = make_user(), make_user()
     proposal = make_proposal(vision, author)

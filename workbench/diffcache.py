@@ -1,8 +1,8 @@
 """Word diffs and what follows from them, computed once per process for each set of texts.
 
 `diffing` is pure, so a result depends on the texts alone. Pages ask for the same diffs again and
-again (a proposal page compares its proposal with twenty others; the queue checks every open
-proposal on each visit; a comparison of versions diffs the same pairs of texts as its neighbours),
+again (the queue checks whether each stale proposal still rebases cleanly on every visit; a
+comparison of versions diffs the same pairs of texts as its neighbours),
 so the results are kept in the app's caches, keyed by a digest of the texts (never by ids, which
 mean other texts in another database). The diff cache is bounded by count and by the characters
 it holds, so previews of long texts cannot crowd out memory.
@@ -46,16 +46,6 @@ def diff(old: str, new: str) -> tuple[diffing.Change, ...]:
 def _small(kind: str, texts: tuple[str, ...], compute: Callable[[], Any]) -> Any:
     """A small result (a flag, a few ranges) kept per set of texts."""
     return app_cache("text_flags", FLAGS_CACHED).get_or_compute(_key(kind, *texts), compute)
-
-
-def changed_ranges(base: str, proposed: str) -> tuple[tuple[int, int], ...]:
-    """`diffing.changed_ranges`, from the cached diff."""
-    return _small("ranges", (base, proposed), lambda: tuple(diffing.ranges_of(diff(base, proposed))))
-
-
-def compete(base: str, proposed_a: str, proposed_b: str) -> bool:
-    """`diffing.compete`, on ranges computed once per proposed text."""
-    return diffing.any_ranges_compete(changed_ranges(base, proposed_a), changed_ranges(base, proposed_b))
 
 
 def rebases_cleanly(base: str, proposed: str, current: str) -> bool:

@@ -47,7 +47,7 @@ import time
 import unicodedata
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 from typing import Literal, NamedTuple
@@ -74,6 +74,7 @@ __all__ = [
     "ranges_of",
     "ranges_compete",
     "any_ranges_compete",
+    "fields_compete",
     "compete",
 ]
 
@@ -803,6 +804,14 @@ def ranges_compete(a: tuple[int, int], b: tuple[int, int]) -> bool:
 def any_ranges_compete(ranges_a: Iterable[tuple[int, int]], ranges_b: Sequence[tuple[int, int]]) -> bool:
     """True when any range of one change competes with any range of the other (``compete``)."""
     return any(ranges_compete(a, b) for a in ranges_a for b in ranges_b)
+
+
+def fields_compete(
+    ranges_a: Mapping[str, Sequence[Sequence[int]]], ranges_b: Mapping[str, Sequence[Sequence[int]]]
+) -> bool:
+    """True when two changes to the same fields (each field's ``changed_ranges``, such as a
+    proposal's title and body) compete in any field they both have."""
+    return any(any_ranges_compete(ranges_a[name], ranges_b[name]) for name in ranges_a.keys() & ranges_b.keys())
 
 
 def compete(base: str, proposed_a: str, proposed_b: str) -> bool:

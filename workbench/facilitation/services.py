@@ -679,7 +679,7 @@ def _flag_details(
     """Conflicted (stale ones only) and competing ids for the given proposals; at most three queries.
 
     Competing: another open, visible proposal on the same element and the same base whose changed
-    ranges overlap (`diffing.compete`; see `_competition`). Either half can be skipped (then its
+    ranges overlap (`diffing.fields_compete`; see `_competition`). Either half can be skipped (then its
     dict is empty).
     """
     if not candidates:
@@ -704,7 +704,7 @@ def _flag_details(
             )
         }
     stale_current = {c.current_text_id for c in candidates if c.base_text_id != c.current_text_id} if conflicts else set()
-    texts = _texts((base_ids if competition else {c.base_text_id for c in candidates if c.current_text_id in stale_current}) | stale_current)
+    texts = _texts({c.base_text_id for c in candidates if c.current_text_id in stale_current} | stale_current)
 
     conflicted: dict[int, bool] = {}
     if conflicts:
@@ -718,21 +718,20 @@ def _flag_details(
 
     competing: dict[int, list[int]] = {}
     if competition:
-        rivals = _competition(groups, texts)
+        rivals = _competition(groups)
         for c in candidates:
             competing[c.id] = list(rivals.get((c.element_id, c.base_text_id), {}).get(c.id, ()))
     return conflicted, competing
 
 
-def _competition(
-    groups: dict[tuple[int, int], frozenset[str]], texts: dict[int, ElementText]
-) -> dict[tuple[int, int], dict[int, tuple[int, ...]]]:
+def _competition(groups: dict[tuple[int, int], frozenset[str]]) -> dict[tuple[int, int], dict[int, tuple[int, ...]]]:
     """For every group (the open proposals on one element written against one text, as a set of
     "id.revision" strings), each member's id with the ids of those in its group it competes with.
 
     A group's answer depends only on its members' revisions, so it is kept per process, keyed by
     (element, base text, members and their revision numbers): a new, revised, withdrawn or decided
-    proposal makes a new key. Texts are loaded for groups not yet known, in one query.
+    proposal makes a new key. For groups not yet known, the members' stored changed ranges are
+    read in one query (no word diff: they were computed when each revision was written).
     """
     cache = app_cache("competition", 1024)
     found: dict[tuple[int, int], dict[int, tuple[int, ...]]] = {}
@@ -749,19 +748,15 @@ def _competition(
         proposed = {
             row.id: row
             for row in db.session.execute(
-                select(Proposal.id, Proposal.revision_count, Proposal.title, Proposal.body).where(Proposal.id.in_(ids))
+                select(Proposal.id, Proposal.revision_count, Proposal.changed_ranges).where(Proposal.id.in_(ids))
             )
         }
         for group in missing:
-            base = texts[group[1]]
             members = [proposed[i] for i, revision in wanted[group].items() if i in proposed and proposed[i].revision_count == revision]
-            ranges = {
-                m.id: (diffcache.changed_ranges(base.title, m.title), diffcache.changed_ranges(base.body, m.body))
-                for m in members
-            }
+            ranges = {m.id: m.changed_ranges for m in members}
             rivals: dict[int, list[int]] = {m.id: [] for m in members}
             for a, b in combinations(sorted(ranges), 2):
-                if diffing.any_ranges_compete(ranges[a][0], ranges[b][0]) or diffing.any_ranges_compete(ranges[a][1], ranges[b][1]):
+                if diffing.fields_compete(ranges[a], ranges[b]):
                     rivals[a].append(b)
                     rivals[b].append(a)
             answer = {i: tuple(r) for i, r in rivals.items()}

@@ -149,6 +149,14 @@ def _checked_text(
 # --- the working draft ----------------------------------------------------------------------------
 
 
+def changed_ranges(base: ElementText, title: str, body: str) -> dict[str, list[list[int]]]:
+    """What a proposed title and body change in their base text, as kept in Proposal.changed_ranges."""
+    return {
+        name: [[start, end] for start, end in diffing.ranges_of(diffcache.diff(old, new))]
+        for name, old, new in (("title", base.title, title), ("body", base.body, body))
+    }
+
+
 def current_entry(element: Element) -> DraftEntry | None:
     """The element's place in the working draft with its current text, or None once removed."""
     return db.session.scalar(
@@ -186,6 +194,7 @@ def open_proposal(
         title=text.title,
         body=text.body,
         rationale=text.rationale,
+        changed_ranges=changed_ranges(entry.text, text.title, text.body),
         status=ProposalStatus.OPEN.value,
         created_at=now,
         updated_at=now,
@@ -283,6 +292,7 @@ def revise_proposal(
     db.session.add(revision)
     proposal.title, proposal.body, proposal.rationale = text.title, text.body, text.rationale
     proposal.base_text_id = base_id
+    proposal.changed_ranges = changed_ranges(base, text.title, text.body)
     proposal.revision_count = number
     proposal.updated_at = now
     record_event(
@@ -494,21 +504,19 @@ class Neighbour:
     competes: bool | None  # None: written against another text, so not comparable word by word
 
 
-def neighbours(proposal: Proposal, base: ElementText) -> tuple[list[Neighbour], int]:
+def neighbours(proposal: Proposal) -> tuple[list[Neighbour], int]:
     """Other open proposals on the element, each marked whether it competes with this one.
 
     Two proposals on the same base compete when they change overlapping words
-    (`diffing.compete`, on ranges cached per text); proposals on another base are listed without that judgement. At most
-    COMPETING_SHOWN are compared; the total is returned too.
+    (`diffing.fields_compete` on their stored changed ranges); proposals on another base are listed
+    without that judgement. At most COMPETING_SHOWN are compared; the total is returned too.
     """
     others, total = open_proposals_on(proposal.element, exclude=proposal.id, limit=COMPETING_SHOWN)
     found = []
     for other in others:
         competes = None
         if other.base_text_id == proposal.base_text_id:
-            competes = diffcache.compete(base.title, proposal.title, other.title) or diffcache.compete(
-                base.body, proposal.body, other.body
-            )
+            competes = diffing.fields_compete(proposal.changed_ranges, other.changed_ranges)
         found.append(Neighbour(other, competes))
     return found, total
 

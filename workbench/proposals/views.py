@@ -190,7 +190,7 @@ def show(proposal_id: int):
     diff = services.TextDiff.between(base.title, base.body, proposal.title, proposal.body)
     is_open = proposal.status == ProposalStatus.OPEN.value
     stale = services.staleness(proposal, base, current) if is_open else None
-    others, others_total = services.neighbours(proposal, base) if is_open else ([], 0)
+    others, others_total = services.neighbours(proposal) if is_open else ([], 0)
     return render_template(
         "proposals/show.html",
         proposal=proposal,
