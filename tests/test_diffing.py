@@ -189,6 +189,22 @@ def test_a_one_word_change_is_the_whole_word_out_and_the_new_word_in(words, data
                 Change("equal", " result"),
             ],
         ),
+        # The shared start and end are set aside first, never inside a word or a run of spaces.
+        (
+            "Publish 10,000 datasets",
+            "Publish 10,500 datasets",
+            [Change("equal", "Publish "), Change("delete", "10,000"), Change("insert", "10,500"), Change("equal", " datasets")],
+        ),
+        (
+            "Spaces  between words",
+            "Spaces between words",
+            [Change("equal", "Spaces"), Change("delete", "  "), Change("insert", " "), Change("equal", "between words")],
+        ),
+        (
+            "We share data.\n\nThen more.",
+            "We share data well.\n\nThen more.",
+            [Change("equal", "We share data"), Change("insert", " well"), Change("equal", ".\n\nThen more.")],
+        ),
         ("same text", "same text", [Change("equal", "same text")]),
         ("", "", []),
         ("", "new", [Change("insert", "new")]),
