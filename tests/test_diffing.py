@@ -1,7 +1,8 @@
 """Word diffs, side-by-side rows, change lists, strict rebase and competing proposals.
 
 Pure tests of workbench.diffing (no app, no database), plus the diff macros rendered
-with a bare Jinja environment to check that user text comes out escaped.
+with a bare Jinja environment (and workbench.diff_markup's filters) to check that user
+text comes out escaped.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jinja2 import Environment, FileSystemLoader
 
-from workbench import diffing
+from workbench import diff_markup, diffing
 from workbench.diffing import (
     Change,
     DiffViews,
@@ -639,6 +640,7 @@ TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 @pytest.fixture(scope="module")
 def macros():
     env = Environment(autoescape=True, loader=FileSystemLoader(str(TEMPLATES)))
+    diff_markup.install(env)
     return env.from_string(
         '{% from "macros/diff.html" import diff_legend, diff_view %}'
         "{{ diff_legend() }}{{ diff_view(views, mode) }}"
@@ -700,6 +702,21 @@ def test_the_inline_macro_marks_changes_for_screen_readers(macros):
     ) in out
     assert '<ins class="diff__ins"><span class="visually-hidden">added: </span>20,000' in out
     assert "Replaced" not in out
+
+
+def test_whitespace_changes_show_a_mark_and_say_what_they_are(macros):
+    # A blank cannot be underlined or struck through: ¶ or ␣ shows it, words name it.
+    out = macros.render(views=DiffViews(diff_words("One.\n\nTwo. Three.", "One. Two.\nThree.")), mode="inline")
+    assert (
+        '<del class="diff__del"><span class="visually-hidden">removed: </span>'
+        '<span class="diff__mark" aria-hidden="true">¶</span><span class="visually-hidden">paragraph break</span>'
+        '<span class="visually-hidden"> (end of removal)</span></del>'
+    ) in out
+    assert (
+        '<ins class="diff__ins"><span class="visually-hidden">added: </span>'
+        '<span class="diff__mark" aria-hidden="true">␣</span><span class="visually-hidden">space</span> '
+    ) in out
+    assert '<span class="visually-hidden">line break</span>\n<span class="visually-hidden"> (end of addition)</span></ins>' in out
 
 
 def test_the_list_macro_describes_each_change(macros):

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 from flask import Flask
 
+from . import diff_markup
 from .visions.snapshots import KIND_NAMES, KIND_PLURALS, paragraphs
 
 
@@ -38,5 +39,6 @@ def iso(value: datetime | str | None) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(fromjson=json.loads, date=format_date, datetime=format_datetime, iso=iso, paragraphs=paragraphs)
     app.jinja_env.globals.update(KIND_NAMES=KIND_NAMES, KIND_PLURALS=KIND_PLURALS)
+    diff_markup.install(app.jinja_env)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
