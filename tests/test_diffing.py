@@ -730,3 +730,28 @@ def test_the_list_macro_describes_each_change(macros):
     assert "Replaced a line break with a space" in out
     assert "Added “many”" in out
     assert "Removed “here”" in out
+
+
+ranges_lists = st.lists(st.tuples(st.integers(0, 30), st.integers(0, 6)), max_size=4).map(
+    lambda pairs: [[start, start + length] for start, length in pairs]
+)
+
+
+@given(st.dictionaries(st.integers(1, 40), st.fixed_dictionaries({"title": ranges_lists, "body": ranges_lists}), max_size=8))
+def test_competing_pairs_are_the_pairs_that_compete(changes):
+    # The sweep must find exactly what comparing every pair finds (insertions, touching ends and all).
+    expected = {
+        (a, b) for a in changes for b in changes if a < b and diffing.fields_compete(changes[a], changes[b])
+    }
+    assert diffing.competing_pairs(changes) == expected
+
+
+def test_competing_pairs_examples():
+    changes = {
+        1: {"title": [], "body": [[4, 9]]},  # replaces "quick"
+        2: {"title": [], "body": [[6, 6]]},  # inserts inside "quick"
+        3: {"title": [], "body": [[9, 9]]},  # inserts where 1's range ends: no
+        4: {"title": [], "body": [[9, 9]]},  # the same point as 3
+        5: {"title": [[0, 3]], "body": [[4, 9]]},  # the same words as 1
+    }
+    assert diffing.competing_pairs(changes) == {(1, 2), (1, 5), (2, 5), (3, 4)}

@@ -27,7 +27,6 @@ both.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import combinations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -753,12 +752,10 @@ def _competition(groups: dict[tuple[int, int], frozenset[str]]) -> dict[tuple[in
         }
         for group in missing:
             members = [proposed[i] for i, revision in wanted[group].items() if i in proposed and proposed[i].revision_count == revision]
-            ranges = {m.id: m.changed_ranges for m in members}
             rivals: dict[int, list[int]] = {m.id: [] for m in members}
-            for a, b in combinations(sorted(ranges), 2):
-                if diffing.fields_compete(ranges[a], ranges[b]):
-                    rivals[a].append(b)
-                    rivals[b].append(a)
+            for a, b in sorted(diffing.competing_pairs({m.id: m.changed_ranges for m in members})):
+                rivals[a].append(b)
+                rivals[b].append(a)
             answer = {i: tuple(r) for i, r in rivals.items()}
             found[group] = answer
             if len(members) == len(wanted[group]):  # nobody revised meanwhile: safe to keep
