@@ -109,6 +109,12 @@ def test_tokens_rebuild_any_text(text):
     assert "".join(tokenize(text)) == text
 
 
+@no_deadline
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=60) | st.text(alphabet="ab19 .,'-_\n\t\x1c", max_size=40))
+def test_ascii_text_gets_the_tokens_of_the_full_pattern(text):
+    assert diffing._ASCII_TOKEN.findall(text) == diffing._token_pattern().findall(text)
+
+
 @pytest.mark.parametrize(
     ("text", "tokens"),
     [

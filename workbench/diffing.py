@@ -220,6 +220,12 @@ def _token_pattern() -> re.Pattern[str]:
     return re.compile(rf"{word}|\s+|{flag}|{symbol}", re.UNICODE)
 
 
+# The token pattern for ASCII text, where no combining mark, joiner, curly apostrophe or flag
+# can occur: the same tokens as _token_pattern() gives (a property test checks it), in about
+# two thirds of the time.
+_ASCII_TOKEN = re.compile(r"\w+(?:(?:['\-]|(?<=\d)[.,](?=\d))\w+)*|\s+|[^\w\s]")
+
+
 def tokenize(text: str) -> list[str]:
     """Split ``text`` into words, whitespace runs and punctuation marks.
 
@@ -227,7 +233,7 @@ def tokenize(text: str) -> list[str]:
     combining marks, inner apostrophes and hyphens, and a number its separators
     ("10,000"); every other non-space character is its own token.
     """
-    return _token_pattern().findall(text)
+    return (_ASCII_TOKEN if text.isascii() else _token_pattern()).findall(text)
 
 
 # --------------------------------------------------------------------------- diffs
