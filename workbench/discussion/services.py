@@ -159,18 +159,25 @@ def _upsert(insert: Any) -> Any:
 _UPSERT = {"postgresql": _upsert(postgresql_insert), "sqlite": _upsert(sqlite_insert)}
 
 
+def _execute(statement: Any, parameters: dict[str, Any]) -> Any:
+    """Run one of the statements above on the session's connection, in its transaction, without
+    the ORM: they read and write columns, never objects (through the session, the upsert took the
+    ORM's bulk-insert path and was compiled again for every vote)."""
+    return db.session.connection().execute(statement, parameters)
+
+
 def lock_proposal(proposal: Proposal) -> None:
     """Re-read the proposal's state and tallies, locking its row on PostgreSQL until the transaction
     ends, so that changes to its tallies are serialised (SQLite write requests already hold the
     write lock)."""
-    row = db.session.execute(_LOCK, {"proposal_id": proposal.id}).one()
+    row = _execute(_LOCK, {"proposal_id": proposal.id}).one()
     for name in ("status", "hidden_at", "support_count", "oppose_count"):
         set_committed_value(proposal, name, getattr(row, name))
 
 
 def recount_votes(proposal_id: int) -> tuple[int, int]:
     """Set the proposal's support and oppose tallies from its votes (one UPDATE); returns them."""
-    support, oppose = db.session.execute(_RECOUNT, {"proposal_id": proposal_id}).one()
+    support, oppose = _execute(_RECOUNT, {"proposal_id": proposal_id}).one()
     return support, oppose
 
 
@@ -190,10 +197,10 @@ def cast_vote(proposal: Proposal, user: User, value: str) -> VoteResult:
         raise NotAllowed(refusal)
     number = VOTE_VALUES[value]
     key = {"proposal_id": proposal.id, "user_id": user.id}
-    changed = (db.session.execute(_CURRENT_VOTE, key).scalar() or 0) != number
+    changed = (_execute(_CURRENT_VOTE, key).scalar() or 0) != number
     if changed:
         dialect = db.session.get_bind().dialect.name
-        db.session.execute(_UPSERT[dialect], {**key, "value": number, "now": utcnow()})
+        _execute(_UPSERT[dialect], {**key, "value": number, "now": utcnow()})
         support, oppose = recount_votes(proposal.id)
         # The row already says so; keep the loaded object in step without reading it again.
         set_committed_value(proposal, "support_count", support)
