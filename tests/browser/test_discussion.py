@@ -55,9 +55,18 @@ def test_a_volunteer_votes_in_place_and_sees_the_tally_change(proposal, page, ma
     assert "You oppose this proposal." in page.inner_text(f"#vote-panel-{proposal.id}")
     db.session.remove()
     assert [v.value for v in db.session.scalars(select(Vote))] == [-1]
-    # Judge the page at rest: no hover, and the buttons' colour transitions (0.2 s) finished.
+    # Judge the page at rest: no hover, and the buttons' colour transitions (0.2 s) finished. htmx
+    # gives the swapped-in buttons their new classes only when it settles (~20 ms after the swap),
+    # so wait until Support shows its final, transparent background before looking for animations.
     page.mouse.move(0, 0)
-    page.wait_for_function("() => document.getAnimations().length === 0")
+    page.wait_for_function(
+        f"""() => {{
+            const support = document.getElementById('vote-{proposal.id}-support');
+            return support.classList.contains('ds_button--secondary')
+                && getComputedStyle(support).backgroundColor === 'rgba(0, 0, 0, 0)'
+                && document.getAnimations().length === 0;
+        }}"""
+    )
     assert_no_axe_violations(page)
 
     # Pressing the pressed button again clears the vote.
