@@ -39,7 +39,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from bench import deliberation  # noqa: E402
 from bench import generate as gen  # noqa: E402
-from bench.run import WRK_DONE, free_port, start_gunicorn, stop_gunicorn, wait_for_health, worker_pids, write_report  # noqa: E402
+from bench.run import WRK_DONE, free_port, start_gunicorn, stop_gunicorn, wait_for_health, wait_for_workers, worker_pids, write_report  # noqa: E402
 from workbench.extensions import db  # noqa: E402
 from workbench.models import Element, Proposal, Version, Vision  # noqa: E402
 
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     answered = wrong = errors = 0
     try:
         wait_for_health(port, process, log_path)
-        pids = sorted(worker_pids(process.pid))
+        pids = wait_for_workers(process.pid, args.workers)
         samples.append({"requests": 0, "workers": [memory_mib(p) for p in pids]})
         env = {**os.environ, "BENCH_PATHS": str(paths_file)}
         while answered < args.requests:

@@ -108,6 +108,7 @@ def start_gunicorn(
         "-k", "sync", "-w", str(workers),
         "-b", f"127.0.0.1:{port}",
         "--chdir", str(ROOT),
+        "--config", str(ROOT / "gunicorn.conf.py"),  # as production: the app preloaded, workers forked
         "--log-level", "warning",
         *(["--pythonpath", pythonpath] if pythonpath else []),
         wsgi,
@@ -140,6 +141,17 @@ def wait_for_health(port: int, process: subprocess.Popen[bytes], log_path: Path,
             pass
         time.sleep(0.1)
     raise SystemExit(f"gunicorn did not answer /health within {timeout:.0f} s:\n{log_path.read_text()[-3000:]}")
+
+
+def wait_for_workers(master: int, count: int, timeout: float = 30) -> list[int]:
+    """The workers' process ids once all `count` of them run (the first may answer before the rest
+    are forked)."""
+    deadline = time.time() + timeout
+    while True:
+        pids = sorted(worker_pids(master))
+        if len(pids) >= count or time.time() > deadline:
+            return pids
+        time.sleep(0.05)
 
 
 def worker_pids(master: int) -> list[int]:
@@ -483,7 +495,7 @@ def main(argv: list[str] | None = None) -> int:
     rounds: dict[str, list[Measurement]] = {}
     try:
         wait_for_health(port, process, log_path)
-        pids = worker_pids(process.pid)
+        pids = wait_for_workers(process.pid, args.workers)
         scenarios, facts = preflight(port, gen.SLUG, {} if args.identity_encoding else BROWSER_HEADERS)
         per_round = (
             f"{args.duration:g} s (after {max(1.0, args.duration / 5):g} s of warm-up)"

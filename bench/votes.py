@@ -49,7 +49,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from bench import deliberation  # noqa: E402
 from bench import generate as gen  # noqa: E402
-from bench.run import WRK_DONE, cpu_seconds, free_port, start_gunicorn, stop_gunicorn, wait_for_health, worker_pids, write_report  # noqa: E402
+from bench.run import WRK_DONE, cpu_seconds, free_port, start_gunicorn, stop_gunicorn, wait_for_health, wait_for_workers, write_report  # noqa: E402
 from workbench.extensions import db  # noqa: E402
 from workbench.models import Proposal, ProposalStatus, Role, User, Vision, Vote  # noqa: E402
 
@@ -323,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     rounds = []
     try:
         wait_for_health(port, process, log_path)
-        pids = worker_pids(process.pid)
+        pids = wait_for_workers(process.pid, args.workers)
         for n in range(args.rounds):
             if loader == "wrk":
                 result = run_round_wrk(port, voters, proposals, args.warmup, args.duration, pids, Path(workdir.name))
