@@ -460,7 +460,7 @@ def _diff_middle(old: str, new: str, cleanup: bool) -> list[tuple[Op, str]]:
     distinct = dict.fromkeys(old_tokens)
     distinct.update(dict.fromkeys(new_tokens))  # each token once, in order of first appearance
     if len(distinct) > MAX_DISTINCT_TOKENS:
-        return list(_coarse_diff(old_tokens, new_tokens))
+        return _coarse_diff(old_tokens, new_tokens)
     code_of = {token: chr((_CODE_START + i) % _CODE_SPACE) for i, token in enumerate(distinct)}
     old_codes = "".join(map(code_of.__getitem__, old_tokens))
     new_codes = "".join(map(code_of.__getitem__, new_tokens))
@@ -867,9 +867,10 @@ def fields_compete(
 def competing_pairs(changes: Mapping[int, Mapping[str, Sequence[Sequence[int]]]]) -> set[tuple[int, int]]:
     """Every pair ``(a, b)`` (``a < b``) of the given changes that compete (``fields_compete``).
 
-    ``changes`` maps a number (a proposal's id) to its changed ranges per field, all measured in one base text. A
-    sweep over each field's ranges in order of position finds the pairs without comparing
-    every change with every other (fifty proposals on one text are 1,225 pairs).
+    ``changes`` maps a number (a proposal's id) to its changed ranges per field, all measured
+    in one base text. A sweep over each field's ranges in order of position finds the pairs
+    without comparing every change with every other (fifty proposals on one text are 1,225
+    pairs).
     """
     pairs: set[tuple[int, int]] = set()
     for name in {name for fields in changes.values() for name in fields}:

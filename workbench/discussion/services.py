@@ -138,7 +138,6 @@ _RECOUNT = (
     .where(Proposal.id == bindparam("proposal_id"))
     .values(support_count=_tally(1), oppose_count=_tally(-1))
     .returning(Proposal.support_count, Proposal.oppose_count)
-    .execution_options(synchronize_session=False)
 )
 
 
