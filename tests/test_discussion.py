@@ -159,6 +159,51 @@ def test_bad_comments_get_a_message_beside_the_field_and_nothing_is_written(clie
     assert fresh(Proposal, proposal.id).comment_count == 0
 
 
+def test_a_comment_posted_with_htmx_comes_back_in_the_comments_section_in_place(client, proposal, make_user, login_as) -> None:
+    add_comment(proposal, make_user(name="Olga Older"), "An older comment.", minutes_ago=5)
+    login_as(make_user(name="Vera Volunteer"))
+    response = client.post(f"/proposals/{proposal.id}/comments", data={"body": "Say who shares."}, headers=HX)
+    assert response.status_code == 200
+    assert "HX-Request" in response.headers["Vary"]
+    section = response.get_data(as_text=True)
+    comment = db.session.scalar(select(Comment).where(Comment.body == "Say who shares."))
+    # The section alone (no page around it), the form empty again, a confirmation, two comments with
+    # the new one first, and focus moved to it.
+    assert section.lstrip().startswith(f'<section class="app-discussion" id="comments-{proposal.id}"')
+    assert "<html" not in section
+    assert "Your comment is published." in section
+    assert "2 comments, newest first." in section
+    assert f'name="body" rows="5" aria-describedby="comment-body-{proposal.id}-hint"></textarea>' in section
+    assert section.index("Say who shares.") < section.index("An older comment.")
+    assert f'id="comment-{comment.id}" tabindex="-1" autofocus' in section
+    assert fresh(Proposal, proposal.id).comment_count == 2
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [("", "Enter your comment"), ("x" * 5001, "Your comment must be 5,000 characters or fewer (it has 5,001)")],
+)
+def test_a_bad_comment_posted_with_htmx_comes_back_with_its_text_and_message(client, proposal, make_user, login_as, body, message) -> None:
+    login_as(make_user())
+    response = client.post(f"/proposals/{proposal.id}/comments", data={"body": body}, headers=HX)
+    assert response.status_code == 200  # htmx swaps only successful answers: the section has the error
+    section = response.get_data(as_text=True)
+    assert "<html" not in section
+    field = f"comment-body-{proposal.id}"
+    assert f'<p class="ds_question__error-message" id="{field}-error"><span class="visually-hidden">Error:</span> {message}</p>' in section
+    assert f'aria-describedby="{field}-hint {field}-error" aria-invalid="true" autofocus>{body}</textarea>' in section
+    assert "Your comment is published." not in section
+    assert db.session.scalar(select(func.count(Comment.id))) == 0
+
+
+def test_a_reply_posted_with_htmx_still_leads_to_its_place_on_the_page(client, proposal, make_user, login_as) -> None:
+    # Only the proposal page's own comment form is sent in place; a reply form is a plain form.
+    first = add_comment(proposal, make_user(), "The first.")
+    login_as(make_user())
+    response = client.post(f"/proposals/{proposal.id}/comments", data={"body": "A reply.", "parent_id": str(first.id)}, headers=HX)
+    assert response.status_code == 302
+
+
 def test_a_comment_of_exactly_5000_characters_is_fine_and_nul_bytes_are_dropped(client, proposal, make_user, login_as) -> None:
     login_as(make_user())
     assert client.post(f"/proposals/{proposal.id}/comments", data={"body": "y" * 5000}).status_code == 302
@@ -575,3 +620,21 @@ def test_pages_and_fragments_run_the_same_queries_however_long_the_discussion(cl
     large = [count_for(client, count_queries, url, headers) for url, headers in urls]
     print("queries (small -> large):", list(zip([u for u, _ in urls], small, large)))
     assert large == small
+
+
+def test_a_comment_posted_in_place_runs_the_same_queries_however_long_the_discussion(client, proposal, make_user, login_as, count_queries) -> None:
+    login_as(make_user())
+
+    def post(body: str) -> int:
+        with count_queries() as log:
+            response = client.post(f"/proposals/{proposal.id}/comments", data={"body": body}, headers=HX)
+        assert response.status_code == 200
+        return log.count
+
+    post("Warm the caches.")
+    small = post("On a short discussion.")
+    people = [make_user() for _ in range(3)]
+    for i in range(45):
+        top = add_comment(proposal, people[i % 3], f"Comment {i}.")
+        add_comment(proposal, people[(i + 1) % 3], f"Reply {i}.", parent=top)
+    assert post("On a long discussion.") == small

@@ -1,6 +1,7 @@
 """Deliberation in a real browser (issue 5): voting in place (htmx) with the tally updated out of band,
-commenting and replying, reporting, hiding as a facilitator, loading more comments with focus moved
-and announced; and no WCAG 2.2 AA violations on the pages involved.
+commenting in place (htmx, with the error beside the field) and replying, reporting, hiding as a
+facilitator, loading more comments with focus moved and announced; and no WCAG 2.2 AA violations on
+the pages involved.
 
 The proposal page shows the discussion through templates/proposals/_discussion.html, which
 includes discussion/_proposal_discussion.html."""
@@ -94,14 +95,28 @@ def test_voting_works_without_javascript(proposal, browser, live_server, app, ma
 
 
 def test_comment_reply_report_and_hide(proposal, page, new_page, make_user, login_browser) -> None:
-    # A volunteer comments.
+    # A volunteer comments, in place (htmx): first with nothing written, then with a comment.
     login_browser(page, make_user(name="Cara Commenter"))
     page.goto(f"/proposals/{proposal.id}")
+    page.evaluate("() => { window.__noReload = true; }")
+    field = f"comment-body-{proposal.id}"
+    page.get_by_role("button", name="Publish your comment").click()
+    page.wait_for_selector(f"#{field}-error")
+    assert "Enter your comment" in page.inner_text(f"#{field}-error")
+    assert (focused_element(page) or {}).get("id") == field  # the field, described by its error
+    assert page.get_attribute(f"#{field}", "aria-describedby") == f"{field}-hint {field}-error"
+    assert_no_axe_violations(page)
+
     page.get_by_label("Your comment").fill("This needs a plan for rural areas.\n\nSee https://example.org/rural.")
     page.get_by_role("button", name="Publish your comment").click()
-    page.wait_for_url(re.compile(rf".*/proposals/{proposal.id}#comment-\d+$"))
+    page.wait_for_selector(".app-comment")
+    assert page.evaluate("() => window.__noReload") is True  # the section was swapped, the page kept
     assert "Your comment is published." in page.inner_text("main")
+    assert "1 comment, newest first." in page.inner_text("main")
+    assert page.get_by_label("Your comment").input_value() == ""
+    assert page.locator(f"#{field}-error").count() == 0
     comment = page.locator(".app-comment").first
+    assert (focused_element(page) or {}).get("id") == comment.get_attribute("id")  # focus on the new comment
     assert "This needs a plan for rural areas." in comment.inner_text()
     link = comment.get_by_role("link", name="https://example.org/rural")
     assert link.get_attribute("rel") == "nofollow ugc noopener"

@@ -209,6 +209,7 @@ def post_comment(proposal_id: int):
     )
     if not form.validate_on_submit():
         return write_page(form, status=400, **page)
+    in_place = is_htmx() and parent_id is None  # the proposal page's comment form, sent by htmx
     try:
         comment = services.post_comment(proposal, current_user, form.body.data, parent_id)
     except services.NotAllowed as refusal:
@@ -217,10 +218,23 @@ def post_comment(proposal_id: int):
     except ValidationError as error:
         db.session.rollback()
         show_errors(form, error)
+        if in_place:  # 200: htmx swaps only successful answers; the section carries the error
+            return comments_section(proposal, comment_form=form)
         return write_page(form, status=422, **page)
     db.session.commit()
+    if in_place:
+        return comments_section(proposal, published_comment=comment.id)
     flash("Your reply is published." if comment.parent_id else "Your comment is published.", "success")
     return redirect(comment_location(threads.CommentContext(comment, proposal.vision, proposal, None)))
+
+
+def comments_section(proposal: Proposal, **context: Any):
+    """The proposal page's comments section alone, in place of the one whose form htmx sent: with
+    the new comment first, or with the form's text and error."""
+    db.session.refresh(proposal, ["comment_count"])  # recounted in SQL by the post
+    discussion = threads.proposal_discussion(current_user, proposal, url_for("proposals.show", proposal_id=proposal.id))
+    page = render_template("discussion/_proposal_comments.html", proposal=proposal, discussion=discussion, **context)
+    return vary(page)
 
 
 # --- reflections on an element --------------------------------------------------------------------
