@@ -22,9 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import permissions
@@ -36,6 +34,7 @@ from ..models import (
     ProposalStatus,
     Report,
     User,
+    UTCDateTime,
     Vision,
     Vote,
     db,
@@ -141,21 +140,14 @@ _RECOUNT = (
 )
 
 
-def _upsert(insert: Any) -> Any:
-    statement = insert(Vote).values(
-        proposal_id=bindparam("proposal_id"),
-        user_id=bindparam("user_id"),
-        value=bindparam("value"),
-        created_at=bindparam("now"),
-        updated_at=bindparam("now"),
-    )
-    return statement.on_conflict_do_update(
-        index_elements=[Vote.proposal_id, Vote.user_id],
-        set_={"value": statement.excluded.value, "updated_at": statement.excluded.updated_at},
-    )
-
-
-_UPSERT = {"postgresql": _upsert(postgresql_insert), "sqlite": _upsert(sqlite_insert)}
+# One vote per person and proposal, changed in place. Written as SQL text because SQLite and
+# PostgreSQL share this ON CONFLICT form, and because SQLAlchemy's dialect insert constructs carry
+# no cache key: they were compiled again for every vote.
+_UPSERT = text(
+    "INSERT INTO votes (proposal_id, user_id, value, created_at, updated_at)"
+    " VALUES (:proposal_id, :user_id, :value, :now, :now)"
+    " ON CONFLICT (proposal_id, user_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"
+).bindparams(bindparam("now", type_=UTCDateTime()))
 
 
 def _execute(statement: Any, parameters: dict[str, Any]) -> Any:
@@ -198,8 +190,7 @@ def cast_vote(proposal: Proposal, user: User, value: str) -> VoteResult:
     key = {"proposal_id": proposal.id, "user_id": user.id}
     changed = (_execute(_CURRENT_VOTE, key).scalar() or 0) != number
     if changed:
-        dialect = db.session.get_bind().dialect.name
-        _execute(_UPSERT[dialect], {**key, "value": number, "now": utcnow()})
+        _execute(_UPSERT, {**key, "value": number, "now": utcnow()})
         support, oppose = recount_votes(proposal.id)
         # The row already says so; keep the loaded object in step without reading it again.
         set_committed_value(proposal, "support_count", support)
