@@ -235,7 +235,9 @@ def clean_body(body: str | None, *, field: str = "body", what: str = "comment", 
 
 
 def recount_comments(proposal_id: int) -> None:
-    """Set the proposal's comment count: its comments and replies neither hidden nor retracted."""
+    """Set the proposal's comment count: its comments and replies neither hidden nor retracted.
+
+    A proposal loaded in the session has its count expired, so it reads the new one when shown."""
     db.session.execute(
         update(Proposal)
         .where(Proposal.id == proposal_id)
@@ -248,7 +250,7 @@ def recount_comments(proposal_id: int) -> None:
             )
             .scalar_subquery()
         )
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session="fetch")
     )
 
 

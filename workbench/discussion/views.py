@@ -231,7 +231,6 @@ def post_comment(proposal_id: int):
 def comments_section(proposal: Proposal, **context: Any):
     """The proposal page's comments section alone, in place of the one whose form htmx sent: with
     the new comment first, or with the form's text and error."""
-    db.session.refresh(proposal, ["comment_count"])  # recounted in SQL by the post
     discussion = threads.proposal_discussion(current_user, proposal, url_for("proposals.show", proposal_id=proposal.id))
     page = render_template("discussion/_proposal_comments.html", proposal=proposal, discussion=discussion, **context)
     return vary(page)
