@@ -21,6 +21,7 @@ from ..limits import per_account
 from ..models import Comment, Element, Proposal, Vision, db
 from ..pagination import parse_page
 from ..proposals import services as proposals
+from ..proposals.lookup import visible_proposal_or_404
 from ..validation import ValidationError
 from ..visions.services import working_tree
 from ..visions.views import get_vision_or_404
@@ -44,14 +45,6 @@ def vary(response: Any) -> Any:
     response = current_app.make_response(response)
     response.vary.add("HX-Request")
     return response
-
-
-def visible_proposal_or_404(proposal_id: int, *, for_update: bool = False, details: bool = True) -> Proposal:
-    """The proposal, or 404; hidden proposals are a 404 for all but their author and facilitators."""
-    proposal = proposals.load_proposal(proposal_id, for_update=for_update, details=details)
-    if proposal is None or not proposals.can_see(current_user, proposal):
-        abort(404)
-    return proposal
 
 
 def element_or_404(slug: str, key: str) -> tuple[Vision, Element]:

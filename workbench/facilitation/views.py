@@ -22,6 +22,7 @@ from ..forms import show_errors
 from ..models import Proposal, ProposalStatus, Vision, db
 from ..pagination import parse_page
 from ..proposals import services as proposals
+from ..proposals.lookup import visible_proposal_or_404
 from ..validation import ValidationError
 from ..visions.services import working_tree
 from ..visions.lookup import get_vision_or_404
@@ -30,18 +31,6 @@ from .forms import AcceptForm, RejectForm
 
 
 # --- helpers --------------------------------------------------------------------------------------
-
-
-def load_proposal(proposal_id: int, *, lock: bool = False) -> Proposal:
-    """The proposal with its vision, element, author and base text, or 404.
-
-    `lock` takes a row lock on PostgreSQL (a second, parallel decision waits for the first and then
-    sees it). Hidden proposals are a 404 for all but their author and facilitators.
-    """
-    proposal = proposals.load_proposal(proposal_id, for_update=lock)
-    if proposal is None or not proposals.can_see(current_user, proposal):
-        abort(404)
-    return proposal
 
 
 def refuse_decision(proposal: Proposal, action: str):
@@ -169,7 +158,7 @@ def fill_accept_form(form: AcceptForm, plan: services.AcceptPlan) -> None:
 
 @bp.route("/proposals/<posint:proposal_id>/accept", methods=["GET", "POST"])
 def accept(proposal_id: int):
-    proposal = load_proposal(proposal_id, lock=request.method == "POST")
+    proposal = visible_proposal_or_404(proposal_id, for_update=request.method == "POST")
     refused = refuse_decision(proposal, "accept")
     if refused is not None:
         return refused
@@ -198,13 +187,13 @@ def accept(proposal_id: int):
         abort(403)
     except services.AlreadyDecided:
         db.session.rollback()
-        return not_open_response(load_proposal(proposal_id), "accept")
+        return not_open_response(visible_proposal_or_404(proposal_id), "accept")
     except services.WrongState as error:
         db.session.rollback()
         return render_error(409, str(error))
     except ValidationError as error:
         db.session.rollback()
-        proposal = load_proposal(proposal_id)
+        proposal = visible_proposal_or_404(proposal_id)
         show_errors(form, error)
         plan = services.plan_accept(proposal)
         return render_accept(proposal, plan, form, 422)
@@ -212,7 +201,7 @@ def accept(proposal_id: int):
         # Nothing was written. Show the change again against the text that is current now: the
         # strict rebase to confirm, or the conflict to resolve.
         db.session.rollback()
-        proposal = load_proposal(proposal_id)
+        proposal = visible_proposal_or_404(proposal_id)
         if proposal.status != ProposalStatus.OPEN.value:
             return not_open_response(proposal, "accept")
         reason = error.reason if isinstance(error, services.DraftMoved) else "moved"
@@ -243,7 +232,7 @@ def accept(proposal_id: int):
 
 @bp.route("/proposals/<posint:proposal_id>/reject", methods=["GET", "POST"])
 def reject(proposal_id: int):
-    proposal = load_proposal(proposal_id, lock=request.method == "POST")
+    proposal = visible_proposal_or_404(proposal_id, for_update=request.method == "POST")
     refused = refuse_decision(proposal, "reject")
     if refused is not None:
         return refused
@@ -260,10 +249,10 @@ def reject(proposal_id: int):
                 abort(403)
             except services.AlreadyDecided:
                 db.session.rollback()
-                return not_open_response(load_proposal(proposal_id), "reject")
+                return not_open_response(visible_proposal_or_404(proposal_id), "reject")
             except ValidationError as error:
                 db.session.rollback()
-                proposal = load_proposal(proposal_id)
+                proposal = visible_proposal_or_404(proposal_id)
                 show_errors(form, error)
                 status = 422
             else:
@@ -289,7 +278,7 @@ def reject(proposal_id: int):
 
 @bp.post("/proposals/<posint:proposal_id>/reopen")
 def reopen(proposal_id: int):
-    proposal = load_proposal(proposal_id, lock=True)
+    proposal = visible_proposal_or_404(proposal_id, for_update=True)
     if not permissions.is_member(current_user):
         return login_redirect(url_for("proposals.show", proposal_id=proposal_id))
     if not permissions.is_facilitator(current_user):
@@ -315,7 +304,7 @@ def reopen(proposal_id: int):
 
 @bp.post("/proposals/<posint:proposal_id>/rebase")
 def rebase(proposal_id: int):
-    proposal = load_proposal(proposal_id, lock=True)
+    proposal = visible_proposal_or_404(proposal_id, for_update=True)
     if not permissions.is_member(current_user):
         return login_redirect(url_for("proposals.show", proposal_id=proposal_id))
     if proposal.author_id != current_user.id:
@@ -330,7 +319,7 @@ def rebase(proposal_id: int):
         return render_error(409, str(error))
     except services.RebaseConflict as error:
         db.session.rollback()
-        proposal = load_proposal(proposal_id)
+        proposal = visible_proposal_or_404(proposal_id)
         return (
             render_template(
                 "facilitation/rebase_conflict.html",

@@ -24,6 +24,7 @@ from ..visions.services import working_tree
 from ..visions.lookup import get_vision_or_404
 from . import bp, services
 from .forms import ProposalForm, RevisionForm
+from .lookup import visible_proposal_or_404
 
 
 # --- helpers --------------------------------------------------------------------------------------
@@ -34,14 +35,6 @@ def get_element_or_404(vision: Vision, key: str) -> Element:
     if element is None:
         abort(404)
     return element
-
-
-def get_proposal_or_404(proposal_id: int, *, for_update: bool = False):
-    """The proposal, or 404; hidden proposals are a 404 for all but their author and facilitators."""
-    proposal = services.load_proposal(proposal_id, for_update=for_update)
-    if proposal is None or not services.can_see(current_user, proposal):
-        abort(404)
-    return proposal
 
 
 def tree_row(vision: Vision, key: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
@@ -183,7 +176,7 @@ def preview(slug: str, key: str):
 
 @bp.get("/proposals/<posint:proposal_id>")
 def show(proposal_id: int):
-    proposal = get_proposal_or_404(proposal_id)
+    proposal = visible_proposal_or_404(proposal_id)
     vision = proposal.vision
     base = proposal.base_text
     _, current = tree_row(vision, proposal.element.key)
@@ -216,7 +209,7 @@ def show(proposal_id: int):
 @bp.get("/proposals/<posint:proposal_id>/revisions/<posint:number>")
 def revision(proposal_id: int, number: int):
     """Revision `number`, diffed against the one before it or against the text it was based on."""
-    proposal = get_proposal_or_404(proposal_id)
+    proposal = visible_proposal_or_404(proposal_id)
     history = services.revisions(proposal)
     if number > len(history):
         abort(404)
@@ -287,7 +280,7 @@ def revision_base(proposal, current: dict[str, Any] | None, requested: int | Non
 @bp.route("/proposals/<posint:proposal_id>/edit", methods=["GET", "POST"])
 @per_account("RATELIMIT_PROPOSAL_WRITE")
 def edit(proposal_id: int):
-    proposal = get_proposal_or_404(proposal_id, for_update=request.method == "POST")
+    proposal = visible_proposal_or_404(proposal_id, for_update=request.method == "POST")
     refused = check_author(proposal)
     if refused is not None:
         return refused
@@ -357,7 +350,7 @@ def edit(proposal_id: int):
 @per_account("RATELIMIT_PROPOSAL_PREVIEW")
 def edit_preview(proposal_id: int):
     """The live preview while editing (htmx): the diff against the text the revision is based on."""
-    proposal = get_proposal_or_404(proposal_id)
+    proposal = visible_proposal_or_404(proposal_id)
     if not permissions.is_member(current_user):
         return login_redirect(url_for(".edit", proposal_id=proposal.id))
     if not permissions.can_edit_proposal(current_user, proposal):
@@ -373,7 +366,7 @@ def edit_preview(proposal_id: int):
 @bp.post("/proposals/<posint:proposal_id>/withdraw")
 @per_account("RATELIMIT_PROPOSAL_WRITE")
 def withdraw(proposal_id: int):
-    proposal = get_proposal_or_404(proposal_id, for_update=True)
+    proposal = visible_proposal_or_404(proposal_id, for_update=True)
     refused = check_author(proposal, withdrawing=True)
     if refused is not None:
         return refused

@@ -1,0 +1,18 @@
+"""Loading a proposal for a view: the one place that turns an unknown or hidden proposal into a 404."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask_login import current_user
+
+from ..models import Proposal
+from .services import can_see, load_proposal
+
+
+def visible_proposal_or_404(proposal_id: int, *, for_update: bool = False, details: bool = True) -> Proposal:
+    """The proposal (see `load_proposal` for `for_update` and `details`), or 404; hidden proposals
+    are a 404 for all but their author and facilitators."""
+    proposal = load_proposal(proposal_id, for_update=for_update, details=details)
+    if proposal is None or not can_see(current_user, proposal):
+        abort(404)
+    return proposal
