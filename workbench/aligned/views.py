@@ -13,13 +13,13 @@ import io
 import json
 import re
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import Forbidden
 
 from .. import permissions
+from ..auth.redirects import login_redirect
 from ..diffcache import diff
 from ..diffing import DiffViews
 from ..extensions import limiter
@@ -38,10 +38,8 @@ WRITE_LIMIT = "30 per hour"
 
 def _login_redirect(next_url: str | None = None, message: str = "Sign in to continue."):
     """Send an anonymous visitor to sign in, coming back to `next_url` (default: this page)."""
-    if next_url is None:
-        next_url = request.full_path if request.query_string else request.path
     flash(message, "info")
-    return redirect("/auth/login?" + urlencode({"next": next_url}))
+    return login_redirect(next_url)
 
 
 def _forbidden(message: str):

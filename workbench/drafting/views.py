@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from urllib.parse import urlencode
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -11,6 +10,8 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from .. import permissions
+from ..auth.redirects import login_redirect
+from ..diff_views import DIFF_VIEWS, diff_view_mode
 from ..errors import render_error
 from ..forms import show_errors
 from ..models import Vision, db
@@ -34,19 +35,11 @@ from .forms import (
     small_int,
 )
 
-# The diff views a reader may ask for (`?view=`); anything else shows the default.
-DIFF_VIEWS = {"inline": "Inline", "side-by-side": "Side by side", "list": "Changes only, as a list"}
-DEFAULT_DIFF_VIEW = "inline"
 # Stands for the CSRF token in kept renderings; random per process, so no text can contain it.
 CSRF_PLACEHOLDER = f"csrf-{secrets.token_hex(16)}"
 
 
 # --- helpers --------------------------------------------------------------------------------------
-
-
-def diff_view_mode() -> str:
-    mode = request.args.get("view", DEFAULT_DIFF_VIEW)
-    return mode if mode in DIFF_VIEWS else DEFAULT_DIFF_VIEW
 
 
 def page_number() -> int:
@@ -56,8 +49,7 @@ def page_number() -> int:
 def refuse_unless(allowed: bool):
     """None when the signed-in person may go on; otherwise the sign-in redirect or a 403."""
     if not permissions.is_member(current_user):
-        path = request.full_path if request.query_string else request.path
-        return redirect("/auth/login?" + urlencode({"next": path}))
+        return login_redirect()
     if not allowed:
         abort(403)
     return None
