@@ -2,9 +2,9 @@
 
 `diffing` is pure, so a result depends on the texts alone. Pages ask for the same diffs again and
 again (the queue checks whether each stale proposal still rebases cleanly on every visit; a
-comparison of versions diffs the same pairs of texts as its neighbours),
-so the results are kept in the app's caches, keyed by a digest of the texts (never by ids, which
-mean other texts in another database). The diff cache is bounded by count and by the characters
+comparison of versions diffs the same pairs of texts as its neighbours), so the results are kept
+in the app's caches, keyed by a digest of the texts (never by ids, which mean other texts in
+another database). The diff cache is bounded by count and by the characters
 it holds, so previews of long texts cannot crowd out memory.
 """
 

@@ -428,10 +428,9 @@ def _token_edge(text: str, i: int) -> bool:
     return i == 0 or i == len(text) or text[i - 1].isspace() != text[i].isspace()
 
 
-def _shared_ends(old: str, new: str) -> tuple[int, int]:
+def _shared_ends(dmp: diff_match_patch, old: str, new: str) -> tuple[int, int]:
     """How many leading and trailing characters ``old`` and ``new`` share, each cut back to a
     token edge in both texts, so that what lies between tokenizes as it does in the whole."""
-    dmp = _dmp()
     head = dmp.diff_commonPrefix(old, new)
     while not (_token_edge(old, head) and _token_edge(new, head)):
         head -= 1
@@ -449,12 +448,13 @@ def _diff_tokens(old: str, new: str, *, cleanup: bool) -> list[Change]:
     """
     if old == new:
         return [Change("equal", old)] if old else []
-    head, tail = _shared_ends(old, new)
-    middle = _diff_middle(old[head : len(old) - tail], new[head : len(new) - tail], cleanup)
+    dmp = _dmp()
+    head, tail = _shared_ends(dmp, old, new)
+    middle = _diff_middle(dmp, old[head : len(old) - tail], new[head : len(new) - tail], cleanup)
     return _normalise([("equal", old[:head]), *middle, ("equal", old[len(old) - tail :])])
 
 
-def _diff_middle(old: str, new: str, cleanup: bool) -> list[tuple[Op, str]]:
+def _diff_middle(dmp: diff_match_patch, old: str, new: str, cleanup: bool) -> list[tuple[Op, str]]:
     """The word diff of what lies between the shared ends, as (op, text) runs."""
     old_tokens, new_tokens = tokenize(old), tokenize(new)
     distinct = dict.fromkeys(old_tokens)
@@ -466,7 +466,6 @@ def _diff_middle(old: str, new: str, cleanup: bool) -> list[tuple[Op, str]]:
     new_codes = "".join(map(code_of.__getitem__, new_tokens))
     token_of = dict(zip(code_of.values(), code_of))
 
-    dmp = _dmp()
     diffs = _anchored_diff(dmp, old_codes, new_codes)
     if cleanup:
         breaks = {code for code, token in token_of.items() if "\n" in token and _PARAGRAPH_BREAK.search(token)}

@@ -658,7 +658,7 @@ class _Texts:
     body: str
 
 
-_NO_TEXTS = _Texts("", "")  # for candidates only checked for competition (which reads texts itself)
+_NO_TEXTS = _Texts("", "")  # for candidates only checked for competition (which reads stored ranges)
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,7 @@ def _all_snapshots(vision: Vision) -> list[tuple[int, dict[str, Any]]]:
     """Every published snapshot of the vision, oldest first: the ones not parsed yet are read in
     one query (versions are numbered 1..latest without gaps)."""
     numbers = range(1, vision.latest_version_number + 1)
-    cache = app_cache("snapshot", 24)
+    cache = visions.snapshot_cache()
     found = {n: cache.get((vision.id, n)) for n in numbers}
     missing = [n for n, snapshot in found.items() if snapshot is None]
     if missing:

@@ -168,13 +168,18 @@ def working_tree(vision: Vision) -> list[dict[str, Any]]:
 # --- in-process caches of immutable things (workbench/caching.py) -------------------------------
 
 
+def snapshot_cache() -> Any:
+    """The parsed snapshots, by (vision id, version number)."""
+    return app_cache("snapshot", 24)
+
+
 def parsed_snapshot(vision_id: int, number: int, text: str | None = None) -> dict[str, Any] | None:
     """Version `number`'s snapshot as a dict, parsed once per process. Treat it as read-only.
 
     Give `text` (the stored canonical JSON) when you have it; otherwise it is read (one query).
     Returns None when there is no such version.
     """
-    cache = app_cache("snapshot", 24)
+    cache = snapshot_cache()
     snapshot = cache.get((vision_id, number))
     if snapshot is None:
         if text is None:
