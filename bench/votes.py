@@ -204,20 +204,32 @@ def run_round_wrk(port: int, voters: list[dict[str, Any]], proposals: list[int],
     cpu_before = cpu_seconds(pids)
     figures = wrk(duration)
     cpu_after = cpu_seconds(pids)
-    seconds = figures["duration_us"] / 1e6
-    writes = figures["requests"] - figures["wrong_status"]
-    cpu_ms = None
-    if cpu_before is not None and cpu_after is not None and writes:
-        cpu_ms = round((cpu_after - cpu_before) * 1000 / writes, 2)
+    return _round_figures(
+        writes=figures["requests"] - figures["wrong_status"],
+        seconds=figures["duration_us"] / 1e6,
+        percentiles_ms=[round(figures[f"{p}_us"] / 1000, 2) for p in ("p50", "p95", "p99")],
+        cpu_span=(cpu_before, cpu_after),
+        wrong={"non-200 (wrk counts them, not their text)": figures["wrong_status"]} if figures["wrong_status"] else {},
+        errors=figures["errors"],
+    )
+
+
+def _round_figures(
+    *, writes: int, seconds: float, percentiles_ms: list[float], cpu_span: tuple[float | None, float | None], wrong: dict[str, int], errors: int
+) -> dict[str, Any]:
+    """One round's figures as reported, from either load generator."""
+    before, after = cpu_span
+    cpu_ms = round((after - before) * 1000 / writes, 2) if before is not None and after is not None and writes else None
+    p50, p95, p99 = percentiles_ms
     return {
         "writes": writes,
         "writes_per_second": round(writes / seconds, 1),
-        "p50_ms": round(figures["p50_us"] / 1000, 2),
-        "p95_ms": round(figures["p95_us"] / 1000, 2),
-        "p99_ms": round(figures["p99_us"] / 1000, 2),
+        "p50_ms": p50,
+        "p95_ms": p95,
+        "p99_ms": p99,
         "server_cpu_ms_per_write": cpu_ms,
-        "wrong_status": {"non-200 (wrk counts them, not their text)": figures["wrong_status"]} if figures["wrong_status"] else {},
-        "connection_errors": figures["errors"],
+        "wrong_status": wrong,
+        "connection_errors": errors,
     }
 
 
@@ -246,19 +258,14 @@ def run_round(port: int, voters: list[dict[str, Any]], proposals: list[int], war
     def pct(q: float) -> float:
         return round(latencies[min(len(latencies) - 1, int(q * len(latencies)))], 2) if latencies else 0.0
 
-    cpu_ms = None
-    if cpu_before is not None and cpu_after is not None and writes:
-        cpu_ms = round((cpu_after - cpu_before) * 1000 / writes, 2)
-    return {
-        "writes": writes,
-        "writes_per_second": round(writes / duration, 1),
-        "p50_ms": pct(0.5),
-        "p95_ms": pct(0.95),
-        "p99_ms": pct(0.99),
-        "server_cpu_ms_per_write": cpu_ms,
-        "wrong_status": wrong,
-        "connection_errors": sum(r["errors"] for r in results),
-    }
+    return _round_figures(
+        writes=writes,
+        seconds=duration,
+        percentiles_ms=[pct(0.5), pct(0.95), pct(0.99)],
+        cpu_span=(cpu_before, cpu_after),
+        wrong=wrong,
+        errors=sum(r["errors"] for r in results),
+    )
 
 
 def check_tallies(url: str) -> list[str]:
