@@ -35,7 +35,6 @@ import platform
 import random
 import secrets
 import sys
-import tempfile
 import time
 from dataclasses import asdict
 from datetime import timedelta
@@ -429,11 +428,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seed", type=int, default=2025)
     args = parser.parse_args(argv)
 
-    temporary = None
-    url = args.database_url
-    if not url:
-        temporary = tempfile.TemporaryDirectory(prefix="vw-bench-deliberation-")
-        url = f"sqlite:///{temporary.name}/bench.sqlite3"
+    url, temporary = gen.database_or_temporary(args.database_url, "deliberation")
     counts = None if args.reuse else generate(url, args.seed)
     app = gen.make_app(url)
     found = targets(app)

@@ -28,7 +28,6 @@ import json
 import platform
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -203,11 +202,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--reuse", action="store_true", help="measure the benchmark vision already in the database")
     args = parser.parse_args(argv)
 
-    temporary = None
-    url = args.database_url
-    if not url:
-        temporary = tempfile.TemporaryDirectory(prefix="vw-bench-")
-        url = f"sqlite:///{temporary.name}/bench.sqlite3"
+    url, temporary = gen.database_or_temporary(args.database_url, "facilitation")
     app, slug, facilitator_id = prepare(url, args.reuse)
     with app.app_context():
         latest = db.session.scalar(select(Vision.latest_version_number).where(Vision.slug == slug))

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import random
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -69,6 +70,14 @@ class Generated:
 
 
 # --- the app and its schema -----------------------------------------------------------------------
+
+
+def database_or_temporary(url: str | None, name: str) -> tuple[str, tempfile.TemporaryDirectory[str] | None]:
+    """`url`, or a fresh SQLite file in a temporary directory (returned too: clean it up at the end)."""
+    if url:
+        return url, None
+    temporary = tempfile.TemporaryDirectory(prefix=f"vw-bench-{name}-")
+    return f"sqlite:///{temporary.name}/bench.sqlite3", temporary
 
 
 def make_app(database_url: str) -> Flask:

@@ -127,11 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     if not shutil.which("wrk"):
         raise SystemExit("bench/memory.py needs wrk (apt-get install -y wrk).")
 
-    temporary = None
-    url = args.database_url
-    if not url:
-        temporary = tempfile.TemporaryDirectory(prefix="vw-bench-memory-")
-        url = f"sqlite:///{temporary.name}/bench.sqlite3"
+    url, temporary = gen.database_or_temporary(args.database_url, "memory")
     if not args.reuse:
         deliberation.generate(url, args.seed)
     workdir = tempfile.TemporaryDirectory(prefix="vw-memory-")

@@ -308,11 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     loader = args.loader if args.loader != "auto" else ("wrk" if shutil.which("wrk") else "python")
 
-    temporary = None
-    url = args.database_url
-    if not url:
-        temporary = tempfile.TemporaryDirectory(prefix="vw-bench-votes-")
-        url = f"sqlite:///{temporary.name}/bench.sqlite3"
+    url, temporary = gen.database_or_temporary(args.database_url, "votes")
     if not args.reuse:
         deliberation.generate(url, args.seed)
     secret_key = secrets.token_hex(32)
