@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from workbench.accounts import services
 from workbench.mail import read_outbox
 from workbench.models import AuditEvent, Comment, Element, Role, User, db
-from workbench.validation import ValidationError
+from workbench.exceptions import ValidationError
 
 from .conftest import TEST_PASSWORD
 

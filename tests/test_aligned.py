@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from workbench import permissions
 from workbench.aligned import services
 from workbench.models import AlignedWork, AlignedWorkElement, AuditEvent, Role, db
-from workbench.validation import ValidationError
+from workbench.exceptions import ValidationError
 
 from .test_aligned_support import *  # noqa: F403 (fixtures)
 from .test_aligned_support import SECRET_EMAIL, element_id, reload, valid_form

@@ -30,7 +30,7 @@ from workbench.models import (
     utcnow,
 )
 from workbench.proposals import services as proposals
-from workbench.validation import ValidationError
+from workbench.exceptions import ValidationError
 
 SLUG = "test-vision"
 HX = {"HX-Request": "true"}

@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField, StringField
 
 from workbench.forms import show_errors
-from workbench.validation import ValidationError
+from workbench.exceptions import ValidationError
 
 
 class ExampleForm(FlaskForm):

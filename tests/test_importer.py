@@ -9,7 +9,7 @@ import yaml
 from sqlalchemy import func, select
 
 from workbench.models import DraftEntry, Element, ElementText, Version, Vision, db
-from workbench.validation import ValidationError
+from workbench.exceptions import ValidationError
 from workbench.visions.importer import VisionFileError, parse_vision
 from workbench.visions.services import import_vision, working_tree
 

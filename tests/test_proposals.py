@@ -27,7 +27,7 @@ from workbench.models import (
     utcnow,
 )
 from workbench.proposals import services
-from workbench.validation import ValidationError
+from workbench.exceptions import ValidationError
 
 SLUG = "test-vision"
 PROPOSE = f"/visions/{SLUG}/elements/objective-1/propose"

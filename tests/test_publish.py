@@ -14,7 +14,7 @@ from sqlalchemy import func, select, text
 
 from workbench.extensions import db
 from workbench.models import AuditEvent, DraftChange, Role, User, Version, Vision, utcnow
-from workbench.validation import ValidationError
+from workbench.exceptions import ValidationError
 from workbench.visions import services
 from workbench.visions.importer import ElementSpec, VisionSpec
 from workbench.visions.services import PublishConflict, import_vision, publish_version

@@ -10,7 +10,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from workbench.models import DraftChange, DraftEntry, Element, ElementText, ImmutableError, Version, db
-from workbench.validation import ValidationError
+from workbench.exceptions import ValidationError
 from workbench.visions.services import load_version, publish_version
 
 

@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 from workbench.discussion import services
 from workbench.models import DraftEntry, Element, Proposal, ProposalStatus, Role, Vote, db, utcnow
 from workbench.proposals import services as proposals
-from workbench.validation import ValidationError
+from workbench.exceptions import ValidationError
 
 HX = {"HX-Request": "true"}
 

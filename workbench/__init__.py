@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import gc
+from importlib import import_module
 from typing import Any
 
 from flask import Flask
 
 from .config import ROOT, build_config
 from .urls import CONVERTERS
+
+# Each feature's routes are its `views.bp`, registered in this order.
+FEATURES = ("visions", "history", "pages", "auth", "accounts", "proposals", "discussion", "facilitation", "drafting", "aligned")
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -38,22 +42,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from . import (
-        accounts,
-        aligned,
-        auth,
-        discussion,
-        drafting,
-        facilitation,
-        history,
-        pages,
-        proposals,
-        visions,
-    )
-
-    features = (visions, history, pages, auth, accounts, proposals, discussion, facilitation, drafting, aligned)
-    for feature in features:
-        app.register_blueprint(feature.bp)
+    for feature in FEATURES:
+        app.register_blueprint(import_module(f".{feature}.views", __name__).bp)
 
     errors.init_app(app)
     cli.init_app(app)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from .auth.passwords import hash_password, password_problem
 from .auth.services import clean_display_name, normalise_email
 from .models import Role, User, Vision, db, record_event, utcnow
-from .validation import ValidationError
+from .exceptions import ValidationError
 from .visions.importer import VisionFileError, parse_vision
 from .visions.services import import_vision
 

@@ -6,6 +6,11 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from .extensions import db
+from .auth.redirects import login_redirect
+from .exceptions import SignInRequired, ValidationError, WorkbenchError
+from .htmx import is_htmx, vary
+
 MESSAGES = {
     400: ("Bad request", "The request could not be understood. Go back, check what you entered and try again."),
     403: ("You cannot do that", "You do not have permission to do that. If you think you should, sign in with the right account or contact the facilitators."),
@@ -19,16 +24,26 @@ MESSAGES = {
 
 
 def render_error(code: int, message: str | None = None):
+    """The designed page for an error `code`, with `message` (or the code's own words); JSON for
+    JSON clients, and marked `Vary: HX-Request` when htmx asked (it shows the words in place)."""
     title, default_message = MESSAGES.get(code, (f"Error {code}", "Something went wrong."))
     if request.path.endswith(".json") or request.accept_mimetypes.best == "application/json":
         return jsonify(error=title, message=message or default_message), code
-    return (
-        render_template("errors/error.html", code=code, title=title, message=message or default_message),
-        code,
-    )
+    page = render_template("errors/error.html", code=code, title=title, message=message or default_message)
+    return vary((page, code)) if is_htmx() else (page, code)
 
 
 def init_app(app: Flask) -> None:
+    @app.errorhandler(WorkbenchError)
+    def refused(error: WorkbenchError):
+        """A service said no: nothing it began is kept, and the person is told why."""
+        db.session.rollback()
+        if isinstance(error, SignInRequired):
+            return login_redirect(error.next_url)
+        if isinstance(error, ValidationError):
+            return render_error(error.status, " ".join(error.messages) or None)
+        return render_error(error.status, error.message or None)
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
         return render_error(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
-from .validation import ValidationError
+from .exceptions import ValidationError
 
 
 def show_errors(form: FlaskForm, error: ValidationError) -> None:

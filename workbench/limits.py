@@ -39,6 +39,8 @@ DEFAULT_LIMITS = {
     "RATELIMIT_COMMENT_WRITE": "20/minute;300/day",
     "RATELIMIT_REPORT": "10/minute;100/day",
     "RATELIMIT_MODERATION": "60/minute",
+    # Per client address: submitting and editing aligned work.
+    "RATELIMIT_ALIGNED_WRITE": "30/hour",
 }
 
 
@@ -50,6 +52,19 @@ def setting(name: str) -> Callable[[], str]:
 def per_account(name: str):
     """Limit a route's POSTs per signed-in account (per address for anyone else) by setting `name`."""
     return limiter.limit(setting(name), key_func=signed_in_account, methods=["POST"])
+
+
+def per_address(name: str):
+    """Limit a route's POSTs per client address by setting `name`."""
+    return limiter.limit(setting(name), key_func=client_address, methods=["POST"])
+
+
+def per_typed_email(name: str, *, failures_only: bool = False):
+    """Limit a route's POSTs per account named in the form (its email address) by setting `name`;
+    with `failures_only`, only attempts that failed count."""
+    return limiter.limit(
+        setting(name), key_func=typed_email, methods=["POST"], deduct_when=failed if failures_only else None
+    )
 
 
 def client_address() -> str:

@@ -1,17 +1,9 @@
-"""The one validation error that services raise, carrying messages per field."""
+"""Cleaning people's text; the validation error itself lives with the other domain errors."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-
-
-class ValidationError(Exception):
-    """Raised by services with `errors` = {field name: [messages]}; views show them beside fields."""
-
-    def __init__(self, errors: dict[str, list[str]] | dict[str, str]):
-        self.errors = {k: ([v] if isinstance(v, str) else list(v)) for k, v in errors.items()}
-        super().__init__("; ".join(f"{k}: {', '.join(v)}" for k, v in self.errors.items()))
 
 
 # Bidi overrides/isolates and zero-width characters that can disguise text; C0/C1 controls.

@@ -20,7 +20,8 @@ from ..auth.passwords import hash_password, password_problem, verify_password
 from ..mail import Mail, compose, external_url
 from ..aligned.services import forget_contacts_of
 from ..models import AuditEvent, Role, User, db, record_event
-from ..validation import ValidationError, clean_text
+from ..exceptions import ValidationError
+from ..validation import clean_text
 
 EMAIL_LINK_LIFETIME = timedelta(hours=1)
 WRONG_PASSWORD = "Enter your current password. The password you entered was not right"

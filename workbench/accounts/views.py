@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, logout_user
 
 from .. import mail, permissions
@@ -11,9 +11,11 @@ from ..auth.views import remember_cookie_present, sign_in
 from ..extensions import limiter
 from ..forms import show_errors
 from ..models import User, db
-from ..validation import ValidationError
-from . import bp, services
+from ..exceptions import ValidationError
+from . import services
 from .forms import ConfirmForm, DeleteAccountForm, DisplayNameForm, EmailForm, PasswordForm, RoleForm
+
+bp = Blueprint("accounts", __name__)
 
 
 def _me() -> User:

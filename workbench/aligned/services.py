@@ -61,7 +61,8 @@ from ..models import (
     record_event,
     utcnow,
 )
-from ..validation import ValidationError, clean_text, has_disguising_characters
+from ..exceptions import ValidationError
+from ..validation import clean_text, has_disguising_characters
 from ..visions import snapshots
 
 STATUSES: dict[str, str] = {"planned": "Planned", "current": "Current", "completed": "Completed"}

@@ -14,7 +14,7 @@ import json
 import re
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import Forbidden
 
@@ -25,10 +25,12 @@ from ..diffing import DiffViews
 from ..extensions import limiter
 from ..forms import show_errors
 from ..models import AlignedWork, User, Vision, db, utcnow
-from ..validation import ValidationError
+from ..exceptions import ValidationError
 from ..visions.lookup import get_vision_or_404
-from . import bp, services
+from . import services
 from .forms import DecisionForm, InitiativeForm
+
+bp = Blueprint("aligned", __name__)
 
 WRITE_LIMIT = "30 per hour"
 

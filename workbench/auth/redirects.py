@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 from urllib.parse import unquote, urlencode, urlsplit
 
-from flask import current_app, redirect, request
+from flask import flash, redirect, request
+from flask_login import current_user
+
+from ..exceptions import SignInRequired
+from ..htmx import htmx_redirect, is_htmx
 
 MAX_LENGTH = 2000
 
@@ -50,8 +57,32 @@ def login_redirect(next_url: str | None = None):
     if next_url is None:
         next_url = request.full_path if request.query_string else request.path
     location = "/auth/login?" + urlencode({"next": next_url})
-    if request.headers.get("HX-Request") == "true":
-        response = current_app.make_response(("", 401, {"HX-Redirect": location}))
-        response.vary.add("HX-Request")
-        return response
+    if is_htmx():
+        return htmx_redirect(location, body="Sign in to do that.")
+    flash("Sign in to continue.", "info")
     return redirect(location)
+
+
+def require_member(next_url: str | None = None) -> None:
+    """Raise SignInRequired unless someone is signed in (the error handler sends them to sign in
+    and back to `next_url`, default this page)."""
+    if not current_user.is_authenticated:
+        raise SignInRequired(next_url)
+
+
+def members_only(view: Callable[..., Any] | None = None, *, back_to: Callable[..., str] | None = None):
+    """Route decorator: only signed-in people reach the view; others are sent to sign in.
+
+    `back_to(**view_args)` names the page to come back to, for a POST whose own URL has no page
+    (`@members_only(back_to=lambda proposal_id: url_for("proposals.show", proposal_id=proposal_id))`).
+    """
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def members_view(*args: Any, **kwargs: Any) -> Any:
+            require_member(back_to(**kwargs) if back_to is not None else None)
+            return view(*args, **kwargs)
+
+        return members_view
+
+    return decorate(view) if view is not None else decorate

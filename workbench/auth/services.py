@@ -24,7 +24,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ..mail import Mail, compose, external_url
 from ..models import PasswordResetToken, Role, User, db, new_session_token, record_event, utcnow
-from ..validation import ValidationError, clean_text, has_disguising_characters
+from ..exceptions import ValidationError
+from ..validation import clean_text, has_disguising_characters
 from .passwords import hash_password, needs_rehash, password_problem, verify_password
 
 RESET_LINK_LIFETIME = timedelta(hours=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
@@ -12,8 +12,8 @@ from .. import mail
 from ..extensions import limiter, login_manager
 from ..forms import show_errors
 from ..models import User, db
-from ..validation import ValidationError
-from . import bp, services
+from ..exceptions import ValidationError
+from . import services
 from .forms import (
     FinishRegistrationForm,
     RegisterForm,
@@ -23,6 +23,8 @@ from .forms import (
 )
 from ..limits import client_address, failed, setting, typed_email
 from .redirects import safe_next_url
+
+bp = Blueprint("auth", __name__)
 
 REMEMBER_FOR = timedelta(days=30)
 

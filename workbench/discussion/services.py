@@ -41,7 +41,8 @@ from ..models import (
     record_event,
     utcnow,
 )
-from ..validation import ValidationError, clean_text, has_disguising_characters
+from ..exceptions import ValidationError
+from ..validation import clean_text, has_disguising_characters
 
 BODY_MAX = 5_000
 REASON_MAX = 1_000

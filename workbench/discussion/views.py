@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -22,13 +22,15 @@ from ..models import Comment, Element, Proposal, Vision, db
 from ..pagination import parse_page
 from ..proposals import services as proposals
 from ..proposals.lookup import visible_proposal_or_404
-from ..validation import ValidationError
+from ..exceptions import ValidationError
 from ..visions.services import working_tree
 from ..visions.views import get_vision_or_404
-from . import bp, moderation, services, threads
+from . import moderation, services, threads
 from ..forms import show_errors
 from .forms import CommentForm, ConfirmForm, EditForm, HideForm, ReportForm, whole_number
 from .text import paragraphs_with_links
+
+bp = Blueprint("discussion", __name__)
 
 bp.app_template_filter("paragraphs_with_links")(paragraphs_with_links)
 

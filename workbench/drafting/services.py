@@ -47,7 +47,8 @@ from ..models import (
     record_event,
     utcnow,
 )
-from ..validation import ValidationError, clean_text, has_disguising_characters
+from ..exceptions import ValidationError
+from ..validation import clean_text, has_disguising_characters
 from ..history import services as history
 from ..history.documents import DocumentDiff
 from ..visions import services as visions

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
@@ -16,13 +16,13 @@ from ..errors import render_error
 from ..forms import show_errors
 from ..models import Vision, db
 from ..pagination import parse_page
-from ..proposals.services import TextDiff
-from ..validation import ValidationError
+from ..text_diff import TextDiff
+from ..exceptions import ValidationError
 from ..visions import services as visions
 from ..visions.snapshots import KIND_NAMES
 from ..caching import app_cache
 from ..visions.lookup import get_vision_or_404
-from . import bp, services
+from . import services
 from .forms import (
     AddElementForm,
     CloseForm,
@@ -34,6 +34,8 @@ from .forms import (
     WindowForm,
     small_int,
 )
+
+bp = Blueprint("drafting", __name__)
 
 # Stands for the CSRF token in kept renderings; random per process, so no text can contain it.
 CSRF_PLACEHOLDER = f"csrf-{secrets.token_hex(16)}"

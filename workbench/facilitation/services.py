@@ -51,8 +51,10 @@ from ..models import (
     utcnow,
 )
 from ..pagination import PageNumbers
-from ..proposals.services import NotAllowed, TextDiff, revise_proposal, status_label
-from ..validation import ValidationError, clean_text, has_disguising_characters
+from ..proposals.services import NotAllowed, revise_proposal, status_label
+from ..text_diff import TextDiff
+from ..exceptions import ValidationError
+from ..validation import clean_text, has_disguising_characters
 
 __all__ = [
     "NotAllowed",

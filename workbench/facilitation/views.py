@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -23,11 +23,13 @@ from ..models import Proposal, ProposalStatus, Vision, db
 from ..pagination import parse_page
 from ..proposals import services as proposals
 from ..proposals.lookup import visible_proposal_or_404
-from ..validation import ValidationError
+from ..exceptions import ValidationError
 from ..visions.services import working_tree
 from ..visions.lookup import get_vision_or_404
-from . import bp, services
+from . import services
 from .forms import AcceptForm, RejectForm
+
+bp = Blueprint("facilitation", __name__)
 
 
 # --- helpers --------------------------------------------------------------------------------------

@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("history", __name__)
-
-from . import views  # noqa: E402,F401  (routes register on import)
+"""The history feature: its routes are in `views.py` (`bp`), registered by `create_app`."""

@@ -13,14 +13,16 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from flask import Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from ..diff_views import DEFAULT_DIFF_VIEW, DIFF_VIEWS, diff_view_mode
 from ..visions.permalinks import immutable_response
 from ..caching import app_cache
 from ..visions.lookup import get_vision_or_404
-from . import bp, services
+from . import services
+
+bp = Blueprint("history", __name__)
 
 FEED_CACHE = "public, max-age=300"
 

@@ -1,8 +1,8 @@
 """Pages that explain the service: about, privacy; and a health check for operators and benchmarks."""
 
-from flask import Response, render_template
+from flask import Blueprint, Response, render_template
 
-from . import bp
+bp = Blueprint("pages", __name__)
 
 
 @bp.get("/health")

@@ -36,7 +36,9 @@ from ..models import (
     utcnow,
 )
 from ..pagination import PageNumbers
-from ..validation import ValidationError, clean_text, has_disguising_characters
+from ..text_diff import TextDiff
+from ..exceptions import ValidationError
+from ..validation import clean_text, has_disguising_characters
 
 TITLE_MAX = 200
 BODY_MAX = 20_000
@@ -408,25 +410,6 @@ def based_on(proposal: Proposal, base: ElementText) -> BasedOn:
         if any(e["key"] == proposal.element.key and e["text_id"] == base.id for e in elements):
             return BasedOn(row.number, base.created_at)
     return BasedOn(None, base.created_at)
-
-
-@dataclass
-class TextDiff:
-    """A proposed change to an element's title and body, ready for the diff macros."""
-
-    title: diffing.DiffViews
-    body: diffing.DiffViews
-
-    @classmethod
-    def between(cls, old_title: str, old_body: str, new_title: str, new_body: str) -> TextDiff:
-        return cls(
-            diffing.DiffViews(diffcache.diff(old_title, new_title)),
-            diffing.DiffViews(diffcache.diff(old_body, new_body)),
-        )
-
-    @property
-    def has_changes(self) -> bool:
-        return self.title.has_changes or self.body.has_changes
 
 
 @dataclass

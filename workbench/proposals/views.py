@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -19,12 +19,14 @@ from ..limits import per_account
 from ..models import Element, ElementText, ProposalStatus, User, Vision, db
 from ..pagination import parse_page
 from ..urls import ElementKeyConverter
-from ..validation import ValidationError
+from ..exceptions import ValidationError
 from ..visions.services import working_tree
 from ..visions.lookup import get_vision_or_404
-from . import bp, services
+from . import services
 from .forms import ProposalForm, RevisionForm
 from .lookup import visible_proposal_or_404
+
+bp = Blueprint("proposals", __name__)
 
 
 # --- helpers --------------------------------------------------------------------------------------

@@ -33,7 +33,8 @@ from ..models import (
     record_event,
     utcnow,
 )
-from ..validation import ValidationError, clean_text, has_disguising_characters
+from ..exceptions import ValidationError
+from ..validation import clean_text, has_disguising_characters
 from . import snapshots
 from .importer import ElementSpec, VisionSpec
 

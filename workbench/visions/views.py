@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import abort, current_app, render_template, request, send_from_directory
+from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -14,9 +14,11 @@ from ..history.services import element_timeline
 from ..proposals import services as proposals
 
 from ..models import Element, Vision, db
-from . import bp, services, snapshots
+from . import services, snapshots
 from .lookup import get_vision_or_404
 from .permalinks import cached_fragment, immutable_response
+
+bp = Blueprint("visions", __name__)
 
 
 @bp.get("/")
