@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from flask import url_for
+
 MAX_PAGE_DIGITS = 6
 
 
@@ -11,6 +16,17 @@ def parse_page(raw: str | None) -> int:
     if raw.isascii() and raw.isdigit() and len(raw) <= MAX_PAGE_DIGITS and int(raw) >= 1:
         return int(raw)
     return 1
+
+
+def page_links(endpoint: str, **params: Any) -> Callable[[int], str]:
+    """`page_url(n)` for a list's pagination: `endpoint` with the filters in `params` that are set
+    (empty values and defaults passed as "" or None are left out) and the page (none for page 1)."""
+    kept = {name: value for name, value in params.items() if value not in ("", None)}
+
+    def page_url(number: int) -> str:
+        return url_for(endpoint, **kept, **({"page": number} if number > 1 else {}))
+
+    return page_url
 
 
 def page_count(total: int, per_page: int) -> int:
