@@ -213,7 +213,7 @@ def make_vision(app: Flask):
     from datetime import timedelta
 
     from workbench.models import utcnow
-    from workbench.visions.services import import_vision
+    from workbench.visions.importer import import_vision
 
     def make(*, publish: bool = True, open_window: bool = True, **spec_args: Any):
         vision = import_vision(vision_spec(**spec_args), actor=None, publish=publish)

@@ -551,24 +551,25 @@ def test_closing_now_and_reopening_for_some_days(client, make_vision, facilitato
 
 
 def test_the_services_check_the_permission_again(make_vision, make_user) -> None:
-    from workbench.drafting import services
-    from workbench.visions.services import publish_version
+    from workbench.drafting import edits, window
+    from workbench.drafting.publishing import publish_version
+    from workbench.exceptions import NotAllowed
 
     vision = make_vision()
     volunteer = make_user(Role.VOLUNTEER)
     lock = entry_of(vision, "objective-1").lock_version
     attempts = [
-        lambda: services.edit_element_text(vision, "objective-1", title="T", body="B", reason="R", lock_version=lock, actor=volunteer),
-        lambda: services.add_element_to_draft(vision, kind="ambition", parent_key=None, title="T", body="B", reason="R", before_key=None, actor=volunteer),
-        lambda: services.remove_element_from_draft(vision, "objective-1", reason="R", actor=volunteer),
-        lambda: services.move_element_in_draft(vision, "objective-2", "up", from_place=2, actor=volunteer),
-        lambda: services.set_window(vision, opens_at=None, closes_at=None, actor=volunteer),
-        lambda: services.close_window(vision, actor=volunteer),
-        lambda: services.reopen_window(vision, days=3, actor=volunteer),
+        lambda: edits.edit_element_text(vision, "objective-1", title="T", body="B", reason="R", lock_version=lock, actor=volunteer),
+        lambda: edits.add_element_to_draft(vision, kind="ambition", parent_key=None, title="T", body="B", reason="R", before_key=None, actor=volunteer),
+        lambda: edits.remove_element_from_draft(vision, "objective-1", reason="R", actor=volunteer),
+        lambda: edits.move_element_in_draft(vision, "objective-2", "up", from_place=2, actor=volunteer),
+        lambda: window.set_window(vision, opens_at=None, closes_at=None, actor=volunteer),
+        lambda: window.close_window(vision, actor=volunteer),
+        lambda: window.reopen_window(vision, days=3, actor=volunteer),
         lambda: publish_version(vision, actor=volunteer, notes="No."),
     ]
     for attempt in attempts:
-        with pytest.raises(services.NotAllowed):
+        with pytest.raises(NotAllowed):
             attempt()
         db.session.rollback()
     assert entry_of(vision, "objective-1").text.body == "Objective 1.1 body."

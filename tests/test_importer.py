@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from workbench.models import DraftEntry, Element, ElementText, Version, Vision, db
 from workbench.exceptions import ValidationError
-from workbench.visions.importer import VisionFileError, parse_vision
-from workbench.visions.services import import_vision, working_tree
+from workbench.visions.importer import VisionFileError, import_vision, parse_vision
+from workbench.visions.services import working_tree
 
 GOOD = """
 slug: city-data

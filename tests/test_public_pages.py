@@ -11,7 +11,7 @@ from sqlalchemy import select
 from workbench.caching import clear_caches
 from workbench.models import DraftChange, DraftEntry, Element, ElementText, Version, db
 from workbench.visions.permalinks import IMMUTABLE, page_cache
-from workbench.visions.services import publish_version
+from workbench.drafting.publishing import publish_version
 
 
 def edit_and_publish(vision, key: str, body: str) -> None:

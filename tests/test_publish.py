@@ -17,7 +17,8 @@ from workbench.models import AuditEvent, DraftChange, Role, User, Version, Visio
 from workbench.exceptions import ValidationError
 from workbench.visions import services
 from workbench.visions.importer import ElementSpec, VisionSpec
-from workbench.visions.services import PublishConflict, import_vision, publish_version
+from workbench.drafting.publishing import PublishConflict, publish_version
+from workbench.visions.importer import import_vision
 
 from .test_drafting_support import (  # noqa: F401  (per_request_login is an autouse fixture)
     accept,
@@ -242,7 +243,7 @@ def test_two_facilitators_publishing_at_once_make_one_version(app, make_vision, 
     vision = make_vision()
     actors = [make_user(Role.FACILITATOR), make_user(Role.FACILITATOR)]
     entry = entry_of(vision, "objective-1")
-    from workbench.drafting.services import edit_element_text
+    from workbench.drafting.edits import edit_element_text
 
     edit_element_text(vision, "objective-1", title=entry.text.title, body="Changed.", reason="Why.", lock_version=entry.lock_version, actor=actors[0])
     db.session.commit()
@@ -282,7 +283,7 @@ def test_a_version_number_taken_meanwhile_is_a_friendly_conflict_not_a_crash(app
     vision = make_vision()
     actor = make_user(Role.FACILITATOR)
     entry = entry_of(vision, "objective-1")
-    from workbench.drafting.services import edit_element_text
+    from workbench.drafting.edits import edit_element_text
 
     edit_element_text(vision, "objective-1", title="T", body="Changed.", reason="Why.", lock_version=entry.lock_version, actor=actor)
     db.session.commit()
@@ -373,7 +374,7 @@ def test_publishing_150_elements_takes_well_under_a_second(app, make_user) -> No
     vision = import_vision(big_spec(), actor=actor, publish=True)  # 1 + 5 + 145 = 151 elements
     db.session.commit()
     entry = entry_of(vision, "objective-7")
-    from workbench.drafting.services import edit_element_text
+    from workbench.drafting.edits import edit_element_text
 
     edit_element_text(vision, "objective-7", title="T", body="Changed.", reason="Why.", lock_version=entry.lock_version, actor=actor)
     db.session.commit()

@@ -11,7 +11,8 @@ from sqlalchemy.exc import DBAPIError
 
 from workbench.models import DraftChange, DraftEntry, Element, ElementText, ImmutableError, Version, db
 from workbench.exceptions import ValidationError
-from workbench.visions.services import load_version, publish_version
+from workbench.drafting.publishing import publish_version
+from workbench.visions.services import load_version
 
 
 def first_version(vision) -> Version:

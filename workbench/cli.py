@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import timedelta
 from importlib import resources
 
 import click
@@ -12,10 +11,10 @@ from sqlalchemy import select
 
 from .auth.passwords import hash_password, password_problem
 from .auth.services import clean_display_name, normalise_email
-from .models import Role, User, Vision, db, record_event, utcnow
+from .drafting import window
 from .exceptions import ValidationError
-from .visions.importer import VisionFileError, parse_vision
-from .visions.services import import_vision
+from .models import Role, User, Vision, db, record_event
+from .visions.importer import VisionFileError, import_vision, parse_vision
 
 DEMO_PASSWORD = "demo-password-2026"
 DEMO_ACCOUNTS = [
@@ -79,8 +78,7 @@ def import_command(path: str, publish: bool, open_days: int) -> None:
         db.session.rollback()
         _fail(f"{path} cannot be imported: {exc}")
     if open_days:
-        vision.opens_at = utcnow()
-        vision.closes_at = vision.opens_at + timedelta(days=open_days)
+        window.open_for(vision, days=open_days)
     db.session.commit()
     published = f", published as version {vision.latest_version_number}" if publish else ""
     click.echo(f"Imported {vision.title!r} as /visions/{vision.slug}/{published}.")
@@ -107,8 +105,7 @@ def demo_load() -> None:
     else:
         click.echo(f"The demo vision is already loaded at /visions/{vision.slug}/")
     if not vision.is_open():
-        vision.opens_at = utcnow() - timedelta(minutes=1)
-        vision.closes_at = vision.opens_at + timedelta(days=90)
+        window.open_for(vision, days=90)
         click.echo(f"Opened its consultation window until {vision.closes_at:%d %B %Y}")
     db.session.commit()
 

@@ -13,7 +13,9 @@ import pytest
 from workbench.extensions import db
 from workbench.models import Role, utcnow
 from workbench.visions.importer import ElementSpec, VisionSpec
-from workbench.visions.services import add_element, import_vision, publish_version
+from workbench.drafting.publishing import publish_version
+from workbench.visions.importer import import_vision
+from workbench.visions.services import add_element
 
 from .helpers import (
     assert_no_axe_violations,

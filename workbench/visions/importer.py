@@ -1,4 +1,5 @@
-"""Read and validate a vision from YAML (the format is documented in docs/vision-yaml.md).
+"""Vision files: read and validate one from YAML (`parse_vision`; the format is documented in
+docs/vision-yaml.md), and create the vision it describes (`import_vision`).
 
     slug: public-sector-data          # lower-case letters, digits and hyphens
     title: A Vision for Public Sector Data
@@ -21,8 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from sqlalchemy import select
 
+from ..drafting.publishing import publish_version
+from ..exceptions import ValidationError
+from ..models import Element, User, Vision, db, record_event
 from ..validation import clean_text, has_disguising_characters
+from .services import add_element
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TITLE_MAX = 200
@@ -133,3 +139,40 @@ def parse_vision(text: str) -> VisionSpec:
     if problems:
         raise VisionFileError(problems)
     return VisionSpec(slug=slug, title=title, summary=summary, statement=statement, ambitions=ambitions)
+
+
+# --- importing -------------------------------------------------------------------------------------
+
+
+def import_vision(spec: VisionSpec, *, actor: User | None, publish: bool, notes: str = "") -> Vision:
+    """Create a vision from a validated file as its working draft; publish version 1 if asked.
+    Raises ValidationError({"slug": ...}) when a vision has that slug already."""
+    if db.session.scalar(select(Vision.id).where(Vision.slug == spec.slug)) is not None:
+        raise ValidationError({"slug": f"a vision with the slug {spec.slug!r} already exists"})
+    vision = Vision(slug=spec.slug, title=spec.title, summary=spec.summary)
+    db.session.add(vision)
+    db.session.flush()
+    reason = "Imported from a vision file"
+
+    def place(node: ElementSpec, parent: Element | None, position: int) -> None:
+        entry = add_element(
+            vision,
+            node.kind,
+            title=node.title,
+            body=node.body,
+            parent=parent,
+            position=position,
+            actor=actor,
+            reason=reason,
+            change_kind="import",
+        )
+        for child_position, child in enumerate(node.children, start=1):
+            place(child, entry.element, child_position)
+
+    place(spec.statement, None, 0)
+    for position, ambition in enumerate(spec.ambitions, start=1):
+        place(ambition, None, position)
+    record_event("vision.imported", "vision", vision.id, actor=actor, vision_id=vision.id, slug=vision.slug)
+    if publish:
+        publish_version(vision, actor=actor, notes=notes or "First published draft.")
+    return vision

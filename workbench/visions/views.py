@@ -6,14 +6,12 @@ import json
 
 from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
 from flask_login import current_user
-from sqlalchemy import select
 
 from .. import permissions
 from ..aligned import services as aligned_work
 from ..history.services import element_timeline
 from ..proposals import services as proposals
 
-from ..models import Element, Vision, db
 from . import services, snapshots
 from .lookup import get_vision_or_404
 from .permalinks import cached_fragment, immutable_response
@@ -23,8 +21,7 @@ bp = Blueprint("visions", __name__)
 
 @bp.get("/")
 def index():
-    visions = db.session.scalars(select(Vision).order_by(Vision.title)).all()
-    return render_template("visions/index.html", visions=visions)
+    return render_template("visions/index.html", visions=services.list_visions())
 
 
 @bp.get("/favicon.ico")
@@ -113,15 +110,10 @@ def versions(slug: str):
 
 @bp.get("/visions/<slug:slug>/elements/<element_key:key>")
 def element(slug: str, key: str):
-    # The vision and the element in one query (the page's open proposals need one of their own).
-    row = db.session.execute(
-        select(Element, Vision)
-        .join(Vision, Vision.id == Element.vision_id)
-        .where(Vision.slug == slug, Element.key == key)
-    ).first()
-    if row is None:
+    found = services.find_element(slug, key)
+    if found is None:
         abort(404)
-    element, vision = row
+    element, vision = found
     current = next((e for e in services.working_tree(vision) if e["key"] == key), None)
     published = None
     if vision.latest_version_number:
