@@ -33,8 +33,7 @@ from sqlalchemy import event, func, insert, select  # noqa: E402
 from workbench import create_app  # noqa: E402
 from workbench.extensions import db  # noqa: E402
 from workbench.models import AlignedWork, AlignedWorkElement, Element, User, Vision, utcnow  # noqa: E402
-from workbench.visions.importer import ElementSpec, VisionSpec  # noqa: E402
-from workbench.visions.services import import_vision  # noqa: E402
+from workbench.visions.importer import ElementSpec, VisionSpec, import_vision  # noqa: E402
 
 SLUG = "bench-aligned"
 BUDGET_MS = 50.0

@@ -79,7 +79,7 @@ def prepare(database_url: str, reuse: bool) -> tuple[Any, str, int]:
         generated = gen.generate(database_url)
         print(f"Generated {generated.slug!r}: {generated.counts} in {generated.seconds:.1f} s")
     app = gen.make_app(database_url)
-    from workbench.drafting.services import edit_element_text
+    from workbench.drafting.edits import edit_element_text
 
     with app.app_context():
         vision = db.session.scalar(select(Vision).where(Vision.slug == gen.SLUG))
@@ -165,9 +165,9 @@ def measure(
 
 def time_publishing(app: Any, slug: str, facilitator_id: int, runs: int) -> list[float]:
     """Seconds for publish_version over the whole vision, after a one-element edit; rolled back."""
-    from workbench.drafting.services import edit_element_text
+    from workbench.drafting.edits import edit_element_text
     from workbench.caching import clear_caches
-    from workbench.visions.services import publish_version
+    from workbench.drafting.publishing import publish_version
 
     seconds = []
     for _ in range(runs):

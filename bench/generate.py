@@ -38,7 +38,7 @@ from sqlalchemy import bindparam, insert, select  # noqa: E402
 from workbench import create_app, ready_to_serve  # noqa: E402
 from workbench.extensions import db  # noqa: E402
 from workbench.models import DraftChange, DraftEntry, Element, ElementText, Role, User, Vision, utcnow  # noqa: E402
-from workbench.visions.services import publish_version  # noqa: E402
+from workbench.drafting.publishing import publish_version  # noqa: E402
 
 SLUG = "bench-vision"
 ELEMENTS = 150

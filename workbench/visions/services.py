@@ -287,16 +287,3 @@ def lock_vision(vision: Vision) -> Vision:
     assert locked is not None
     return locked
 
-
-def __getattr__(name: str) -> Any:
-    """`publish_version` and `import_vision` moved (to `drafting.publishing` and `visions.importer`);
-    bench/ still imports them from here. Looked up on use: those modules import this one."""
-    if name == "publish_version":
-        from ..drafting.publishing import publish_version
-
-        return publish_version
-    if name == "import_vision":
-        from .importer import import_vision
-
-        return import_vision
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
