@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from workbench import permissions
-from workbench.aligned import services
+from workbench.aligned import screening, services, wording
 from workbench.models import AlignedWork, AlignedWorkElement, AuditEvent, Role, db
-from workbench.exceptions import ValidationError
+from workbench.exceptions import NotAllowed, ValidationError
 
 from .test_aligned_support import *  # noqa: F403 (fixtures)
 from .test_aligned_support import SECRET_EMAIL, element_id, reload, valid_form
@@ -197,7 +197,7 @@ def test_links_that_are_not_plain_web_addresses_are_refused(client, vision, subm
     ],
 )
 def test_links_are_normalised(link, stored):
-    assert services.normalise_link(link) == stored
+    assert wording.normalise_link(link) == stored
 
 
 @pytest.mark.parametrize(
@@ -210,7 +210,7 @@ def test_links_are_normalised(link, stored):
     ],
 )
 def test_contacts_are_an_email_address_or_a_phone_number(contact, stored):
-    assert services.normalise_contact(contact) == stored
+    assert wording.normalise_contact(contact) == stored
 
 
 @pytest.mark.parametrize("contact", ["not an email", "a@b", "@example.org", "12345", "<script>@x.org", "a" * 255, "tel:0131"])
@@ -364,7 +364,7 @@ def test_a_form_without_its_csrf_token_is_refused(client, vision, submitter, sig
 def test_the_service_refuses_people_who_are_not_signed_in(vision):
     from flask_login import AnonymousUserMixin
 
-    with pytest.raises(services.NotAllowed):
+    with pytest.raises(NotAllowed):
         services.submit_aligned_work(vision, AnonymousUserMixin(), **valid_form(vision))
 
 
@@ -486,7 +486,7 @@ def test_facilitators_do_not_screen_their_own_initiative(client, vision, facilit
     refused = client.post(f"/aligned-work/{work.id}/approve", data={"submitted_at": work.pending["submitted_at"]})
     assert refused.status_code == 403
     assert reload(work).state == "pending"
-    with pytest.raises(services.NotAllowed):
+    with pytest.raises(NotAllowed):
         services.approve_aligned_work(work, facilitator, expected_submitted_at=None)
 
 
@@ -570,7 +570,7 @@ def test_only_the_submitter_changes_an_initiative(client, vision, make_user, fac
         assert client.get(f"/aligned-work/{work.id}/edit").status_code == 403
         assert client.post(f"/aligned-work/{work.id}/edit", data=valid_form(vision, title="Hijacked")).status_code == 403
     assert reload(work).pending is None
-    with pytest.raises(services.NotAllowed):
+    with pytest.raises(NotAllowed):
         services.change_aligned_work(work, facilitator, **valid_form(vision, title="Hijacked"))
 
 
@@ -598,18 +598,18 @@ def test_your_initiatives_when_there_are_none(client, submitter, sign_in):
 
 def test_services_state_in_words(vision, submitter, facilitator, make_work):
     work = make_work(vision, approved=False)
-    assert services.screening_state(work).words == "Waiting for screening"
+    assert screening.screening_state(work).words == "Waiting for screening"
     services.approve_aligned_work(work, facilitator, expected_submitted_at=None)
-    assert services.screening_state(work).words == "Published"
+    assert screening.screening_state(work).words == "Published"
     services.change_aligned_work(work, submitter, **valid_form(vision, title="Another"))
-    assert services.screening_state(work).words == "Changes waiting for screening"
+    assert screening.screening_state(work).words == "Changes waiting for screening"
     services.reject_aligned_work(work, facilitator, reason="No.", expected_submitted_at=None)
-    assert services.screening_state(work).words == "Published; changes not accepted: No."
+    assert screening.screening_state(work).words == "Published; changes not accepted: No."
 
 
 def test_check_wording_reports_every_problem_at_once(vision):
     with pytest.raises(ValidationError) as caught:
-        services.check_wording(
+        wording.check_wording(
             vision, organisation="", title="", description="", status="done", link="javascript:x", contact="x", element_ids=[]
         )
     assert set(caught.value.errors) == {"organisation", "title", "description", "status", "link", "contact", "element_ids"}

@@ -12,8 +12,8 @@ import pytest
 from flask import render_template
 from sqlalchemy import insert
 
-from workbench.aligned import services
-from workbench.aligned.views import csv_cell
+from workbench.aligned import register, services
+from workbench.exports import csv_cell
 from workbench.models import AlignedWork, AlignedWorkElement, Element, Role, db, utcnow
 
 from .test_aligned_support import *  # noqa: F403 (fixtures)
@@ -246,7 +246,7 @@ def test_contact_details_never_reach_public_pages_exports_or_other_people(
         with client.application.test_request_context():
             partial = render_template(
                 "aligned/_element_initiatives.html",
-                aligned=services.element_initiatives(vision, element),
+                aligned=register.element_initiatives(vision, element),
                 label="Objective 1.1",
             )
         assert "private-example.org" not in partial
@@ -349,8 +349,8 @@ def test_initiative_counts_roll_objectives_and_conditions_up_into_their_ambition
     make_work(vision, approved=False, element_ids=keys("objective-1"))  # not approved: not counted
     other = make_vision(slug="other-vision")
     make_work(other, element_ids=[str(element_id(other, "objective-1"))])
-    counts = services.initiative_counts(vision)
-    by_key = services.initiative_counts_by_key(vision)
+    counts = register.initiative_counts(vision)
+    by_key = register.initiative_counts_by_key(vision)
     assert by_key == {
         "ambition-1": 2,
         "objective-1": 1,
@@ -361,18 +361,18 @@ def test_initiative_counts_roll_objectives_and_conditions_up_into_their_ambition
     }
     assert counts[element_id(vision, "ambition-1")] == 2
     ambition = db.session.get(Element, element_id(vision, "ambition-1"))
-    assert [i.title for i in services.initiatives_for_element(vision, ambition)] == ["Open bus timetables"] * 2
+    assert [i.title for i in register.initiatives_for_element(vision, ambition)] == ["Open bus timetables"] * 2
     objective = db.session.get(Element, element_id(vision, "objective-2"))
-    assert len(services.initiatives_for_element(vision, objective)) == 1
+    assert len(register.initiatives_for_element(vision, objective)) == 1
 
 
 def test_counts_run_a_fixed_number_of_queries(vision, submitter, count_queries):
     bulk_approved(vision, submitter, 3)
     with count_queries() as small:
-        services.initiative_counts(vision)
+        register.initiative_counts(vision)
     bulk_approved(vision, submitter, 30, keys=("objective-1", "condition-2", "ambition-2"), start=3)
     with count_queries() as large:
-        services.initiative_counts(vision)
+        register.initiative_counts(vision)
     assert small.count == large.count == 2
 
 
@@ -380,7 +380,7 @@ def test_the_element_partial_lists_supporting_work_and_links_to_the_register(app
     bulk_approved(vision, submitter, 7, keys=("objective-2",))
     ambition = db.session.get(Element, element_id(vision, "ambition-1"))
     with app.test_request_context():
-        aligned = services.element_initiatives(vision, ambition)
+        aligned = register.element_initiatives(vision, ambition)
         html = render_template("aligned/_element_initiatives.html", aligned=aligned, label="Ambition 1")
     assert aligned.count == 7 and len(aligned.initiatives) == 5 and aligned.more
     assert "7 initiatives support Ambition 1 or its objectives and enabling conditions" in html
@@ -389,7 +389,7 @@ def test_the_element_partial_lists_supporting_work_and_links_to_the_register(app
     empty = db.session.get(Element, element_id(vision, "objective-4"))
     with app.test_request_context():
         html = render_template(
-            "aligned/_element_initiatives.html", aligned=services.element_initiatives(vision, empty), label="Objective 2.2"
+            "aligned/_element_initiatives.html", aligned=register.element_initiatives(vision, empty), label="Objective 2.2"
         )
     assert "No organisation has recorded published work that supports Objective 2.2 yet" in html
 
@@ -399,7 +399,7 @@ def test_the_ambition_count_partial(app, vision, submitter):
 
     bulk_approved(vision, submitter, 2, keys=("condition-1",))
     version = load_version(vision.slug, 1)
-    counts = services.initiative_counts_by_key(vision)
+    counts = register.initiative_counts_by_key(vision)
     with app.test_request_context():
         html = render_template(
             "aligned/_ambition_count.html", element=version.element("ambition-1"), aligned_counts=counts, version=version

@@ -1,4 +1,4 @@
-"""Forms for aligned work. They carry CSRF and the submitted values; services/check_wording decides
+"""Forms for aligned work. They carry CSRF and the submitted values; `wording.check_wording` decides
 what is acceptable, so the rules live in one place."""
 
 from __future__ import annotations
@@ -7,6 +7,8 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
+
+from .wording import Wording
 
 
 class MarkedRequired:
@@ -30,6 +32,21 @@ class InitiativeForm(FlaskForm):
     element_ids = SelectMultipleField(
         "Which parts of the vision does it support?", validate_choice=False, validators=[MarkedRequired()]
     )
+
+    @classmethod
+    def filled_with(cls, wording: Wording) -> InitiativeForm:
+        """The form showing a wording, to change it."""
+        return cls(
+            data={
+                "organisation": wording.organisation,
+                "title": wording.title,
+                "description": wording.description,
+                "status": wording.status,
+                "link": wording.link,
+                "contact": wording.contact,
+                "element_ids": [str(i) for i in wording.element_ids],
+            }
+        )
 
     def wording(self) -> dict[str, Any]:
         """The submitted values as the service takes them."""

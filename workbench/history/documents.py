@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .. import diffing
+from ..text_diff import TextDiff
 
 Status = Literal["added", "removed", "changed", "unchanged"]
 
@@ -28,12 +29,12 @@ DiffFunction = Callable[[str, str], Sequence[diffing.Change]]
 
 
 @dataclass
-class ElementDiff:
-    """One element in a document diff.
+class ElementDiff(TextDiff):
+    """One element in a document diff: the change of its title and body (a TextDiff, from old to
+    new: all added for an added element, all removed for a removed one) and of its place.
 
     ``old`` / ``new`` are the element's dicts in each tree (None where it does not exist).
-    ``title`` and ``body`` are ``diffing.DiffViews`` from old to new (all added for an added
-    element, all removed for a removed one).
+    ``has_changes`` is wider than a TextDiff's: a moved or renumbered element differs too.
     """
 
     key: str
@@ -41,8 +42,6 @@ class ElementDiff:
     status: Status
     old: dict[str, Any] | None
     new: dict[str, Any] | None
-    title: diffing.DiffViews
-    body: diffing.DiffViews
     moved: bool = False
     reparented: bool = False
     old_parent_label: str | None = None

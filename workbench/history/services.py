@@ -17,9 +17,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from .. import diffcache, diffing
+from .. import diffcache
 from ..caching import app_cache
 from ..models import Proposal, User, Version, Vision, db
+from ..text_diff import TextDiff
 from ..visions import services as visions
 from .documents import DocumentDiff, diff_documents
 
@@ -61,18 +62,19 @@ def compare_versions(slug: str, a: int, b: int) -> Comparison | None:
 # --- element timelines ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TimelineEntry:
-    """A version in which an element's words changed: added, changed or removed, with the diff
-    from its text in the previous version that held it."""
+@dataclass
+class TimelineEntry(TextDiff):
+    """A version in which an element's words changed: added, changed or removed, with the change
+    of its title and body (a TextDiff) from its text in the previous version that held it.
+
+    Not frozen (a TextDiff is not), but kept in a shared cache: never change one once built.
+    """
 
     number: int
     published_at: str
     status: str  # "added", "changed" or "removed"
     label: str
     previous_number: int | None
-    title: diffing.DiffViews
-    body: diffing.DiffViews
 
     @property
     def status_words(self) -> str:
@@ -115,15 +117,16 @@ def _build_timeline(vision: Vision, key: str) -> list[TimelineEntry]:
         if status is not None:
             old_title, old_body = (previous["title"], previous["body"]) if previous else ("", "")
             new_title, new_body = (element["title"], element["body"]) if element else ("", "")
+            words = TextDiff.between(old_title, old_body, new_title, new_body)
             entries.append(
                 TimelineEntry(
+                    words.title,
+                    words.body,
                     number=number,
                     published_at=snapshot["published_at"],
                     status=status,
                     label=(element or previous)["label"],  # type: ignore[index]
                     previous_number=previous_number if previous is not None else None,
-                    title=diffing.DiffViews(diffcache.diff(old_title, new_title)),
-                    body=diffing.DiffViews(diffcache.diff(old_body, new_body)),
                 )
             )
         if element is not None or previous is not None:

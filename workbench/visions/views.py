@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, render_template, request, send_
 from flask_login import current_user
 
 from .. import permissions
-from ..aligned import services as aligned_work
+from ..aligned import register as aligned_work
 from ..history.services import element_timeline
 from ..proposals import services as proposals
 
