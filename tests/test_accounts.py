@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from workbench.accounts import services
 from workbench.mail import read_outbox
 from workbench.models import AuditEvent, Comment, Element, Role, User, db
-from workbench.exceptions import ValidationError
+from workbench.exceptions import NotAllowed, ValidationError
 
 from .conftest import TEST_PASSWORD
 
@@ -386,9 +386,9 @@ def test_bad_account_ids_are_404(client, make_user, login_as, path):
 
 def test_services_refuse_people_who_are_not_admins(make_user):
     facilitator, volunteer = make_user(Role.FACILITATOR), make_user()
-    with pytest.raises(PermissionError):
+    with pytest.raises(NotAllowed):
         services.change_role(facilitator, volunteer, "admin")
-    with pytest.raises(PermissionError):
+    with pytest.raises(NotAllowed):
         services.deactivate_account(facilitator, volunteer)
 
 

@@ -20,7 +20,7 @@ from ..auth.passwords import hash_password, password_problem, verify_password
 from ..mail import Mail, compose, external_url
 from ..aligned.services import forget_contacts_of
 from ..models import AuditEvent, Role, User, db, record_event
-from ..exceptions import ValidationError
+from ..exceptions import NotAllowed, ValidationError
 from ..validation import clean_text
 
 EMAIL_LINK_LIFETIME = timedelta(hours=1)
@@ -168,8 +168,9 @@ def change_password(user: User, current_password: str, new_password: str) -> Mai
     )
 
 
-def delete_account(user: User, password: str, confirmed: bool) -> None:
-    """Delete the person's account, keeping what they contributed (flushes).
+def delete_account(user: User, password: str, confirmed: bool) -> User:
+    """Delete the person's account, keeping what they contributed (flushes); returns the account,
+    now deleted.
 
     Their email, name and password are removed and they are signed out everywhere; their
     contributions stay and show as by "a former participant". Raises ValidationError without the
@@ -195,6 +196,7 @@ def delete_account(user: User, password: str, confirmed: bool) -> None:
     auth.replace_session_token(user)
     record_event("account.deleted", "user", user.id, actor=user)
     db.session.flush()
+    return user
 
 
 # --- administrators -------------------------------------------------------------------------------
@@ -276,11 +278,11 @@ def account_history(account: User, limit: int = 20) -> list[tuple[AuditEvent, st
 def change_role(actor: User, account: User, role: str) -> bool:
     """Give an account another role (flushes); False when it already has it.
 
-    Raises PermissionError unless the actor may manage accounts; ValidationError for an unknown role,
+    Raises NotAllowed unless the actor may manage accounts; ValidationError for an unknown role,
     a deleted account, or demoting the last active administrator.
     """
     if not permissions.can_change_role(actor, account):
-        raise PermissionError("only administrators change roles")
+        raise NotAllowed("Only administrators can change roles, and a deleted account keeps the role it had.")
     if role not in ROLE_NAMES:
         raise ValidationError({"role": "Choose volunteer, facilitator or administrator"})
     if role == account.role:
@@ -299,11 +301,11 @@ def change_role(actor: User, account: User, role: str) -> bool:
 def deactivate_account(actor: User, account: User) -> bool:
     """Stop an account from signing in, and sign it out everywhere (flushes); False if it already was.
 
-    Raises PermissionError unless the actor may (administrators, not on their own account);
+    Raises NotAllowed unless the actor may (administrators, not on their own account);
     ValidationError for the last active administrator.
     """
     if not permissions.can_deactivate_account(actor, account):
-        raise PermissionError("only administrators deactivate other accounts")
+        raise NotAllowed("Only administrators can deactivate accounts: not their own, and not a deleted one.")
     if account.is_deactivated:
         return False
     if _is_last_active_admin(account):
@@ -319,10 +321,10 @@ def deactivate_account(actor: User, account: User) -> bool:
 def reactivate_account(actor: User, account: User) -> bool:
     """Let a deactivated account sign in again (flushes); False if it was active.
 
-    Raises PermissionError unless the actor may.
+    Raises NotAllowed unless the actor may.
     """
     if not permissions.can_deactivate_account(actor, account):
-        raise PermissionError("only administrators reactivate other accounts")
+        raise NotAllowed("Only administrators can reactivate accounts: not their own, and not a deleted one.")
     if not account.is_deactivated:
         return False
     account.is_deactivated = False

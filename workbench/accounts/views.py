@@ -1,28 +1,50 @@
-"""Your account page, and the administrators' account management."""
+"""Your account page, and the administrators' account management.
+
+Every route is for signed-in people: `@login_required` sends anyone else to sign in and back
+(Flask-Login's answer, `auth.sessions.sign_in_first`). Refusals go to the application's error
+handlers; a route catches only the ValidationError whose messages it shows on its form (`attempt`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, logout_user
+from flask_wtf import FlaskForm
 
 from .. import mail, permissions
-from ..limits import setting, signed_in_account
-from ..auth.views import remember_cookie_present, sign_in
-from ..extensions import limiter
+from ..auth.sessions import remember_cookie_present, sign_in
+from ..exceptions import NotAllowed, ValidationError
 from ..forms import show_errors
+from ..limits import per_account
 from ..models import User, db
-from ..exceptions import ValidationError
 from . import services
 from .forms import ConfirmForm, DeleteAccountForm, DisplayNameForm, EmailForm, PasswordForm, RoleForm
 
 bp = Blueprint("accounts", __name__)
+
+Result = TypeVar("Result")
+
+
+def attempt(form: FlaskForm, change: Callable[[], Result]) -> Result | None:
+    """What `change()` returns; or None when it raised ValidationError, whose messages are then
+    beside `form`'s fields (and nothing it began is kept)."""
+    try:
+        return change()
+    except ValidationError as error:
+        db.session.rollback()
+        show_errors(form, error)
+        return None
 
 
 def _me() -> User:
     return current_user._get_current_object()  # type: ignore[attr-defined]
 
 
-def _status(form) -> int:  # noqa: ANN001
+def _status(form: FlaskForm) -> int:
+    """200 for a form shown; 400 for one sent back with messages."""
     return 400 if form.is_submitted() else 200
 
 
@@ -42,11 +64,8 @@ def change_name():
     if request.method == "GET":
         form.display_name.data = _me().display_name
     if form.validate_on_submit():
-        try:
-            changed = services.change_display_name(_me(), form.display_name.data)
-        except ValidationError as exc:
-            show_errors(form, exc)
-        else:
+        changed = attempt(form, lambda: services.change_display_name(_me(), form.display_name.data))
+        if changed is not None:
             db.session.commit()
             flash(f"Your display name is now {_me().display_name}." if changed else "Your display name is unchanged.", "success")
             return redirect(url_for("accounts.account"), 303)
@@ -55,15 +74,13 @@ def change_name():
 
 @bp.route("/account/email", methods=["GET", "POST"])
 @login_required
-@limiter.limit(setting("RATELIMIT_PASSWORD_CHECK"), key_func=signed_in_account, methods=["POST"])
+@per_account("RATELIMIT_PASSWORD_CHECK")
 def change_email():
     form = EmailForm()
     if form.validate_on_submit():
-        try:
-            address, message = services.request_email_change(_me(), form.email.data, form.current_password.data)
-        except ValidationError as exc:
-            show_errors(form, exc)
-        else:
+        sent = attempt(form, lambda: services.request_email_change(_me(), form.email.data, form.current_password.data))
+        if sent is not None:
+            address, message = sent
             mail.send(message)
             flash(
                 f"We have sent an email to {address}. Open the link in it within 1 hour to confirm your new "
@@ -82,11 +99,8 @@ def confirm_email(token: str):
         return render_template("auth/link_problem.html", purpose="email"), 400
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
-            notice = services.confirm_email_change(_me(), token)
-        except ValidationError as exc:
-            show_errors(form, exc)
-        else:
+        notice = attempt(form, lambda: services.confirm_email_change(_me(), token))
+        if notice is not None:
             db.session.commit()
             mail.send(notice)
             flash(f"Your email address is now {_me().email}.", "success")
@@ -96,15 +110,12 @@ def confirm_email(token: str):
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-@limiter.limit(setting("RATELIMIT_PASSWORD_CHECK"), key_func=signed_in_account, methods=["POST"])
+@per_account("RATELIMIT_PASSWORD_CHECK")
 def change_password():
     form = PasswordForm()
     if form.validate_on_submit():
-        try:
-            notice = services.change_password(_me(), form.current_password.data, form.new_password.data)
-        except ValidationError as exc:
-            show_errors(form, exc)
-        else:
+        notice = attempt(form, lambda: services.change_password(_me(), form.current_password.data, form.new_password.data))
+        if notice is not None:
             db.session.commit()
             # The session token changed: sign this browser in again with the new one (and renew its
             # remember-me cookie if it had one); every other browser is now signed out.
@@ -117,15 +128,12 @@ def change_password():
 
 @bp.route("/account/delete", methods=["GET", "POST"])
 @login_required
-@limiter.limit(setting("RATELIMIT_PASSWORD_CHECK"), key_func=signed_in_account, methods=["POST"])
+@per_account("RATELIMIT_PASSWORD_CHECK")
 def delete_account():
     form = DeleteAccountForm()
     if form.validate_on_submit():
-        try:
-            services.delete_account(_me(), form.current_password.data, bool(form.confirm.data))
-        except ValidationError as exc:
-            show_errors(form, exc)
-        else:
+        deleted = attempt(form, lambda: services.delete_account(_me(), form.current_password.data, bool(form.confirm.data)))
+        if deleted is not None:
             db.session.commit()
             session.clear()
             logout_user()
@@ -142,7 +150,7 @@ def delete_account():
 
 def _admin_only() -> None:
     if not permissions.can_manage_accounts(current_user):
-        abort(403)
+        raise NotAllowed()
 
 
 def _account_or_404(user_id: int) -> User:
@@ -191,15 +199,11 @@ def admin_change_role(user_id: int):
     _admin_only()
     account = _account_or_404(user_id)
     if not permissions.can_change_role(current_user, account):
-        abort(403)
+        raise NotAllowed()
     form = RoleForm()
     if form.validate_on_submit():
-        try:
-            changed = services.change_role(_me(), account, form.role.data)
-        except ValidationError as exc:
-            db.session.rollback()
-            show_errors(form, exc)
-        else:
+        changed = attempt(form, lambda: services.change_role(_me(), account, form.role.data))
+        if changed is not None:
             db.session.commit()
             name = services.ROLE_NAMES[account.role].lower()
             flash(
@@ -211,19 +215,18 @@ def admin_change_role(user_id: int):
     return _render_admin_account(account, role_form=form, status=400)
 
 
-def _admin_action(user_id: int, action, done: str, unchanged: str):  # noqa: ANN001
+def _admin_action(user_id: int, action: Callable[[User, User], bool], done: str, unchanged: str):
+    """Deactivate or reactivate an account: `action(admin, account)` says whether it changed; `done`
+    and `unchanged` are the messages ("{name}" is the account's public name)."""
     _admin_only()
     account = _account_or_404(user_id)
     if not permissions.can_deactivate_account(current_user, account):
-        abort(403)
+        raise NotAllowed()
     form = ConfirmForm()
+    # The form has no fields, so the service's messages go to the summary at its top.
     if form.validate_on_submit():
-        try:
-            changed = action(_me(), account)
-        except ValidationError as exc:
-            db.session.rollback()
-            form.form_errors.extend(message for messages in exc.errors.values() for message in messages)
-        else:
+        changed = attempt(form, lambda: action(_me(), account))
+        if changed is not None:
             db.session.commit()
             flash((done if changed else unchanged).format(name=account.public_name), "success")
             return redirect(url_for("accounts.admin_account", user_id=account.id), 303)

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..mail import Mail, compose, external_url
 from ..models import PasswordResetToken, Role, User, db, new_session_token, record_event, utcnow
-from ..exceptions import ValidationError
+from ..exceptions import Conflict, NotFound, ValidationError
 from ..validation import clean_text, has_disguising_characters
 from .passwords import hash_password, needs_rehash, password_problem, verify_password
 
@@ -187,8 +187,12 @@ def registration_email(token: str) -> str | None:
     return normalise_email(address) if isinstance(address, str) else None
 
 
-class AccountExists(Exception):
+class AccountExists(Conflict):
     """The address already has an account (a registration link used twice)."""
+
+    def __init__(self, address: str):
+        super().__init__("This email address already has an account. Sign in, or reset your password if you have forgotten it.")
+        self.address = address
 
 
 def create_account(email: str, display_name: str, password: str) -> User:
@@ -283,8 +287,11 @@ def find_reset_token(raw: str, *, lock: bool = False) -> PasswordResetToken | No
     return token
 
 
-class LinkNotValid(Exception):
+class LinkNotValid(NotFound):
     """A link that is unknown, used, expired or for an account that can no longer be used."""
+
+    def __init__(self) -> None:
+        super().__init__("This link does not work: it has expired, has already been used, or was not copied in full.")
 
 
 def reset_password(raw: str, new_password: str) -> User:

@@ -1,18 +1,25 @@
-"""Signing in and out, registering, and resetting a forgotten password."""
+"""Signing in and out, registering, and resetting a forgotten password.
+
+Who is signed in (the session loader, `sign_in`) lives in `sessions.py`. A route catches only the
+ValidationError whose messages it shows beside the form's fields (`attempt`), and the races it
+answers with a page of its own (a registration link used twice at once, a reset link used meanwhile).
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from typing import TypeVar
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, logout_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
 
 from .. import mail
-from ..extensions import limiter, login_manager
-from ..forms import show_errors
-from ..models import User, db
 from ..exceptions import ValidationError
+from ..forms import show_errors
+from ..limits import per_address, per_typed_email
+from ..models import db
 from . import services
 from .forms import (
     FinishRegistrationForm,
@@ -21,50 +28,32 @@ from .forms import (
     ResetPasswordForm,
     SignInForm,
 )
-from ..limits import client_address, failed, setting, typed_email
 from .redirects import safe_next_url
+from .sessions import sign_in
 
 bp = Blueprint("auth", __name__)
 
-REMEMBER_FOR = timedelta(days=30)
+Result = TypeVar("Result")
 
 
-@login_manager.user_loader
-def load_user(session_token: str) -> User | None:
-    # get_id() is a per-user session token, replaced on sign-out and password change, so a copied
-    # cookie stops working.
-    user = db.session.scalar(select(User).where(User.session_token == session_token))
-    if user is None or not user.is_active:
+def attempt(form: FlaskForm, change: Callable[[], Result]) -> Result | None:
+    """What `change()` returns; or None when it raised ValidationError, whose messages are then
+    beside `form`'s fields (and nothing it began is kept)."""
+    try:
+        return change()
+    except ValidationError as error:
+        db.session.rollback()
+        show_errors(form, error)
         return None
-    return user
-
-
-@login_manager.unauthorized_handler
-def sign_in_first() -> Response:
-    """Anonymous visitors to a members' page go to sign in, and come back afterwards."""
-    target = request.full_path.rstrip("?") if request.method == "GET" else None
-    login_url = url_for("auth.login", next=safe_next_url(target))
-    if request.headers.get("HX-Request"):
-        # htmx follows redirects inside the page; ask it to load the sign-in page instead.
-        response = Response("Sign in to do that.", status=401, mimetype="text/plain")
-        response.headers["HX-Redirect"] = login_url
-        return response
-    flash("Sign in to continue.", "info")
-    return redirect(login_url)
 
 
 def _home() -> str:
     return url_for("visions.index")
 
 
-def remember_cookie_present() -> bool:
-    """Whether this browser holds a remember-me cookie (to renew it after a password change)."""
-    return current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
-
-
-def sign_in(user: User, *, remember: bool) -> None:
-    """Start a session for the person (and a remember-me cookie when asked)."""
-    login_user(user, remember=remember, duration=REMEMBER_FOR)
+def _status(form: FlaskForm) -> int:
+    """200 for a form shown; 400 for one sent back with messages."""
+    return 400 if form.is_submitted() else 200
 
 
 def _check_your_email(address: str, purpose: str) -> Response:
@@ -72,12 +61,16 @@ def _check_your_email(address: str, purpose: str) -> Response:
     return redirect(url_for("auth.check_email"), 303)
 
 
+def _link_problem(purpose: str):
+    return render_template("auth/link_problem.html", purpose=purpose), 400
+
+
 # --- signing in and out ---------------------------------------------------------------------------
 
 
 @bp.route("/auth/login", methods=["GET", "POST"])
-@limiter.limit(setting("RATELIMIT_SIGN_IN"), key_func=client_address, methods=["POST"])
-@limiter.limit(setting("RATELIMIT_SIGN_IN_ACCOUNT"), key_func=typed_email, methods=["POST"], deduct_when=failed)
+@per_address("RATELIMIT_SIGN_IN")
+@per_typed_email("RATELIMIT_SIGN_IN_ACCOUNT", failures_only=True)
 def login():
     next_url = safe_next_url(request.values.get("next"))
     if current_user.is_authenticated:
@@ -93,7 +86,7 @@ def login():
             flash(f"You are signed in as {result.user.display_name}.", "success")
             return redirect(next_url or _home(), 303)
         form.email.errors = [result.problem]
-    return render_template("auth/login.html", form=form), (400 if form.is_submitted() else 200)
+    return render_template("auth/login.html", form=form), _status(form)
 
 
 @bp.post("/auth/logout")
@@ -113,23 +106,21 @@ def logout():
 
 
 @bp.route("/auth/register", methods=["GET", "POST"])
-@limiter.limit(setting("RATELIMIT_MAIL_REQUEST"), key_func=client_address, methods=["POST"])
-@limiter.limit(setting("RATELIMIT_MAIL_ADDRESS"), key_func=typed_email, methods=["POST"])
+@per_address("RATELIMIT_MAIL_REQUEST")
+@per_typed_email("RATELIMIT_MAIL_ADDRESS")
 def register():
     if current_user.is_authenticated:
         flash("You already have an account and are signed in.", "info")
         return redirect(url_for("accounts.account"))
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
-            address, message = services.request_registration(form.email.data)
-        except ValidationError as exc:
-            show_errors(form, exc)
-        else:
+        sent = attempt(form, lambda: services.request_registration(form.email.data))
+        if sent is not None:
+            address, message = sent
             db.session.commit()
             mail.send(message)
             return _check_your_email(address, "register")
-    return render_template("auth/register.html", form=form), (400 if form.is_submitted() else 200)
+    return render_template("auth/register.html", form=form), _status(form)
 
 
 @bp.get("/auth/check-email")
@@ -141,7 +132,7 @@ def check_email():
 
 
 @bp.route("/auth/register/<token>", methods=["GET", "POST"])
-@limiter.limit(setting("RATELIMIT_PASSWORD_CHECK"), key_func=client_address, methods=["POST"])
+@per_address("RATELIMIT_PASSWORD_CHECK")
 def finish_registration(token: str):
     if current_user.is_authenticated:
         flash("You are already signed in. Sign out first to create another account.", "info")
@@ -155,66 +146,52 @@ def finish_registration(token: str):
     form = FinishRegistrationForm()
     if form.validate_on_submit():
         try:
-            user = services.create_account(address, form.display_name.data, form.password.data)
-        except ValidationError as exc:
-            show_errors(form, exc)
-        except services.AccountExists:
+            user = attempt(form, lambda: services.create_account(address, form.display_name.data, form.password.data))
+        except services.AccountExists:  # the same link used twice at the same moment
             db.session.rollback()
             return redirect(url_for("auth.login"), 303)
-        else:
+        if user is not None:
             db.session.commit()
             sign_in(user, remember=False)
             session.pop("check_email", None)
             flash(f"Your account is ready. You are signed in as {user.display_name}.", "success")
             return redirect(_home(), 303)
-    return (
-        render_template("auth/finish_registration.html", form=form, address=address),
-        (400 if form.is_submitted() else 200),
-    )
-
-
-def _link_problem(purpose: str):
-    return render_template("auth/link_problem.html", purpose=purpose), 400
+    return render_template("auth/finish_registration.html", form=form, address=address), _status(form)
 
 
 # --- forgotten password ---------------------------------------------------------------------------
 
 
 @bp.route("/auth/reset", methods=["GET", "POST"])
-@limiter.limit(setting("RATELIMIT_MAIL_REQUEST"), key_func=client_address, methods=["POST"])
-@limiter.limit(setting("RATELIMIT_MAIL_ADDRESS"), key_func=typed_email, methods=["POST"])
+@per_address("RATELIMIT_MAIL_REQUEST")
+@per_typed_email("RATELIMIT_MAIL_ADDRESS")
 def request_reset():
     form = RequestResetForm()
     if form.validate_on_submit():
-        try:
-            address, message = services.request_password_reset(form.email.data)
-        except ValidationError as exc:
-            show_errors(form, exc)
-        else:
+        sent = attempt(form, lambda: services.request_password_reset(form.email.data))
+        if sent is not None:
+            address, message = sent
             db.session.commit()
             mail.send(message)
             return _check_your_email(address, "reset")
-    return render_template("auth/request_reset.html", form=form), (400 if form.is_submitted() else 200)
+    return render_template("auth/request_reset.html", form=form), _status(form)
 
 
 @bp.route("/auth/reset/<token>", methods=["GET", "POST"])
-@limiter.limit(setting("RATELIMIT_PASSWORD_CHECK"), key_func=client_address, methods=["POST"])
+@per_address("RATELIMIT_PASSWORD_CHECK")
 def reset_password(token: str):
     if services.find_reset_token(token) is None:
         return _link_problem("reset")
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            services.reset_password(token, form.password.data)
-        except services.LinkNotValid:
+            user = attempt(form, lambda: services.reset_password(token, form.password.data))
+        except services.LinkNotValid:  # used or cancelled since the page was shown
             db.session.rollback()
             return _link_problem("reset")
-        except ValidationError as exc:
-            db.session.rollback()
-            show_errors(form, exc)
-        else:
+        if user is not None:
             db.session.commit()
             logout_user()
             flash("Your password has been changed and every browser signed in to your account has been signed out. Sign in with your new password.", "success")
             return redirect(url_for("auth.login"), 303)
-    return render_template("auth/reset_password.html", form=form, token=token), (400 if form.is_submitted() else 200)
+    return render_template("auth/reset_password.html", form=form, token=token), _status(form)

@@ -2,8 +2,9 @@
 
 Each function takes plain values and the acting user, checks the permission again (the view
 checked it too), flushes and never commits (the view commits). They raise `NotAllowed` (with a
-message in the users' words) when the person may not act, and `ValidationError` with messages per
-field for bad input. Nothing is deleted: a cleared vote keeps its row (value 0), a retracted
+message in the users' words) when the person may not act, `WrongState` when the thing changed
+meanwhile so that the action no longer fits, and `ValidationError` with messages per field for bad
+input (all from `workbench.exceptions`). Nothing is deleted: a cleared vote keeps its row (value 0), a retracted
 comment keeps its words in the database, hidden content keeps everything.
 
 Tallies kept in step, inside the same transaction, by recounting from the rows (exact under
@@ -41,7 +42,7 @@ from ..models import (
     record_event,
     utcnow,
 )
-from ..exceptions import ValidationError
+from ..exceptions import NotAllowed, ValidationError, WrongState
 from ..validation import clean_text, has_disguising_characters
 
 BODY_MAX = 5_000
@@ -49,15 +50,9 @@ REASON_MAX = 1_000
 
 VOTE_VALUES = {"support": 1, "oppose": -1, "clear": 0}
 SIGN_IN_TO_VOTE = "Sign in to vote on this proposal."
+ALREADY_RETRACTED = "You have already retracted this comment. It shows as retracted."
+OWN_CONTRIBUTION = "This is your own contribution, so you cannot report it. You can edit, retract or withdraw it instead."
 SUBJECT_TYPES = ("comment", "proposal")
-
-
-class NotAllowed(Exception):
-    """The person may not do this now; `message` says why, in the users' words."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 # --- words ------------------------------------------------------------------------------------------
@@ -400,11 +395,12 @@ def edit_refusal(user: Any, comment: Comment, vision: Vision) -> str | None:
 
 def retract_comment(comment: Comment, author: User) -> Comment:
     """The author takes their comment back: it shows as retracted from now on (its words stay in
-    the database, its replies stay in place). Raises NotAllowed for anyone else or if already done."""
+    the database, its replies stay in place). Raises NotAllowed for anyone else, WrongState if it
+    already is."""
     _lock_subject(comment)
     if not permissions.can_retract_comment(author, comment):
         if permissions.is_member(author) and comment.author_id == author.id:
-            raise NotAllowed("You have already retracted this comment.")
+            raise WrongState(ALREADY_RETRACTED)
         raise NotAllowed("Only the person who wrote a comment can retract it.")
     comment.retracted_at = utcnow()
     db.session.flush()
@@ -428,7 +424,7 @@ def file_report(subject_type: str, subject: Comment | Proposal, reporter: User, 
         raise ValidationError({"subject_type": "Choose what you are reporting"})
     if not permissions.can_report_content(reporter, subject.author_id):
         if permissions.is_member(reporter):
-            raise NotAllowed("This is your own contribution, so you cannot report it. You can edit, retract or withdraw it instead.")
+            raise NotAllowed(OWN_CONTRIBUTION)
         raise NotAllowed("Sign in to report something to the facilitators.")
     if subject.hidden_at is not None:
         raise NotAllowed("The facilitators have already hidden this.")
@@ -485,13 +481,14 @@ def hide_content(subject_type: str, subject: Comment | Proposal, facilitator: Us
 
     Hidden content leaves every public page, list, count and export; its author still sees it,
     with the reason. Its open reports are resolved ("hidden"); an audit event records it. Raises
-    NotAllowed for non-facilitators or content already hidden, ValidationError without a reason.
+    NotAllowed for non-facilitators, WrongState for content already hidden (by someone else
+    meanwhile), ValidationError without a reason.
     """
     if not permissions.can_moderate(facilitator):
         raise NotAllowed("Only facilitators can hide content.")
     _lock_subject(subject)
     if subject.hidden_at is not None:
-        raise NotAllowed("This is already hidden.")
+        raise WrongState("This is already hidden.")
     text = clean_body(reason, field="reason", what="reason", maximum=REASON_MAX)
     subject.hidden_at = utcnow()
     subject.hidden_by_id = facilitator.id
@@ -508,14 +505,14 @@ def hide_content(subject_type: str, subject: Comment | Proposal, facilitator: Us
     return resolved
 
 
-def unhide_content(subject_type: str, subject: Comment | Proposal, facilitator: User) -> None:
-    """Show hidden content again (the earlier reason stays in the audit trail). Raises NotAllowed
-    for non-facilitators or content that is not hidden."""
+def unhide_content(subject_type: str, subject: Comment | Proposal, facilitator: User) -> bool:
+    """Show hidden content again (the earlier reason stays in the audit trail); False when it was
+    not hidden (nothing changes). Raises NotAllowed for non-facilitators."""
     if not permissions.can_moderate(facilitator):
         raise NotAllowed("Only facilitators can show hidden content again.")
     _lock_subject(subject)
     if subject.hidden_at is None:
-        raise NotAllowed("This is not hidden.")
+        return False
     previous = subject.hidden_reason
     subject.hidden_at = None
     subject.hidden_by_id = None
@@ -528,16 +525,17 @@ def unhide_content(subject_type: str, subject: Comment | Proposal, facilitator: 
         previous_reason=previous,
     )
     db.session.flush()
+    return True
 
 
 def dismiss_reports(subject_type: str, subject: Comment | Proposal, facilitator: User) -> int:
-    """Close the subject's open reports without hiding it ("dismissed"); how many were open.
-    Raises NotAllowed for non-facilitators or when there is no open report."""
+    """Close the subject's open reports without hiding it ("dismissed"); how many were open (0:
+    nothing changes). Raises NotAllowed for non-facilitators."""
     if not permissions.can_moderate(facilitator):
         raise NotAllowed("Only facilitators can dismiss reports.")
     resolved = _resolve_reports(subject_type, subject.id, facilitator, "dismissed")
     if not resolved:
-        raise NotAllowed("There are no open reports about this.")
+        return 0
     record_event(
         "reports.dismissed", subject_type, subject.id, actor=facilitator, vision_id=subject.vision_id,
         reports_resolved=resolved,

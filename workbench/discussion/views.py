@@ -1,6 +1,8 @@
 """Deliberation: votes, comments and reflections, reports and moderation (issue 5).
 
 Views are thin: parse -> load or 404 -> permission -> service -> commit -> redirect or render.
+Refusals (SignInRequired, NotAllowed, WrongState) go to the application's error handlers; a route
+catches only the ValidationError whose messages it shows beside the form's fields (`attempt`).
 Pages that htmx enhances answer `HX-Request` with the partial the page itself includes, and send
 `Vary: HX-Request`. Other features show this one's partials through template globals defined at
 the bottom (`proposal_discussion`, `element_reflections`), like the facilitation partials.
@@ -8,25 +10,35 @@ the bottom (`proposal_discussion`, `element_reflections`), like the facilitation
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from flask_wtf import FlaskForm
 
 from .. import permissions
-from ..auth.redirects import login_redirect, safe_next_url
+from ..auth.redirects import members_only, require_member, safe_next_url
 from ..errors import render_error
+from ..exceptions import NotAllowed, ValidationError, WrongState
+from ..forms import show_errors
+from ..htmx import is_htmx, vary
 from ..limits import per_account
 from ..models import Comment, Element, Proposal, Vision, db
-from ..pagination import parse_page
-from ..proposals import services as proposals
+from ..pagination import page_links, parse_page
 from ..proposals.lookup import visible_proposal_or_404
-from ..exceptions import ValidationError
-from ..visions.services import working_tree
-from ..visions.views import get_vision_or_404
 from . import moderation, services, threads
-from ..forms import show_errors
+from .lookup import (
+    comment_location,
+    element_label,
+    element_or_404,
+    moderated_subject_or_404,
+    own_comment_or_404,
+    readable_comment_or_404,
+    reported_subject_or_404,
+    subject_title,
+)
 from .forms import CommentForm, ConfirmForm, EditForm, HideForm, ReportForm, whole_number
 from .text import paragraphs_with_links
 
@@ -34,70 +46,21 @@ bp = Blueprint("discussion", __name__)
 
 bp.app_template_filter("paragraphs_with_links")(paragraphs_with_links)
 
+Result = TypeVar("Result")
+
 
 # --- helpers --------------------------------------------------------------------------------------
 
 
-def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def vary(response: Any) -> Any:
-    """Mark a response that differs with `HX-Request` (a page, or the fragment htmx asked for)."""
-    response = current_app.make_response(response)
-    response.vary.add("HX-Request")
-    return response
-
-
-def element_or_404(slug: str, key: str) -> tuple[Vision, Element]:
-    vision = get_vision_or_404(slug)
-    element = db.session.scalar(select(Element).where(Element.vision_id == vision.id, Element.key == key))
-    if element is None:
-        abort(404)
-    return vision, element
-
-
-def element_label(vision: Vision, key: str) -> str:
-    """"Objective 2.3": the element's number in the working draft (its key once removed)."""
-    return next((row["label"] for row in working_tree(vision) if row["key"] == key), key)
-
-
-def readable_comment_or_404(comment_id: int) -> threads.CommentContext:
-    context = threads.load_comment(comment_id)
-    if context is None or not threads.can_read(current_user, context):
-        abort(404)
-    return context
-
-
-def comment_location(context: threads.CommentContext) -> str:
-    """The page that shows the comment, with its anchor (two queries at most)."""
-    comment = context.comment
-    viewer = threads.Viewer.of(current_user)
-    anchor = f"#comment-{comment.id}"
-    if comment.parent_id is not None:
-        index = threads.position_index(viewer, comment)
-        if index >= threads.REPLIES_SHOWN:
-            page = index // threads.REPLIES_PER_PAGE + 1
-            return url_for(".replies", comment_id=comment.parent_id, page=page if page > 1 else None) + anchor
-        parent = db.session.get(Comment, comment.parent_id)
-        top = threads.position_index(viewer, parent)
-    else:
-        top = threads.position_index(viewer, comment)
-    page = top // threads.COMMENTS_PER_PAGE + 1
-    if context.proposal is not None:
-        if page == 1:
-            return url_for("proposals.show", proposal_id=context.proposal.id) + anchor
-        return url_for(".comments", proposal_id=context.proposal.id, page=page) + anchor
-    return url_for(
-        ".reflections", slug=context.vision.slug, key=context.element.key, page=page if page > 1 else None
-    ) + anchor
-
-
-def subject_title(context: threads.CommentContext, label: str | None = None) -> str:
-    """What a comment is said on, in words: "proposal 12" or "Objective 2.3"."""
-    if context.proposal is not None:
-        return f"proposal {context.proposal.id}"
-    return label or element_label(context.vision, context.element.key)
+def attempt(form: FlaskForm, change: Callable[[], Result]) -> Result | None:
+    """What `change()` returns; or None when it raised ValidationError, whose messages are then
+    beside `form`'s fields (and nothing it began is kept)."""
+    try:
+        return change()
+    except ValidationError as error:
+        db.session.rollback()
+        show_errors(form, error)
+        return None
 
 
 # --- votes ----------------------------------------------------------------------------------------
@@ -119,16 +82,11 @@ VOTE_UNCHANGED = {
 def vote(proposal_id: int):
     # Not locked here: cast_vote locks the row and reads its state again before it decides.
     proposal = visible_proposal_or_404(proposal_id, details=False)
-    if not permissions.is_member(current_user):
-        return login_redirect(url_for("proposals.show", proposal_id=proposal.id))
-    try:
-        result = services.cast_vote(proposal, current_user, request.form.get("value", ""))
-    except ValidationError:
-        db.session.rollback()
+    require_member(url_for("proposals.show", proposal_id=proposal.id))
+    value = request.form.get("value", "")
+    if value not in services.VOTE_VALUES:  # a request no vote button sends (cast_vote checks again)
         return vary(render_error(400, "Choose Support or Oppose, or clear your vote."))
-    except services.NotAllowed as refusal:
-        db.session.rollback()
-        return vary(render_error(403, refusal.message))
+    result = services.cast_vote(proposal, current_user, value)
     db.session.commit()
     message = (VOTE_FLASH if result.changed else VOTE_UNCHANGED)[result.value]
     proposal_url = url_for("proposals.show", proposal_id=proposal.id)
@@ -189,8 +147,7 @@ def write_page(form: CommentForm, *, status: int, post_url: str, heading: str, b
 
 def post_comment(proposal_id: int):
     proposal = visible_proposal_or_404(proposal_id, for_update=True)
-    if not permissions.is_member(current_user):
-        return login_redirect(url_for("proposals.show", proposal_id=proposal.id))
+    require_member(url_for("proposals.show", proposal_id=proposal.id))
     form = CommentForm()
     parent_id = form.parent()
     parent = db.session.get(Comment, parent_id) if parent_id else None
@@ -205,14 +162,8 @@ def post_comment(proposal_id: int):
     if not form.validate_on_submit():
         return write_page(form, status=400, **page)
     in_place = is_htmx() and parent_id is None  # the proposal page's comment form, sent by htmx
-    try:
-        comment = services.post_comment(proposal, current_user, form.body.data, parent_id)
-    except services.NotAllowed as refusal:
-        db.session.rollback()
-        return render_error(403, refusal.message)
-    except ValidationError as error:
-        db.session.rollback()
-        show_errors(form, error)
+    comment = attempt(form, lambda: services.post_comment(proposal, current_user, form.body.data, parent_id))
+    if comment is None:
         if in_place:  # 200: htmx swaps only successful answers; the section carries the error
             return comments_section(proposal, comment_form=form)
         return write_page(form, status=422, **page)
@@ -275,8 +226,7 @@ def reflections(slug: str, key: str):
 
 def post_reflection(slug: str, key: str):
     vision, element = element_or_404(slug, key)
-    if not permissions.is_member(current_user):
-        return login_redirect(url_for(".reflections", slug=slug, key=key))
+    require_member(url_for(".reflections", slug=slug, key=key))
     form = CommentForm()
     form.body.label.text = "Your reflection"
     parent_id = form.parent()
@@ -292,14 +242,8 @@ def post_reflection(slug: str, key: str):
     )
     if not form.validate_on_submit():
         return write_page(form, status=400, **page)
-    try:
-        comment = services.post_reflection(vision, element, current_user, form.body.data, parent_id)
-    except services.NotAllowed as refusal:
-        db.session.rollback()
-        return render_error(403, refusal.message)
-    except ValidationError as error:
-        db.session.rollback()
-        show_errors(form, error)
+    comment = attempt(form, lambda: services.post_reflection(vision, element, current_user, form.body.data, parent_id))
+    if comment is None:
         return write_page(form, status=422, **page)
     db.session.commit()
     flash("Your reply is published." if comment.parent_id else "Your reflection is published.", "success")
@@ -369,26 +313,14 @@ def history(comment_id: int):
     )
 
 
-def own_comment_or_refusal(comment_id: int):
-    """(context, None) for the comment's author; otherwise (context, the response refusing them)."""
-    context = readable_comment_or_404(comment_id)
-    if not permissions.is_member(current_user):
-        return context, login_redirect()
-    if context.comment.author_id != current_user.id:
-        return context, render_error(403, "Only the person who wrote a comment can change or retract it.")
-    return context, None
-
-
 @bp.route("/comments/<posint:comment_id>/edit", methods=["GET", "POST"])
 @per_account("RATELIMIT_COMMENT_WRITE")
 def edit(comment_id: int):
-    context, refused = own_comment_or_refusal(comment_id)
-    if refused is not None:
-        return refused
+    context = own_comment_or_404(comment_id)
     comment = context.comment
     refusal = services.edit_refusal(current_user, comment, context.vision)
     if refusal is not None:
-        return render_error(403, refusal)
+        raise NotAllowed(refusal)
     form = EditForm()
     form.body.label.text = "Your reflection" if context.is_reflection else "Your comment"
     status = 200
@@ -396,20 +328,12 @@ def edit(comment_id: int):
         form.body.data = comment.body
     elif not form.validate_on_submit():
         status = 400
+    elif attempt(form, lambda: services.edit_comment(comment, current_user, form.body.data, context.vision)) is None:
+        status = 422
     else:
-        try:
-            services.edit_comment(comment, current_user, form.body.data, context.vision)
-        except services.NotAllowed as refused_now:
-            db.session.rollback()
-            return render_error(403, refused_now.message)
-        except ValidationError as error:
-            db.session.rollback()
-            show_errors(form, error)
-            status = 422
-        else:
-            db.session.commit()
-            flash("Your comment is updated. Its earlier wording is kept in its history.", "success")
-            return redirect(comment_location(context))
+        db.session.commit()
+        flash("Your comment is updated. Its earlier wording is kept in its history.", "success")
+        return redirect(comment_location(context))
     return (
         render_template(
             "discussion/edit.html", context=context, subject=subject_title(context), form=form,
@@ -422,21 +346,15 @@ def edit(comment_id: int):
 @bp.route("/comments/<posint:comment_id>/retract", methods=["GET", "POST"])
 @per_account("RATELIMIT_COMMENT_WRITE")
 def retract(comment_id: int):
-    context, refused = own_comment_or_refusal(comment_id)
-    if refused is not None:
-        return refused
+    context = own_comment_or_404(comment_id)
     comment = context.comment
     if comment.retracted_at is not None:
-        return render_error(409, "You have already retracted this comment. It shows as retracted.")
+        raise WrongState(services.ALREADY_RETRACTED)
     form = ConfirmForm()
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        try:
-            services.retract_comment(comment, current_user)
-        except services.NotAllowed as refusal:
-            db.session.rollback()
-            return render_error(403, refusal.message)
+        services.retract_comment(comment, current_user)
         db.session.commit()
         flash("You retracted your comment. It now shows as retracted; any replies stay.", "success")
         return redirect(comment_location(context))
@@ -447,17 +365,6 @@ def retract(comment_id: int):
 
 
 # --- reports --------------------------------------------------------------------------------------
-
-
-def load_subject(subject_type: str | None, subject_id: int | None):
-    """(the comment or proposal, where it is shown) if the signed-in person can see it; else 404."""
-    if subject_type == "comment" and subject_id:
-        context = readable_comment_or_404(subject_id)
-        return context.comment, comment_location(context), context
-    if subject_type == "proposal" and subject_id:
-        proposal = visible_proposal_or_404(subject_id)
-        return proposal, url_for("proposals.show", proposal_id=proposal.id), None
-    abort(404)
 
 
 def report_page(form: ReportForm, subject: Any, context: Any, back_url: str, status: int = 200):
@@ -474,11 +381,10 @@ def report_page(form: ReportForm, subject: Any, context: Any, back_url: str, sta
 def new_report():
     subject_type = request.args.get("subject_type")
     subject_id = whole_number(request.args.get("subject_id"))
-    subject, back_url, context = load_subject(subject_type, subject_id)
-    if not permissions.is_member(current_user):
-        return login_redirect()
+    subject, back_url, context = reported_subject_or_404(subject_type, subject_id)
+    require_member()
     if not permissions.can_report_content(current_user, subject.author_id):
-        return render_error(403, "This is your own contribution, so you cannot report it. You can edit, retract or withdraw it instead.")
+        raise NotAllowed(services.OWN_CONTRIBUTION)
     form = ReportForm(formdata=None, subject_type=subject_type, subject_id=str(subject.id))
     return report_page(form, subject, context, back_url)
 
@@ -491,21 +397,15 @@ def file_report():
     subject_type = request.args.get("subject_type") or form.subject_type.data
     subject_id = whole_number(request.args.get("subject_id") or form.subject_id.data)
     form.subject_type.data = subject_type
-    subject, back_url, context = load_subject(subject_type, subject_id)
-    if not permissions.is_member(current_user):
-        return login_redirect(url_for(".new_report", subject_type=subject_type, subject_id=subject.id))
+    subject, back_url, context = reported_subject_or_404(subject_type, subject_id)
+    require_member(url_for(".new_report", subject_type=subject_type, subject_id=subject.id))
     if not form.validate_on_submit():
         return report_page(form, subject, context, back_url, 400)
-    try:
-        _, created = services.file_report(subject_type, subject, current_user, form.reason.data)
-    except services.NotAllowed as refusal:
-        db.session.rollback()
-        return render_error(403, refusal.message)
-    except ValidationError as error:
-        db.session.rollback()
-        show_errors(form, error)
+    filed = attempt(form, lambda: services.file_report(subject_type, subject, current_user, form.reason.data))
+    if filed is None:
         return report_page(form, subject, context, back_url, 422)
     db.session.commit()
+    _, created = filed
     if created:
         flash("Thank you for your report. The facilitators will look at it; it stays visible meanwhile.", "success")
     else:
@@ -516,82 +416,60 @@ def file_report():
 # --- moderation -----------------------------------------------------------------------------------
 
 
-def facilitator_or_refusal():
-    if not permissions.is_member(current_user):
-        return login_redirect()
-    if not permissions.can_moderate(current_user):
-        abort(403)
-    return None
+def facilitators_only(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Route decorator: visitors are sent to sign in; members who are not facilitators get a 403."""
+
+    @members_only
+    @wraps(view)
+    def facilitators_view(*args: Any, **kwargs: Any) -> Any:
+        if not permissions.can_moderate(current_user):
+            raise NotAllowed()
+        return view(*args, **kwargs)
+
+    return facilitators_view
 
 
 @bp.get("/moderation")
+@facilitators_only
 def moderation_list():
-    refused = facilitator_or_refusal()
-    if refused is not None:
-        return refused
     show = "hidden" if request.args.get("show") == "hidden" else "reports"
     page = parse_page(request.args.get("page"))
     result = moderation.hidden_content(page) if show == "hidden" else moderation.open_reports(page)
     if page > result.pages:
         abort(404)
-
-    def page_url(number: int) -> str:
-        return url_for(".moderation_list", show="hidden" if show == "hidden" else None, page=number if number > 1 else None)
-
+    page_url = page_links("discussion.moderation_list", show="hidden" if show == "hidden" else None)
     return render_template(
         "discussion/moderation.html", result=result, show=show, page_url=page_url, form=ConfirmForm(formdata=None),
     )
 
 
-def moderated_subject_or_404(subject_type: str, subject_id: int):
-    if subject_type == "comment":
-        context = threads.load_comment(subject_id)
-        if context is None:
-            abort(404)
-        return context.comment, context
-    proposal = proposals.load_proposal(subject_id, for_update=request.method == "POST")
-    if proposal is None:
-        abort(404)
-    return proposal, None
-
-
 def moderation_return() -> str:
     """Where a moderation action goes back to: a safe `next` on this site, or the moderation list."""
-    return safe_next_url(request.values.get("next")) or url_for(".moderation_list")
+    return safe_next_url(request.values.get("next")) or url_for("discussion.moderation_list")
 
 
 @bp.route("/moderation/<any(comment, proposal):subject_type>/<posint:subject_id>/hide", methods=["GET", "POST"])
 @per_account("RATELIMIT_MODERATION")
+@facilitators_only
 def hide(subject_type: str, subject_id: int):
-    refused = facilitator_or_refusal()
-    if refused is not None:
-        return refused
     subject, context = moderated_subject_or_404(subject_type, subject_id)
     back_url = moderation_return()
     if subject.hidden_at is not None:
         flash("This is already hidden.", "info")
         return redirect(back_url)
     form = HideForm()
-    status = 200
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            status = 400
-        else:
-            try:
-                resolved = services.hide_content(subject_type, subject, current_user, form.reason.data)
-            except services.NotAllowed as refusal:
-                db.session.rollback()
-                return render_error(409, refusal.message)
-            except ValidationError as error:
-                db.session.rollback()
-                show_errors(form, error)
-                status = 422
-            else:
-                db.session.commit()
-                what = "proposal" if subject_type == "proposal" else "comment"
-                closed = f" {resolved} open report{'s' if resolved != 1 else ''} closed." if resolved else ""
-                flash(f"The {what} is hidden. Its author still sees it, with your reason.{closed}", "success")
-                return redirect(back_url)
+    if request.method == "GET":
+        status = 200
+    elif not form.validate_on_submit():
+        status = 400
+    elif (resolved := attempt(form, lambda: services.hide_content(subject_type, subject, current_user, form.reason.data))) is None:
+        status = 422
+    else:
+        db.session.commit()
+        what = "proposal" if subject_type == "proposal" else "comment"
+        closed = f" {resolved} open report{'s' if resolved != 1 else ''} closed." if resolved else ""
+        flash(f"The {what} is hidden. Its author still sees it, with your reason.{closed}", "success")
+        return redirect(back_url)
     return (
         render_template(
             "discussion/hide.html", subject=subject, subject_type=subject_type, context=context, form=form,
@@ -603,16 +481,11 @@ def hide(subject_type: str, subject_id: int):
 
 @bp.post("/moderation/<any(comment, proposal):subject_type>/<posint:subject_id>/unhide")
 @per_account("RATELIMIT_MODERATION")
+@facilitators_only
 def unhide(subject_type: str, subject_id: int):
-    refused = facilitator_or_refusal()
-    if refused is not None:
-        return refused
     subject, _ = moderated_subject_or_404(subject_type, subject_id)
-    try:
-        services.unhide_content(subject_type, subject, current_user)
-    except services.NotAllowed as refusal:
-        db.session.rollback()
-        flash(refusal.message, "info")
+    if not services.unhide_content(subject_type, subject, current_user):
+        flash("This is not hidden.", "info")
         return redirect(moderation_return())
     db.session.commit()
     flash(f"The {subject_type} is shown again to everyone.", "success")
@@ -621,16 +494,12 @@ def unhide(subject_type: str, subject_id: int):
 
 @bp.post("/moderation/<any(comment, proposal):subject_type>/<posint:subject_id>/dismiss")
 @per_account("RATELIMIT_MODERATION")
+@facilitators_only
 def dismiss(subject_type: str, subject_id: int):
-    refused = facilitator_or_refusal()
-    if refused is not None:
-        return refused
     subject, _ = moderated_subject_or_404(subject_type, subject_id)
-    try:
-        resolved = services.dismiss_reports(subject_type, subject, current_user)
-    except services.NotAllowed as refusal:
-        db.session.rollback()
-        flash(refusal.message, "info")
+    resolved = services.dismiss_reports(subject_type, subject, current_user)
+    if not resolved:
+        flash("There are no open reports about this.", "info")
         return redirect(url_for(".moderation_list"))
     db.session.commit()
     flash(f"{resolved} report{'s' if resolved != 1 else ''} dismissed; the {subject_type} stays visible.", "success")

@@ -1,35 +1,56 @@
-"""Proposals: propose an edit to one element, revise, withdraw, list (issue 4)."""
+"""Proposals: propose an edit to one element, revise, withdraw, list (issue 4).
+
+Refusals (SignInRequired, NotAllowed, WrongState) go to the application's error handlers; a route
+catches only the ValidationError whose messages it shows beside the form's fields (`attempt`).
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from .. import permissions
-from ..auth.redirects import login_redirect
+from ..auth.redirects import require_member
 from ..diff_views import DEFAULT_DIFF_VIEW, DIFF_VIEWS, diff_view_mode
-from ..errors import render_error
+from ..exceptions import NotAllowed, ValidationError, WrongState
 from ..forms import show_errors
 from ..limits import per_account
-from ..models import Element, ElementText, ProposalStatus, User, Vision, db
-from ..pagination import parse_page
+from ..models import Element, ElementText, Proposal, ProposalStatus, User, Vision, db
+from ..pagination import page_links, parse_page
+from ..text_diff import TextDiff
 from ..urls import ElementKeyConverter
-from ..exceptions import ValidationError
-from ..visions.services import working_tree
 from ..visions.lookup import get_vision_or_404
+from ..visions.services import working_tree
 from . import services
+from .edit import clean_proposal_text
 from .forms import ProposalForm, RevisionForm
 from .lookup import visible_proposal_or_404
+from .rebase import staleness
 
 bp = Blueprint("proposals", __name__)
 
+Result = TypeVar("Result")
+
 
 # --- helpers --------------------------------------------------------------------------------------
+
+
+def attempt(form: FlaskForm, change: Callable[[], Result]) -> Result | None:
+    """What `change()` returns; or None when it raised ValidationError, whose messages are then
+    beside `form`'s fields (and nothing it began is kept)."""
+    try:
+        return change()
+    except ValidationError as error:
+        db.session.rollback()
+        show_errors(form, error)
+        return None
 
 
 def get_element_or_404(vision: Vision, key: str) -> Element:
@@ -56,7 +77,7 @@ def diff_view_urls(endpoint: str, anchor: str, **values: Any) -> dict[str, str]:
 class Preview:
     """What the preview shows: the diff of the typed text against its base, or why it cannot."""
 
-    diff: services.TextDiff | None = None
+    diff: TextDiff | None = None
     problems: list[str] | None = None
 
     @property
@@ -80,10 +101,10 @@ def build_preview(base_title: str, base_body: str, title: str | None, body: str 
     is never diffed).
     """
     try:
-        text = services.clean_proposal_text(title, body, "", require_rationale=False)
+        text = clean_proposal_text(title, body, "", require_rationale=False)
     except ValidationError as error:
         return Preview(problems=[m for name in ("title", "body") for m in error.errors.get(name, [])])
-    return Preview(diff=services.TextDiff.between(base_title, base_body, text.title, text.body))
+    return Preview(diff=TextDiff.between(base_title, base_body, text.title, text.body))
 
 
 def refuse_outside_window(vision: Vision, element_row: dict[str, Any], status: int = 403):
@@ -99,6 +120,22 @@ def refuse_outside_window(vision: Vision, element_row: dict[str, Any], status: i
     )
 
 
+def propose_page(vision: Vision, current: dict[str, Any], form: ProposalForm, preview: Preview | None, status: int = 200):
+    """The propose form, with the preview of what was typed (and any messages)."""
+    return (
+        render_template(
+            "proposals/propose.html",
+            vision=vision,
+            current=current,
+            form=form,
+            preview=preview,
+            preview_url=url_for(".preview", slug=vision.slug, key=current["key"]),
+            window_state="open",
+        ),
+        status,
+    )
+
+
 # --- proposing ------------------------------------------------------------------------------------
 
 
@@ -107,53 +144,30 @@ def refuse_outside_window(vision: Vision, element_row: dict[str, Any], status: i
 def propose(slug: str, key: str):
     vision = get_vision_or_404(slug)
     element = get_element_or_404(vision, key)
-    if not permissions.is_member(current_user):
-        return login_redirect(url_for(".propose", slug=slug, key=key))
+    require_member(url_for(".propose", slug=slug, key=key))
     _, current = tree_row(vision, key)
     if current is None:  # removed from the working draft: nothing to edit
         abort(404)
     if not permissions.can_propose(current_user, vision):
         return refuse_outside_window(vision, current)
-
     form = ProposalForm()
-    preview = None
-    status = 200
     if request.method == "GET":
-        form.title.data = current["title"]
-        form.body.data = current["body"]
-        preview = build_preview(current["title"], current["body"], form.title.data, form.body.data)
-    elif form.validate_on_submit():
-        preview = build_preview(current["title"], current["body"], form.title.data, form.body.data)
-        if request.form.get("action") != "preview":
-            try:
-                proposal = services.open_proposal(
-                    vision, element, current_user, form.title.data, form.body.data, form.rationale.data
-                )
-            except services.NotAllowed:
-                db.session.rollback()
-                abort(403)
-            except ValidationError as error:
-                db.session.rollback()
-                show_errors(form, error)
-                status = 422
-            else:
-                db.session.commit()
-                flash("Your proposal is open. Others can now read it, and you can edit or withdraw it while it is open.", "success")
-                return redirect(url_for(".show", proposal_id=proposal.id))
-    else:
-        status = 400
-    return (
-        render_template(
-            "proposals/propose.html",
-            vision=vision,
-            current=current,
-            form=form,
-            preview=preview,
-            preview_url=url_for(".preview", slug=slug, key=key),
-            window_state="open",
-        ),
-        status,
+        form.title.data, form.body.data = current["title"], current["body"]
+        return propose_page(vision, current, form, build_preview(current["title"], current["body"], form.title.data, form.body.data))
+    if not form.validate_on_submit():
+        return propose_page(vision, current, form, None, 400)
+    preview = build_preview(current["title"], current["body"], form.title.data, form.body.data)
+    if request.form.get("action") == "preview":
+        return propose_page(vision, current, form, preview)
+    proposal = attempt(
+        form,
+        lambda: services.open_proposal(vision, element, current_user, form.title.data, form.body.data, form.rationale.data),
     )
+    if proposal is None:
+        return propose_page(vision, current, form, preview, 422)
+    db.session.commit()
+    flash("Your proposal is open. Others can now read it, and you can edit or withdraw it while it is open.", "success")
+    return redirect(url_for(".show", proposal_id=proposal.id))
 
 
 @bp.post("/visions/<slug:slug>/elements/<element_key:key>/propose/preview")
@@ -162,13 +176,12 @@ def preview(slug: str, key: str):
     """The live preview (htmx): the diff of the typed text against the current text."""
     vision = get_vision_or_404(slug)
     get_element_or_404(vision, key)
-    if not permissions.is_member(current_user):
-        return login_redirect(url_for(".propose", slug=slug, key=key))
+    require_member(url_for(".propose", slug=slug, key=key))
     _, current = tree_row(vision, key)
     if current is None:
         abort(404)
     if not permissions.can_propose(current_user, vision):
-        abort(403)
+        raise NotAllowed()
     result = build_preview(current["title"], current["body"], request.form.get("title"), request.form.get("body"))
     return render_template("proposals/_preview.html", preview=result, oob=True)
 
@@ -182,9 +195,9 @@ def show(proposal_id: int):
     vision = proposal.vision
     base = proposal.base_text
     _, current = tree_row(vision, proposal.element.key)
-    diff = services.TextDiff.between(base.title, base.body, proposal.title, proposal.body)
+    diff = TextDiff.between(base.title, base.body, proposal.title, proposal.body)
     is_open = proposal.status == ProposalStatus.OPEN.value
-    stale = services.staleness(proposal, base, current) if is_open else None
+    stale = staleness(proposal, base, current) if is_open else None
     others, others_total = services.neighbours(proposal) if is_open else ([], 0)
     return render_template(
         "proposals/show.html",
@@ -235,7 +248,7 @@ def revision(proposal_id: int, number: int):
         previous=previous,
         total=len(history),
         against=against,
-        diff=services.TextDiff.between(old_title, old_body, this.title, this.body),
+        diff=TextDiff.between(old_title, old_body, this.title, this.body),
         mode=diff_view_mode(),
         diff_views=DIFF_VIEWS,
         view_urls=diff_view_urls(
@@ -248,30 +261,27 @@ def revision(proposal_id: int, number: int):
 # --- the author's edits ---------------------------------------------------------------------------
 
 
-def check_author(proposal, *, withdrawing: bool = False):
-    """None when the signed-in person may change the proposal; otherwise the response refusing it."""
-    if not permissions.is_member(current_user):
-        return login_redirect(url_for(".show", proposal_id=proposal.id))
+def check_author(proposal: Proposal, *, withdrawing: bool = False) -> None:
+    """Return when the signed-in person may change the proposal; otherwise raise SignInRequired,
+    NotAllowed (not theirs) or WrongState (no longer open, or the consultation closed)."""
+    require_member(url_for(".show", proposal_id=proposal.id))
     if proposal.author_id != current_user.id:
-        abort(403)
+        raise NotAllowed()
     if proposal.status != ProposalStatus.OPEN.value:
         word = services.status_label(proposal).lower()
-        return render_error(
-            409,
+        raise WrongState(
             f"This proposal has been {word}, so it can no longer be edited or withdrawn. "
-            "You can still read it and its history.",
+            "You can still read it and its history."
         )
     allowed = permissions.can_withdraw_proposal if withdrawing else permissions.can_edit_proposal
     if not allowed(current_user, proposal):
-        return render_error(
-            409,
+        raise WrongState(
             "The consultation is closed, so proposals can no longer be edited. "
-            "You can still withdraw yours, and read it and its history.",
+            "You can still withdraw yours, and read it and its history."
         )
-    return None
 
 
-def revision_base(proposal, current: dict[str, Any] | None, requested: int | None):
+def revision_base(proposal: Proposal, current: dict[str, Any] | None, requested: int | None):
     """The text an edit is written against: the proposal's base, or the current text if asked."""
     if current is not None and requested == current["text_id"] and requested != proposal.base_text_id:
         return current["text_id"], current["title"], current["body"], True
@@ -279,58 +289,55 @@ def revision_base(proposal, current: dict[str, Any] | None, requested: int | Non
     return base.id, base.title, base.body, False
 
 
+def fill_revision_form(form: RevisionForm, proposal: Proposal, current: dict[str, Any] | None, stale: Any) -> tuple[Preview, bool]:
+    """Fill the edit form with the proposal as it stands, or carried onto the current text when the
+    author asked (`?onto=current`); (the preview, whether it was carried onto the current text)."""
+    onto_current = request.args.get("onto") == "current" and current is not None
+    requested = current["text_id"] if onto_current else proposal.base_text_id
+    base_id, base_title, base_body, rebased = revision_base(proposal, current, requested)
+    form.base_text_id.data = str(base_id)
+    form.title.data, form.body.data = proposal.title, proposal.body
+    form.rationale.data = proposal.rationale
+    if rebased and stale.clean and stale.rebased_body is not None:
+        form.title.data, form.body.data = stale.rebased_title, stale.rebased_body
+    elif rebased:
+        form.title.data, form.body.data = current["title"], current["body"]
+    return build_preview(base_title, base_body, form.title.data, form.body.data), rebased
+
+
 @bp.route("/proposals/<posint:proposal_id>/edit", methods=["GET", "POST"])
 @per_account("RATELIMIT_PROPOSAL_WRITE")
 def edit(proposal_id: int):
     proposal = visible_proposal_or_404(proposal_id, for_update=request.method == "POST")
-    refused = check_author(proposal)
-    if refused is not None:
-        return refused
+    check_author(proposal)
     _, current = tree_row(proposal.vision, proposal.element.key)
+    stale = staleness(proposal, proposal.base_text, current)
     form = RevisionForm()
-    status = 200
-    preview = None
+    page = dict(proposal=proposal, current=current, form=form, stale=stale)
     if request.method == "GET":
-        onto_current = request.args.get("onto") == "current" and current is not None
-        requested = current["text_id"] if onto_current else proposal.base_text_id
-        base_id, base_title, base_body, rebased = revision_base(proposal, current, requested)
-        form.base_text_id.data = str(base_id)
-        form.title.data, form.body.data = proposal.title, proposal.body
-        form.rationale.data = proposal.rationale
-        stale = services.staleness(proposal, proposal.base_text, current)
-        if rebased and stale.clean and stale.rebased_body is not None:
-            form.title.data, form.body.data = stale.rebased_title, stale.rebased_body
-        elif rebased:
-            form.title.data, form.body.data = current["title"], current["body"]
-        preview = build_preview(base_title, base_body, form.title.data, form.body.data)
-    else:
-        base_id, base_title, base_body, rebased = revision_base(proposal, current, form.base_id())
-        stale = services.staleness(proposal, proposal.base_text, current)
-        if not form.validate_on_submit():
-            status = 400
-        else:
-            preview = build_preview(base_title, base_body, form.title.data, form.body.data)
-            if request.form.get("action") != "preview":
-                try:
-                    revision = services.revise_proposal(
-                        proposal,
-                        current_user,
-                        form.title.data,
-                        form.body.data,
-                        form.rationale.data,
-                        base_text_id=form.base_id(),
-                    )
-                except services.NotAllowed:
-                    db.session.rollback()
-                    abort(403)
-                except ValidationError as error:
-                    db.session.rollback()
-                    show_errors(form, error)
-                    status = 422
-                else:
-                    db.session.commit()
-                    flash(f"Your changes are saved as revision {revision.number} of your proposal.", "success")
-                    return redirect(url_for(".show", proposal_id=proposal.id))
+        preview, rebased = fill_revision_form(form, proposal, current, stale)
+        return edit_page(**page, preview=preview, rebased=rebased)
+    _, base_title, base_body, rebased = revision_base(proposal, current, form.base_id())
+    if not form.validate_on_submit():
+        return edit_page(**page, preview=None, rebased=rebased, status=400)
+    preview = build_preview(base_title, base_body, form.title.data, form.body.data)
+    if request.form.get("action") == "preview":
+        return edit_page(**page, preview=preview, rebased=rebased)
+    revision = attempt(
+        form,
+        lambda: services.revise_proposal(
+            proposal, current_user, form.title.data, form.body.data, form.rationale.data, base_text_id=form.base_id()
+        ),
+    )
+    if revision is None:
+        return edit_page(**page, preview=preview, rebased=rebased, status=422)
+    db.session.commit()
+    flash(f"Your changes are saved as revision {revision.number} of your proposal.", "success")
+    return redirect(url_for(".show", proposal_id=proposal.id))
+
+
+def edit_page(*, proposal: Proposal, current: dict[str, Any] | None, form: RevisionForm, stale: Any, preview: Preview | None, rebased: bool, status: int = 200):
+    """The edit form, with the preview of what was typed (and any messages)."""
     return (
         render_template(
             "proposals/edit.html",
@@ -353,10 +360,9 @@ def edit(proposal_id: int):
 def edit_preview(proposal_id: int):
     """The live preview while editing (htmx): the diff against the text the revision is based on."""
     proposal = visible_proposal_or_404(proposal_id)
-    if not permissions.is_member(current_user):
-        return login_redirect(url_for(".edit", proposal_id=proposal.id))
+    require_member(url_for(".edit", proposal_id=proposal.id))
     if not permissions.can_edit_proposal(current_user, proposal):
-        abort(403)
+        raise NotAllowed()
     _, current = tree_row(proposal.vision, proposal.element.key)
     raw = (request.form.get("base_text_id") or "").strip()
     requested = int(raw) if raw.isdigit() and len(raw) <= 9 else None
@@ -369,14 +375,8 @@ def edit_preview(proposal_id: int):
 @per_account("RATELIMIT_PROPOSAL_WRITE")
 def withdraw(proposal_id: int):
     proposal = visible_proposal_or_404(proposal_id, for_update=True)
-    refused = check_author(proposal, withdrawing=True)
-    if refused is not None:
-        return refused
-    try:
-        services.withdraw_proposal(proposal, current_user)
-    except services.NotAllowed:
-        db.session.rollback()
-        abort(403)
+    check_author(proposal, withdrawing=True)
+    services.withdraw_proposal(proposal, current_user)
     db.session.commit()
     flash("You withdrew your proposal. It stays on the site, marked as withdrawn.", "success")
     return redirect(url_for(".show", proposal_id=proposal.id))
@@ -396,52 +396,49 @@ STATUS_FILTERS = {
 }
 
 
-@bp.get("/visions/<slug:slug>/proposals")
-def index(slug: str):
-    vision = get_vision_or_404(slug)
-    tree = working_tree(vision)
-    labels = {row["key"]: row["label"] for row in tree}
-    args = request.args
+def list_filters(args: Any) -> services.ProposalFilters:
+    """The list's filters from the query string; anything unknown is no filter (or the default sort)."""
     status = args.get("status", "")
     element_key = args.get("element", "")
     author_raw = (args.get("author") or "").strip()
     sort = args.get("sort", services.DEFAULT_SORT)
-    filters = services.ProposalFilters(
+    return services.ProposalFilters(
         status=status if status in STATUS_FILTERS else "",
         element_key=element_key if ELEMENT_KEY.fullmatch(element_key) else "",
         author_id=int(author_raw) if author_raw.isdigit() and len(author_raw) <= 9 else None,
         sort=sort if sort in services.SORTS else services.DEFAULT_SORT,
     )
-    author = db.session.get(User, filters.author_id) if filters.author_id else None
-    page = parse_page(args.get("page"))
+
+
+@bp.get("/visions/<slug:slug>/proposals")
+def index(slug: str):
+    vision = get_vision_or_404(slug)
+    filters = list_filters(request.args)
+    page = parse_page(request.args.get("page"))
     result = services.list_proposals(vision, filters, page)
     if page > result.pages:
         abort(404)
-    excerpts = {p.id: services.first_change(p) for p in result.proposals}
-
-    def page_url(number: int) -> str:
-        params = {
-            "status": filters.status,
-            "element": filters.element_key,
-            "author": filters.author_id or "",
-            "sort": filters.sort if filters.sort != services.DEFAULT_SORT else "",
-            "page": number if number > 1 else "",
-        }
-        return url_for(".index", slug=slug, **{k: v for k, v in params.items() if v})
-
+    tree = working_tree(vision)
     return render_template(
         "proposals/index.html",
         vision=vision,
         tree=tree,
-        labels=labels,
+        labels={row["key"]: row["label"] for row in tree},
         result=result,
         filters=filters,
-        author=author,
-        excerpts=excerpts,
+        author=db.session.get(User, filters.author_id) if filters.author_id else None,
+        excerpts={p.id: services.first_change(p) for p in result.proposals},
         status_filters=STATUS_FILTERS,
         sorts=services.SORTS,
         status_label=services.status_label,
-        page_url=page_url,
+        page_url=page_links(
+            "proposals.index",
+            slug=slug,
+            status=filters.status,
+            element=filters.element_key,
+            author=filters.author_id,
+            sort=filters.sort if filters.sort != services.DEFAULT_SORT else "",
+        ),
         filtered=bool(filters.status or filters.element_key or filters.author_id),
         can_propose=permissions.can_propose(current_user, vision),
     )

@@ -1,0 +1,58 @@
+"""Who is signed in: the person a session cookie names, starting a session, and where a
+`@login_required` page sends a visitor who is not signed in.
+
+Importing this module registers the loader and that answer with Flask-Login (`auth/views.py`
+imports it, so every app `create_app` builds has them).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app, flash, redirect, request, url_for
+from flask_login import login_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from ..extensions import login_manager
+from ..htmx import htmx_redirect, is_htmx
+from ..models import User, db
+from .redirects import safe_next_url
+
+REMEMBER_FOR = timedelta(days=30)
+
+
+@login_manager.user_loader
+def load_user(session_token: str) -> User | None:
+    # get_id() is a per-user session token, replaced on sign-out and password change, so a copied
+    # cookie stops working.
+    user = db.session.scalar(select(User).where(User.session_token == session_token))
+    if user is None or not user.is_active:
+        return None
+    return user
+
+
+@login_manager.unauthorized_handler
+def sign_in_first() -> Response:
+    """A visitor on a `@login_required` page (your account, the administrators' pages) goes to sign
+    in, and comes back to it afterwards (to the page a GET asked for; a POST has none).
+
+    Like `redirects.login_redirect`, but `next` is quoted the way `url_for` quotes it
+    (`?next=/account`): the sign-in links of these pages have always looked so.
+    """
+    target = request.full_path.rstrip("?") if request.method == "GET" else None
+    location = url_for("auth.login", next=safe_next_url(target))
+    if is_htmx():
+        return htmx_redirect(location, body="Sign in to do that.")
+    flash("Sign in to continue.", "info")
+    return redirect(location)
+
+
+def sign_in(user: User, *, remember: bool) -> None:
+    """Start a session for the person (and a remember-me cookie for 30 days when asked)."""
+    login_user(user, remember=remember, duration=REMEMBER_FOR)
+
+
+def remember_cookie_present() -> bool:
+    """Whether this browser holds a remember-me cookie (to renew it after a password change)."""
+    return current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
