@@ -13,7 +13,7 @@ from flask import render_template
 from sqlalchemy import func, select, update
 
 from workbench.extensions import db
-from workbench.facilitation import services
+from workbench.facilitation import edit, panels, queue
 from workbench.models import (
     AuditEvent,
     Comment,
@@ -555,7 +555,7 @@ def test_stale_data_error_becomes_the_conflict_screen(client, login_as, vision, 
     proposal = propose(vision, people.author, "Objective 1.1 body, made clearer.")
     login_as(people.facilitator)
     data = accept_form(client, proposal.id)
-    original = services._entry_for
+    original = edit.draft_entry
 
     def entry_then_bump(element_id, *, lock=False):
         entry = original(element_id, lock=False)
@@ -567,12 +567,12 @@ def test_stale_data_error_becomes_the_conflict_screen(client, login_as, vision, 
         )
         return entry
 
-    monkeypatch.setattr(services, "_entry_for", entry_then_bump)
+    monkeypatch.setattr(edit, "draft_entry", entry_then_bump)
     texts_before = count(ElementText)
     response = client.post(f"/proposals/{proposal.id}/accept", data=data)
     assert response.status_code == 409
     assert "Nothing has been saved yet" in text(response)
-    monkeypatch.setattr(services, "_entry_for", original)
+    monkeypatch.setattr(edit, "draft_entry", original)
     assert count(ElementText) == texts_before
     assert fresh(Proposal, proposal.id).status == "open"
 
@@ -790,7 +790,7 @@ def test_the_10000_case_end_to_end(client, login_as, vision, people):
     everything += [p.body for p in db.session.scalars(select(Proposal))]
     everything += [r.body for r in db.session.scalars(select(ProposalRevision))]
     assert not any("25,000" in body for body in everything)
-    assert services.rebase_offer(fresh(Proposal, fifteen.id), people.other).clean is False
+    assert panels.rebase_offer(fresh(Proposal, fifteen.id), people.other).clean is False
 
 
 # --- the partials for the proposal page -----------------------------------------------------------
@@ -858,7 +858,7 @@ def test_rebase_offer_for_author_and_facilitators(app, vision, people):
     assert "Conflicted" in offer and "/rebase" not in offer
     assert "cannot be carried over exactly" in offer and "Replace “gamma” with “gamma-ray”" in offer
     # The proposals feature's Staleness, when the page already has it, gives the same answer.
-    from workbench.proposals.services import staleness
+    from workbench.proposals.rebase import staleness
     from workbench.visions.services import working_tree
 
     row = next(r for r in working_tree(vision) if r["key"] == KEY)
@@ -871,9 +871,9 @@ def test_rebase_offer_for_author_and_facilitators(app, vision, people):
 
 def test_age_in_words():
     now = utcnow()
-    assert services.age_in_words(now - timedelta(seconds=5), now) == "less than a minute"
-    assert services.age_in_words(now - timedelta(minutes=1), now) == "1 minute"
-    assert services.age_in_words(now - timedelta(hours=5), now) == "5 hours"
-    assert services.age_in_words(now - timedelta(days=1), now) == "1 day"
-    assert services.age_in_words(now - timedelta(days=20), now) == "2 weeks"
-    assert services.age_in_words(now - timedelta(days=100), now) == "3 months"
+    assert queue.age_in_words(now - timedelta(seconds=5), now) == "less than a minute"
+    assert queue.age_in_words(now - timedelta(minutes=1), now) == "1 minute"
+    assert queue.age_in_words(now - timedelta(hours=5), now) == "5 hours"
+    assert queue.age_in_words(now - timedelta(days=1), now) == "1 day"
+    assert queue.age_in_words(now - timedelta(days=20), now) == "2 weeks"
+    assert queue.age_in_words(now - timedelta(days=100), now) == "3 months"

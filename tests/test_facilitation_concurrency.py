@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from workbench.extensions import db
-from workbench.facilitation import services
+from workbench.facilitation import edit
 from workbench.models import AuditEvent, DraftChange, DraftEntry, ElementText, Proposal, Role, User
 
 from .test_facilitation import current_text, element_of, field_value, propose, set_text
@@ -196,8 +196,8 @@ def test_double_clicked_accept_writes_once(app, server, make_vision, make_user):
 def test_lock_version_alone_refuses_the_second_writer(app, server, make_vision, make_user, monkeypatch):
     """Without the row lock (PostgreSQL's FOR UPDATE), the draft entry's lock version still stops a
     second accept from overwriting the first: StaleDataError becomes the conflict screen."""
-    original = services._entry_for
-    monkeypatch.setattr(services, "_entry_for", lambda element_id, *, lock=False: original(element_id, lock=False))
+    original = edit.draft_entry
+    monkeypatch.setattr(edit, "draft_entry", lambda element_id, *, lock=False: original(element_id, lock=False))
     vision = make_vision()
     set_text(vision, "By 2030 we will have trained 10,000 people in data skills.")
     first = propose(vision, make_user(Role.VOLUNTEER), "By 2030 we will have trained 20,000 people in data skills.")

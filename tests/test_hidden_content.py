@@ -25,10 +25,10 @@ import pytest
 from sqlalchemy import select
 
 from workbench.discussion import services
-from workbench.facilitation import services as facilitation
+from workbench.facilitation import decisions as facilitation
 from workbench.models import Comment, DraftEntry, Element, Proposal, Role, db
 from workbench.proposals import services as proposals
-from workbench.visions.services import publish_version
+from workbench.drafting.publishing import publish_version
 
 SLUG = "test-vision"
 HX = {"HX-Request": "true"}

@@ -49,5 +49,6 @@ def _small(kind: str, texts: tuple[str, ...], compute: Callable[[], Any]) -> Any
 
 
 def rebases_cleanly(base: str, proposed: str, current: str) -> bool:
-    """Whether `diffing.rebase(base, proposed, current)` finds no conflict."""
+    """Whether `diffing.rebase(base, proposed, current)` finds no conflict (one field; the title
+    and body of a proposal are asked through `proposals.rebase.rebases_cleanly`)."""
     return _small("rebase", (base, proposed, current), lambda: diffing.rebase(base, proposed, current).ok)

@@ -1,11 +1,17 @@
-"""Facilitators' forms. The rules (lengths, hidden characters, "nothing changes") live in services."""
+"""Facilitators' forms. The rules (lengths, hidden characters, "nothing changes") live in `decisions.py`."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 
-from .services import parse_id
+
+def parse_id(raw: str | None) -> int | None:
+    """A positive id from a form field (1..999,999,999), else None."""
+    raw = (raw or "").strip()
+    if raw.isdigit() and len(raw) <= 9 and int(raw) >= 1:
+        return int(raw)
+    return None
 
 
 class AcceptForm(FlaskForm):

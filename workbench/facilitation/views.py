@@ -1,8 +1,10 @@
 """Facilitation: the queue, accept or reject, reopen, and the author's one-click rebase (issue 6).
 
-Views are thin: parse -> load or 404 -> permission -> service -> commit -> redirect or render. The
-proposal page (proposals feature) shows this feature's partials `facilitation/_decision_panel.html`
-and `facilitation/_rebase_offer.html`, which read their content through the template globals
+Views are thin: parse -> load or 404 -> permission -> service -> commit -> redirect or render.
+Refusals (NotAllowed, WrongState...) go to the application's error handlers; a decision made
+already (AlreadyDecided, a second click) is answered here, on the proposal's page. The proposal
+page (proposals feature) shows this feature's partials `facilitation/_decision_panel.html` and
+`facilitation/_rebase_offer.html`, which read their content through the template globals
 `facilitation_decision(proposal)` and `facilitation_rebase_offer(proposal, stale)` defined here.
 """
 
@@ -15,19 +17,21 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import permissions
-from ..auth.redirects import login_redirect
+from ..auth.redirects import require_member
 from ..diff_views import DIFF_VIEWS, diff_view_mode
-from ..errors import render_error
+from ..exceptions import AlreadyDecided, DraftMoved, RebaseConflict, ValidationError
 from ..forms import show_errors
-from ..models import Proposal, ProposalStatus, Vision, db
-from ..pagination import parse_page
-from ..proposals import services as proposals
+from ..models import Proposal, Vision, db
+from ..pagination import page_links, parse_page
 from ..proposals.lookup import visible_proposal_or_404
-from ..exceptions import ValidationError
-from ..visions.services import working_tree
+from ..proposals.rebase import Staleness
+from ..text_diff import TextDiff
 from ..visions.lookup import get_vision_or_404
-from . import services
+from ..visions.services import working_tree
+from . import decisions, panels
+from .decisions import Accepted
 from .forms import AcceptForm, RejectForm
+from .queue import FLAG_CHECK_LIMIT, QUEUE_FLAGS, QUEUE_SORTS, QueueFilters, age_in_words, queue_page
 
 bp = Blueprint("facilitation", __name__)
 
@@ -35,47 +39,30 @@ bp = Blueprint("facilitation", __name__)
 # --- helpers --------------------------------------------------------------------------------------
 
 
-def refuse_decision(proposal: Proposal, action: str):
-    """None when the signed-in person may `action` ("accept" or "reject") this proposal now;
-    otherwise the answer refusing it.
-
-    Anonymous -> sign in; not a facilitator, or their own proposal -> 403; then, as a decided
-    proposal is not a permission matter, the answer to one that is no longer open.
-    """
-    if not permissions.is_member(current_user):
-        return login_redirect()
-    if not permissions.is_facilitator(current_user):
-        abort(403)
-    if proposal.author_id == current_user.id:
-        return render_error(
-            403,
-            "This is your own proposal: another facilitator decides on it, so that nobody accepts or rejects their own words.",
-        )
-    if proposal.status != ProposalStatus.OPEN.value:
-        return not_open_response(proposal, action)
-    return None
-
-
-def not_open_response(proposal: Proposal, action: str):
-    """The answer to deciding on a proposal that is no longer open."""
-    if proposal.status == ProposalStatus.ACCEPTED.value:
-        flash("This proposal was already accepted.", "info")
-        return redirect(url_for("proposals.show", proposal_id=proposal.id))
-    if proposal.status == ProposalStatus.REJECTED.value:
-        if action == "reject":
-            flash("This proposal was already rejected.", "info")
-            return redirect(url_for("proposals.show", proposal_id=proposal.id))
-        return render_error(
-            409,
-            "This proposal was rejected, so it cannot be accepted. A facilitator can reopen it while the consultation window is open, and then decide again.",
-        )
-    return render_error(
-        409, f"This proposal is {proposals.status_label(proposal).lower()}, so it can no longer be {action}ed."
-    )
-
-
 def element_label(vision: Vision, key: str) -> str:
     return next((row["label"] for row in working_tree(vision) if row["key"] == key), key)
+
+
+def proposal_page(proposal_id: int):
+    return redirect(url_for("proposals.show", proposal_id=proposal_id))
+
+
+def decidable_proposal(proposal_id: int, action: str) -> Proposal:
+    """The proposal the signed-in facilitator may `action` ("accept" or "reject") now: 404, then
+    sign in, then the refusals of `decisions.check_decider`."""
+    proposal = visible_proposal_or_404(proposal_id, for_update=request.method == "POST")
+    require_member()
+    decisions.check_decider(proposal, current_user, action)
+    return proposal
+
+
+@bp.errorhandler(AlreadyDecided)
+def already_decided(error: AlreadyDecided):
+    """Deciding what was decided already (a second click, or another facilitator was quicker) is
+    not an error: the proposal's page shows the decision."""
+    db.session.rollback()
+    flash(f"This proposal was already {error.proposal_status}.", "info")
+    return proposal_page((request.view_args or {})["proposal_id"])
 
 
 # --- the queue ------------------------------------------------------------------------------------
@@ -84,35 +71,16 @@ def element_label(vision: Vision, key: str) -> str:
 @bp.get("/visions/<slug:slug>/facilitate")
 def queue(slug: str):
     vision = get_vision_or_404(slug)
-    if not permissions.is_member(current_user):
-        return login_redirect()
+    require_member()
     if not permissions.can_see_queue(current_user, vision):
         abort(403)
     tree = working_tree(vision)
     labels = {row["key"]: row["label"] for row in tree}
-    args = request.args
-    element_key = args.get("element", "")
-    flag = args.get("flag", "")
-    sort = args.get("sort", services.DEFAULT_QUEUE_SORT)
-    filters = services.QueueFilters(
-        element_key=element_key if element_key in labels else "",
-        flag=flag if flag in services.QUEUE_FLAGS else "",
-        sort=sort if sort in services.QUEUE_SORTS else services.DEFAULT_QUEUE_SORT,
-    )
-    page = parse_page(args.get("page"))
-    result = services.queue(vision, filters, page)
+    filters = QueueFilters.parse(request.args, labels)
+    page = parse_page(request.args.get("page"))
+    result = queue_page(vision, filters, page)
     if page > result.pages:
         abort(404)
-
-    def page_url(number: int) -> str:
-        params = {
-            "element": filters.element_key,
-            "flag": filters.flag,
-            "sort": filters.sort if filters.sort != services.DEFAULT_QUEUE_SORT else "",
-            "page": number if number > 1 else "",
-        }
-        return url_for(".queue", slug=slug, **{k: v for k, v in params.items() if v})
-
     return render_template(
         "facilitation/queue.html",
         vision=vision,
@@ -120,113 +88,96 @@ def queue(slug: str):
         labels=labels,
         result=result,
         filters=filters,
-        flags=services.QUEUE_FLAGS,
-        sorts=services.QUEUE_SORTS,
+        flags=QUEUE_FLAGS,
+        sorts=QUEUE_SORTS,
         filtered=bool(filters.element_key or filters.flag),
-        page_url=page_url,
-        age_in_words=services.age_in_words,
-        check_limit=services.FLAG_CHECK_LIMIT,
+        page_url=page_links(
+            "facilitation.queue", slug=slug, element=filters.element_key, flag=filters.flag, sort=filters.sort_param
+        ),
+        age_in_words=age_in_words,
+        check_limit=FLAG_CHECK_LIMIT,
     )
 
 
 # --- accept ---------------------------------------------------------------------------------------
 
 
-def render_accept(proposal: Proposal, plan: services.AcceptPlan, form: AcceptForm, status: int = 200):
+def accept_page(proposal: Proposal, form: AcceptForm, status: int = 200, *, fill: bool = False, **planning: Any):
+    """The accept page, planned against the working text now (`decisions.plan_accept(proposal,
+    **planning)`); `fill` starts the form from the plan: its text, working text and revision."""
+    plan = decisions.plan_accept(proposal, **planning)
+    if fill:
+        if plan.result is not None:
+            form.title.data, form.body.data = plan.result.title, plan.result.body
+        form.expected_text_id.data = str(plan.expected_text_id or "")
+        form.revision.data = str(plan.revision)
     if plan.mode == "conflict":
         form.body.label.text = "Resolved text"
-    return (
-        render_template(
-            "facilitation/accept.html",
-            proposal=proposal,
-            vision=proposal.vision,
-            label=element_label(proposal.vision, proposal.element.key),
-            plan=plan,
-            form=form,
-            mode=diff_view_mode(),
-            diff_views=DIFF_VIEWS,
-        ),
-        status,
+    page = render_template(
+        plan.template,
+        proposal=proposal,
+        vision=proposal.vision,
+        label=element_label(proposal.vision, proposal.element.key),
+        plan=plan,
+        form=form,
+        mode=diff_view_mode(),
+        diff_views=DIFF_VIEWS,
+    )
+    return page, status
+
+
+def accept_again(proposal_id: int, form: AcceptForm, reason: str):
+    """Nothing was written: show the change again against the text that is current now, the strict
+    rebase to confirm or the conflict to resolve (409). After "moved", the change is the
+    facilitator's text as sent, from the working text their page showed."""
+    db.session.rollback()
+    proposal = decidable_proposal(proposal_id, "accept")  # it may have been decided meanwhile
+    fresh = AcceptForm(formdata=None, note=form.note.data)
+    if reason == "revised":
+        return accept_page(proposal, fresh, 409, fill=True, reason=reason)
+    submitted = (form.title.data or "", form.body.data or "")
+    return accept_page(
+        proposal, fresh, 409, fill=True, reason=reason, prepared_from_id=form.expected_id(), submitted=submitted
     )
 
 
-def fill_accept_form(form: AcceptForm, plan: services.AcceptPlan) -> None:
-    """Start the form from the plan: its result text, the working text and revision it shows."""
-    if plan.result is not None:
-        form.title.data, form.body.data = plan.result.title, plan.result.body
-    form.expected_text_id.data = str(plan.expected_text_id or "")
-    form.revision.data = str(plan.revision)
+def accepted_message(accepted: Accepted) -> str:
+    proposal = accepted.proposal
+    where = element_label(proposal.vision, proposal.element.key)
+    if accepted.with_changes:
+        return (
+            f"You accepted proposal {proposal.id} with changes into the working draft of {where}. "
+            "Both differences are shown on the proposal."
+        )
+    return f"You accepted proposal {proposal.id} into the working draft of {where}."
 
 
 @bp.route("/proposals/<posint:proposal_id>/accept", methods=["GET", "POST"])
 def accept(proposal_id: int):
-    proposal = visible_proposal_or_404(proposal_id, for_update=request.method == "POST")
-    refused = refuse_decision(proposal, "accept")
-    if refused is not None:
-        return refused
+    proposal = decidable_proposal(proposal_id, "accept")
     form = AcceptForm()
     if request.method == "GET":
-        plan = services.plan_accept(proposal)
-        fill_accept_form(form, plan)
-        return render_accept(proposal, plan, form)
+        return accept_page(proposal, form, fill=True)
     if not form.validate_on_submit():
-        plan = services.plan_accept(proposal)
-        return render_accept(proposal, plan, form, 400)
-
-    expected, title, body = form.expected_id(), form.title.data, form.body.data
+        return accept_page(proposal, form, 400)
     try:
-        accepted = services.accept_proposal(
+        accepted = decisions.accept_proposal(
             proposal,
             current_user,
-            title=title,
-            body=body,
+            title=form.title.data,
+            body=form.body.data,
             note=form.note.data,
-            expected_text_id=expected,
+            expected_text_id=form.expected_id(),
             revision=form.revision_number(),
         )
-    except services.NotAllowed:
-        db.session.rollback()
-        abort(403)
-    except services.AlreadyDecided:
-        db.session.rollback()
-        return not_open_response(visible_proposal_or_404(proposal_id), "accept")
-    except services.WrongState as error:
-        db.session.rollback()
-        return render_error(409, str(error))
     except ValidationError as error:
-        db.session.rollback()
-        proposal = visible_proposal_or_404(proposal_id)
         show_errors(form, error)
-        plan = services.plan_accept(proposal)
-        return render_accept(proposal, plan, form, 422)
-    except (services.DraftMoved, StaleDataError) as error:
-        # Nothing was written. Show the change again against the text that is current now: the
-        # strict rebase to confirm, or the conflict to resolve.
-        db.session.rollback()
-        proposal = visible_proposal_or_404(proposal_id)
-        if proposal.status != ProposalStatus.OPEN.value:
-            return not_open_response(proposal, "accept")
-        reason = error.reason if isinstance(error, services.DraftMoved) else "moved"
-        if reason == "revised":
-            plan = services.plan_accept(proposal, reason=reason)
-        else:
-            plan = services.plan_accept(
-                proposal, prepared_from_id=expected, submitted=(title or "", body or ""), reason=reason
-            )
-        form = AcceptForm(formdata=None, note=form.note.data)
-        fill_accept_form(form, plan)
-        return render_accept(proposal, plan, form, 409)
+        return accept_page(proposal, form, 422)
+    except (DraftMoved, StaleDataError) as error:
+        return accept_again(proposal_id, form, error.reason if isinstance(error, DraftMoved) else "moved")
     db.session.commit()
-    where = element_label(proposal.vision, proposal.element.key)
-    if accepted.with_changes:
-        flash(
-            f"You accepted proposal {proposal.id} with changes into the working draft of {where}. "
-            "Both differences are shown on the proposal.",
-            "success",
-        )
-    else:
-        flash(f"You accepted proposal {proposal.id} into the working draft of {where}.", "success")
-    return redirect(url_for("proposals.show", proposal_id=proposal.id))
+    flash(accepted_message(accepted), "success")
+    return proposal_page(proposal.id)
 
 
 # --- reject and reopen ----------------------------------------------------------------------------
@@ -234,71 +185,44 @@ def accept(proposal_id: int):
 
 @bp.route("/proposals/<posint:proposal_id>/reject", methods=["GET", "POST"])
 def reject(proposal_id: int):
-    proposal = visible_proposal_or_404(proposal_id, for_update=request.method == "POST")
-    refused = refuse_decision(proposal, "reject")
-    if refused is not None:
-        return refused
+    proposal = decidable_proposal(proposal_id, "reject")
     form = RejectForm()
     status = 200
     if request.method == "POST":
-        if not form.validate_on_submit():
-            status = 400
-        else:
+        status = 400
+        if form.validate_on_submit():
             try:
-                services.reject_proposal(proposal, current_user, form.reason.data)
-            except services.NotAllowed:
-                db.session.rollback()
-                abort(403)
-            except services.AlreadyDecided:
-                db.session.rollback()
-                return not_open_response(visible_proposal_or_404(proposal_id), "reject")
+                decisions.reject_proposal(proposal, current_user, form.reason.data)
             except ValidationError as error:
-                db.session.rollback()
-                proposal = visible_proposal_or_404(proposal_id)
                 show_errors(form, error)
                 status = 422
             else:
                 db.session.commit()
-                flash(
-                    f"You rejected proposal {proposal.id}. Your reason is shown publicly on the proposal.",
-                    "success",
-                )
-                return redirect(url_for("proposals.show", proposal_id=proposal.id))
+                flash(f"You rejected proposal {proposal.id}. Your reason is shown publicly on the proposal.", "success")
+                return proposal_page(proposal.id)
     base = proposal.base_text
-    return (
-        render_template(
-            "facilitation/reject.html",
-            proposal=proposal,
-            vision=proposal.vision,
-            label=element_label(proposal.vision, proposal.element.key),
-            form=form,
-            diff=services.TextDiff.between(base.title, base.body, proposal.title, proposal.body),
-        ),
-        status,
+    page = render_template(
+        "facilitation/reject.html",
+        proposal=proposal,
+        vision=proposal.vision,
+        label=element_label(proposal.vision, proposal.element.key),
+        form=form,
+        diff=TextDiff.between(base.title, base.body, proposal.title, proposal.body),
     )
+    return page, status
 
 
 @bp.post("/proposals/<posint:proposal_id>/reopen")
 def reopen(proposal_id: int):
     proposal = visible_proposal_or_404(proposal_id, for_update=True)
-    if not permissions.is_member(current_user):
-        return login_redirect(url_for("proposals.show", proposal_id=proposal_id))
-    if not permissions.is_facilitator(current_user):
-        abort(403)
-    try:
-        services.reopen_proposal(proposal, current_user)
-    except services.NotAllowed:
-        db.session.rollback()
-        abort(403)
-    except services.WrongState as error:
-        db.session.rollback()
-        return render_error(409, str(error))
+    require_member(url_for("proposals.show", proposal_id=proposal_id))
+    decisions.reopen_proposal(proposal, current_user)
     db.session.commit()
     flash(
         f"You reopened proposal {proposal.id}. It is open again; the earlier decision stays in the record.",
         "success",
     )
-    return redirect(url_for("proposals.show", proposal_id=proposal.id))
+    return proposal_page(proposal.id)
 
 
 # --- the author's one-click rebase ----------------------------------------------------------------
@@ -307,46 +231,34 @@ def reopen(proposal_id: int):
 @bp.post("/proposals/<posint:proposal_id>/rebase")
 def rebase(proposal_id: int):
     proposal = visible_proposal_or_404(proposal_id, for_update=True)
-    if not permissions.is_member(current_user):
-        return login_redirect(url_for("proposals.show", proposal_id=proposal_id))
-    if proposal.author_id != current_user.id:
-        abort(403)
+    require_member(url_for("proposals.show", proposal_id=proposal_id))
     try:
-        services.rebase_proposal(proposal, current_user)
-    except services.NotAllowed:
-        db.session.rollback()
-        abort(403)
-    except services.WrongState as error:
-        db.session.rollback()
-        return render_error(409, str(error))
-    except services.RebaseConflict as error:
-        db.session.rollback()
-        proposal = visible_proposal_or_404(proposal_id)
-        return (
-            render_template(
-                "facilitation/rebase_conflict.html",
-                proposal=proposal,
-                vision=proposal.vision,
-                label=element_label(proposal.vision, proposal.element.key),
-                error=error,
-            ),
-            422,
+        decisions.rebase_proposal(proposal, current_user)
+    except RebaseConflict as error:
+        # Nothing was written: the parts that cannot be carried over, and the way forward.
+        page = render_template(
+            "facilitation/rebase_conflict.html",
+            proposal=proposal,
+            vision=proposal.vision,
+            label=element_label(proposal.vision, proposal.element.key),
+            error=error,
         )
+        return page, 422
     db.session.commit()
     flash("Your proposal now applies to the current text.", "success")
-    return redirect(url_for("proposals.show", proposal_id=proposal.id))
+    return proposal_page(proposal.id)
 
 
 # --- for the proposal page ------------------------------------------------------------------------
 
 
 @bp.app_template_global("facilitation_decision")
-def facilitation_decision(proposal: Proposal) -> services.Decision:
+def facilitation_decision(proposal: Proposal) -> panels.Decision:
     """`{% set decision = facilitation_decision(proposal) %}` (used by _decision_panel.html)."""
-    return services.decision_for(proposal, current_user)
+    return panels.decision_for(proposal, current_user)
 
 
 @bp.app_template_global("facilitation_rebase_offer")
-def facilitation_rebase_offer(proposal: Proposal, stale: Any = None) -> services.RebaseOffer:
+def facilitation_rebase_offer(proposal: Proposal, stale: Staleness | None = None) -> panels.RebaseOffer:
     """`{% set offer = facilitation_rebase_offer(proposal, stale) %}` (used by _rebase_offer.html)."""
-    return services.rebase_offer(proposal, current_user, stale)
+    return panels.rebase_offer(proposal, current_user, stale)

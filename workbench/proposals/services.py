@@ -2,7 +2,9 @@
 
 State changes take plain values and the acting user, check the permission again, flush and never
 commit (the view commits). They raise `ValidationError` with messages per field (`title`, `body`,
-`rationale`, or `form` for the form as a whole) and `NotAllowed` when the person may not act.
+`rationale`, or `form` for the form as a whole) and `NotAllowed` when the person may not act, in
+words the person reads. What a kind of proposal checks and changes lives in its module (`kinds.py`,
+`edit.py`); how a proposal stands against the current working text in `rebase.py`.
 Revisions are immutable rows: a revision never overwrites another; the Proposal row mirrors the
 latest revision so that lists read one row.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from .. import diffcache, diffing, permissions
+from ..exceptions import NotAllowed, ValidationError
 from ..models import (
     PROPOSAL_CONTESTED,
     PROPOSAL_VOTES,
@@ -36,13 +39,13 @@ from ..models import (
     utcnow,
 )
 from ..pagination import PageNumbers
-from ..text_diff import TextDiff
-from ..exceptions import ValidationError
-from ..validation import clean_text, has_disguising_characters
+from . import edit
+from .kinds import kind_of
 
-TITLE_MAX = 200
-BODY_MAX = 20_000
-RATIONALE_MAX = 5_000
+# Kept importable from here: tests and benchmarks that write proposals straight into the database
+# measure them with it.
+from .edit import changed_ranges  # noqa: F401
+
 PER_PAGE = 20
 # How many other open proposals on the element the proposal page compares with its own.
 COMPETING_SHOWN = 20
@@ -55,10 +58,6 @@ STATUS_LABELS = {
 }
 
 
-class NotAllowed(Exception):
-    """The acting person may not do this (not the author, not open, window closed...)."""
-
-
 def status_label(proposal: Proposal) -> str:
     """The status in words: "Open", "Accepted", "Accepted with changes", "Rejected", "Withdrawn"."""
     if proposal.status == ProposalStatus.ACCEPTED.value and proposal.accepted_with_changes:
@@ -66,97 +65,7 @@ def status_label(proposal: Proposal) -> str:
     return STATUS_LABELS.get(proposal.status, proposal.status.title())
 
 
-# --- checking what people wrote -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ProposalText:
-    title: str
-    body: str
-    rationale: str
-
-
-_FIELD_NAMES = {"title": "title", "body": "proposed text", "rationale": "reason"}
-
-
-def clean_proposal_text(
-    title: str | None, body: str | None, rationale: str | None, *, require_rationale: bool = True
-) -> ProposalText:
-    """Normalise a proposal's title, body and rationale, or raise ValidationError per field.
-
-    Refuses hidden formatting characters (bidi overrides, zero-width characters) rather than
-    silently changing what the person sees; NUL and other control characters are removed. The
-    title is one line of at most 200 characters, the body at most 20,000 characters and not
-    empty, the rationale at most 5,000 characters and (unless `require_rationale` is False, for
-    a preview) not empty.
-    """
-    raw = {"title": title or "", "body": body or "", "rationale": rationale or ""}
-    errors: dict[str, str] = {}
-    for name, value in raw.items():
-        if has_disguising_characters(value):
-            errors[name] = (
-                f"Remove the hidden formatting characters (such as right-to-left overrides or "
-                f"zero-width spaces) from the {_FIELD_NAMES[name]}"
-            )
-    cleaned_title = clean_text(raw["title"], multiline=False)
-    cleaned_body = clean_text(raw["body"], multiline=True)
-    cleaned_rationale = clean_text(raw["rationale"], multiline=True)
-    if "title" not in errors and len(cleaned_title) > TITLE_MAX:
-        errors["title"] = (
-            f"The title must be {TITLE_MAX} characters or fewer (it has {len(cleaned_title):,})"
-        )
-    if "body" not in errors:
-        if not cleaned_body:
-            errors["body"] = "Enter the text you propose for this element"
-        elif len(cleaned_body) > BODY_MAX:
-            errors["body"] = (
-                f"The proposed text must be {BODY_MAX:,} characters or fewer "
-                f"(it has {len(cleaned_body):,}). Propose a shorter change"
-            )
-    if "rationale" not in errors:
-        if require_rationale and not cleaned_rationale:
-            errors["rationale"] = "Explain why you propose this change"
-        elif len(cleaned_rationale) > RATIONALE_MAX:
-            errors["rationale"] = (
-                f"The reason must be {RATIONALE_MAX:,} characters or fewer "
-                f"(it has {len(cleaned_rationale):,})"
-            )
-    if errors:
-        raise ValidationError(errors)
-    return ProposalText(cleaned_title, cleaned_body, cleaned_rationale)
-
-
-SAME_AS_CURRENT = "Your proposal is the same as the current text. Change the text before you send it"
-SAME_AS_BASE = "Your proposal is the same as the text it is based on. Change the text before you send it"
-
-
-def _checked_text(
-    title: str | None, body: str | None, rationale: str | None, base: ElementText, same_message: str
-) -> ProposalText:
-    """`clean_proposal_text`, also refusing text equal to `base`; every problem is reported at once."""
-    text: ProposalText | None = None
-    errors: dict[str, list[str]] = {}
-    try:
-        text = clean_proposal_text(title, body, rationale)
-    except ValidationError as error:
-        errors = dict(error.errors)
-    unchanged = (clean_text(title, multiline=False), clean_text(body, multiline=True)) == (base.title, base.body)
-    if "title" not in errors and "body" not in errors and unchanged:
-        errors["body"] = [same_message]
-    if errors or text is None:
-        raise ValidationError(errors)
-    return text
-
-
 # --- the working draft ----------------------------------------------------------------------------
-
-
-def changed_ranges(base: ElementText, title: str, body: str) -> dict[str, list[list[int]]]:
-    """What a proposed title and body change in their base text, as kept in Proposal.changed_ranges."""
-    return {
-        name: [[start, end] for start, end in diffing.ranges_of(diffcache.diff(old, new))]
-        for name, old, new in (("title", base.title, title), ("body", base.body, body))
-    }
 
 
 def current_entry(element: Element) -> DraftEntry | None:
@@ -181,22 +90,22 @@ def open_proposal(
     ValidationError for bad text or text that changes nothing.
     """
     if not permissions.can_propose(author, vision) or element.vision_id != vision.id:
-        raise NotAllowed("proposing is not possible now")
+        raise NotAllowed("You can propose changes to this vision while its consultation is open, once signed in.")
     entry = current_entry(element)
     if entry is None:
         raise ValidationError({"form": "This element has been removed from the working draft, so it cannot be changed"})
-    text = _checked_text(title, body, rationale, entry.text, SAME_AS_CURRENT)
+    text = edit.checked_text(title, body, rationale, entry.text, against_current=True)
     now = utcnow()
     proposal = Proposal(
         vision_id=vision.id,
         element_id=element.id,
-        kind="edit",
+        kind=edit.NAME,
         author_id=author.id,
         base_text_id=entry.text_id,
         title=text.title,
         body=text.body,
         rationale=text.rationale,
-        changed_ranges=changed_ranges(entry.text, text.title, text.body),
+        changed_ranges=edit.changed_ranges(entry.text, text.title, text.body),
         status=ProposalStatus.OPEN.value,
         created_at=now,
         updated_at=now,
@@ -230,12 +139,12 @@ def open_proposal(
 
 def _check_author_may_change(proposal: Proposal, author: User, *, withdrawing: bool = False) -> None:
     if not permissions.is_member(author) or proposal.author_id != author.id:
-        raise NotAllowed("only the author can change a proposal")
+        raise NotAllowed("Only the author of a proposal can change or withdraw it.")
     if proposal.status != ProposalStatus.OPEN.value:
-        raise NotAllowed(f"the proposal is {status_label(proposal).lower()}, no longer open")
+        raise NotAllowed(f"This proposal is {status_label(proposal).lower()}, so it can no longer be changed.")
     allowed = permissions.can_withdraw_proposal if withdrawing else permissions.can_edit_proposal
     if not allowed(author, proposal):
-        raise NotAllowed("the consultation is closed: the proposal can be withdrawn but not edited")
+        raise NotAllowed("The consultation is closed: you can still withdraw your proposal, but not change it.")
 
 
 def revise_proposal(
@@ -253,9 +162,11 @@ def revise_proposal(
     default) or the element's current working text (to bring a stale proposal up to date); any
     other id, or a current text that moved meanwhile, is a ValidationError. Raises NotAllowed for
     anyone but the author and for a proposal that is no longer open, and ValidationError for bad
-    text, text equal to its base, or a revision that changes nothing.
+    text, text equal to its base, or a revision that changes nothing; WrongState for a proposal
+    of a kind this code does not know.
     """
     _check_author_may_change(proposal, author)
+    kind = kind_of(proposal)
     base_id = proposal.base_text_id if base_text_id is None else base_text_id
     if base_id == proposal.base_text_id:
         base = db.session.get(ElementText, base_id)
@@ -270,9 +181,7 @@ def revise_proposal(
                 {"form": "The element's text changed while you were editing. Reload the page to see the newest text, then try again"}
             )
         base = entry.text
-    text = _checked_text(
-        title, body, rationale, base, SAME_AS_CURRENT if base_id != proposal.base_text_id else SAME_AS_BASE
-    )
+    text = kind.checked_text(title, body, rationale, base, against_current=base_id != proposal.base_text_id)
     if (text.title, text.body, text.rationale, base_id) == (
         proposal.title,
         proposal.body,
@@ -294,7 +203,7 @@ def revise_proposal(
     db.session.add(revision)
     proposal.title, proposal.body, proposal.rationale = text.title, text.body, text.rationale
     proposal.base_text_id = base_id
-    proposal.changed_ranges = changed_ranges(base, text.title, text.body)
+    proposal.changed_ranges = kind.changed_ranges(base, text.title, text.body)
     proposal.revision_count = number
     proposal.updated_at = now
     record_event(
@@ -376,12 +285,6 @@ def revisions(proposal: Proposal) -> Sequence[ProposalRevision]:
     ]
 
 
-def texts_by_id(ids: set[int]) -> dict[int, ElementText]:
-    if not ids:
-        return {}
-    return {t.id: t for t in db.session.scalars(select(ElementText).where(ElementText.id.in_(ids)))}
-
-
 @dataclass(frozen=True)
 class BasedOn:
     """What a proposal was written against: a published version, or the working draft of a date."""
@@ -410,50 +313,6 @@ def based_on(proposal: Proposal, base: ElementText) -> BasedOn:
         if any(e["key"] == proposal.element.key and e["text_id"] == base.id for e in elements):
             return BasedOn(row.number, base.created_at)
     return BasedOn(None, base.created_at)
-
-
-@dataclass
-class Staleness:
-    """How an open proposal stands against the element's current working text."""
-
-    stale: bool
-    current_title: str = ""
-    current_body: str = ""
-    current_text_id: int | None = None
-    removed: bool = False
-    # When stale: the rebase of the proposal onto the current text.
-    clean: bool = True
-    rebased_title: str | None = None
-    rebased_body: str | None = None
-    diff: TextDiff | None = None
-    conflicts: list[diffing.Conflict] = field(default_factory=list)
-
-
-def staleness(proposal: Proposal, base: ElementText, current: dict[str, Any] | None) -> Staleness:
-    """Whether the element's working text moved past the proposal's base, and the rebase if so.
-
-    `current` is the element's row of the working tree (None once removed from the draft). A
-    clean rebase gives the diff current -> rebased; otherwise the conflicting hunks, in words.
-    """
-    if current is None:
-        return Staleness(stale=True, removed=True, clean=False)
-    state = Staleness(
-        stale=current["text_id"] != base.id,
-        current_title=current["title"],
-        current_body=current["body"],
-        current_text_id=current["text_id"],
-    )
-    if not state.stale:
-        return state
-    title = diffing.rebase(base.title, proposal.title, current["title"])
-    body = diffing.rebase(base.body, proposal.body, current["body"])
-    if title.ok and body.ok:
-        state.rebased_title, state.rebased_body = title.text, body.text
-        state.diff = TextDiff.between(current["title"], current["body"], title.text, body.text)
-    else:
-        state.clean = False
-        state.conflicts = [*title.conflicts, *body.conflicts]
-    return state
 
 
 def open_proposals_on(

@@ -1,0 +1,382 @@
+"""The facilitators' queue: the open, visible proposals of a vision waiting for a decision, with
+their flags (stale, conflicted, competing), filtered and sorted, a page at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Container, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, cast, exists, func, or_, select
+from sqlalchemy.orm import aliased, joinedload
+
+from .. import diffing
+from ..caching import app_cache
+from ..models import DraftEntry, Element, Proposal, ProposalStatus, Vision, db, utcnow
+from ..pagination import PageNumbers
+from ..proposals.rebase import Texts, rebases_cleanly, texts_by_id
+
+PER_PAGE = 20
+# A flag filter that needs word diffs (conflicted, competing) checks at most this many candidates.
+FLAG_CHECK_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class QueueSort:
+    label: str
+    order_by: tuple[Any, ...]
+
+
+# The only sorts a request may name (`sort=`); anything else is the default.
+QUEUE_SORTS: dict[str, QueueSort] = {
+    "oldest": QueueSort("Waiting longest first", (Proposal.created_at.asc(), Proposal.id.asc())),
+    "newest": QueueSort("Newest first", (Proposal.created_at.desc(), Proposal.id.desc())),
+    "support": QueueSort(
+        "Most support first", (Proposal.support_count.desc(), Proposal.created_at.asc(), Proposal.id.asc())
+    ),
+}
+DEFAULT_QUEUE_SORT = "oldest"
+
+# The flags a request may filter on (`flag=`).
+QUEUE_FLAGS: dict[str, str] = {
+    "": "Any",
+    "stale": "Stale",
+    "conflicted": "Conflicted",
+    "competing": "Competing",
+    "current": "Up to date",
+}
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    element_key: str = ""
+    flag: str = ""
+    sort: str = DEFAULT_QUEUE_SORT
+
+    @classmethod
+    def parse(cls, args: Mapping[str, str], element_keys: Container[str]) -> QueueFilters:
+        """The filters a request names (`element`, `flag`, `sort`); anything unknown is the default."""
+        element_key, flag = args.get("element", ""), args.get("flag", "")
+        sort = args.get("sort", DEFAULT_QUEUE_SORT)
+        return cls(
+            element_key=element_key if element_key in element_keys else "",
+            flag=flag if flag in QUEUE_FLAGS else "",
+            sort=sort if sort in QUEUE_SORTS else DEFAULT_QUEUE_SORT,
+        )
+
+    @property
+    def sort_param(self) -> str:
+        """`sort` as a link names it: empty for the default."""
+        return self.sort if self.sort != DEFAULT_QUEUE_SORT else ""
+
+
+@dataclass
+class QueueRow:
+    proposal: Proposal
+    element_key: str
+    stale: bool
+    removed: bool
+    conflicted: bool
+    competing_with: list[int]
+
+    @property
+    def competing(self) -> bool:
+        return bool(self.competing_with)
+
+
+@dataclass
+class QueuePage(PageNumbers):
+    rows: list[QueueRow]
+    total: int
+    page: int
+    per_page: int
+    # For the flags that need word diffs: whether every candidate was checked (see FLAG_CHECK_LIMIT).
+    checked_all: bool = True
+
+
+def _stale_clause() -> Any:
+    return or_(Proposal.base_text_id != DraftEntry.text_id, DraftEntry.is_removed.is_(True))
+
+
+def _open_where(vision: Vision, filters: QueueFilters) -> list[Any]:
+    where = [
+        Proposal.vision_id == vision.id,
+        Proposal.status == ProposalStatus.OPEN.value,
+        Proposal.hidden_at.is_(None),
+    ]
+    if filters.element_key:
+        where.append(Element.key == filters.element_key)
+    return where
+
+
+def _peer_exists() -> Any:
+    other = aliased(Proposal)
+    return exists().where(
+        other.element_id == Proposal.element_id,
+        other.base_text_id == Proposal.base_text_id,
+        other.id != Proposal.id,
+        other.status == ProposalStatus.OPEN.value,
+        other.hidden_at.is_(None),
+    )
+
+
+def _joined(query: Any) -> Any:
+    return query.join(Element, Element.id == Proposal.element_id).join(
+        DraftEntry, DraftEntry.element_id == Proposal.element_id
+    )
+
+
+_NO_TEXTS = Texts("", "")  # for candidates only checked for competition (which reads stored ranges)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    id: int
+    element_id: int
+    base_text_id: int
+    current_text_id: int
+    removed: bool
+    title: str
+    body: str
+
+
+def _flag_details(
+    candidates: Sequence[_Candidate], *, conflicts: bool = True, competition: bool = True
+) -> tuple[dict[int, bool], dict[int, list[int]]]:
+    """Conflicted (stale ones only) and competing ids for the given proposals; at most three queries.
+
+    Competing: another open, visible proposal on the same element and the same base whose changed
+    ranges overlap (`diffing.fields_compete`; see `_competition`). Either half can be skipped (then its
+    dict is empty).
+    """
+    if not candidates:
+        return {}, {}
+    base_ids = {c.base_text_id for c in candidates}
+    groups: dict[tuple[int, int], frozenset[str]] = {}
+    if competition:
+        # Each group's members as "id.revision" strings, aggregated by the database: one row per
+        # group instead of one per open proposal (7,000 in the benchmark).
+        member = cast(Proposal.id, String) + "." + cast(Proposal.revision_count, String)
+        groups = {
+            (element_id, base_text_id): frozenset(members.split(","))
+            for element_id, base_text_id, members in db.session.execute(
+                select(Proposal.element_id, Proposal.base_text_id, func.aggregate_strings(member, ","))
+                .where(
+                    Proposal.element_id.in_({c.element_id for c in candidates}),
+                    Proposal.base_text_id.in_(base_ids),
+                    Proposal.status == ProposalStatus.OPEN.value,
+                    Proposal.hidden_at.is_(None),
+                )
+                .group_by(Proposal.element_id, Proposal.base_text_id)
+            )
+        }
+    stale_current = {c.current_text_id for c in candidates if c.base_text_id != c.current_text_id} if conflicts else set()
+    texts = texts_by_id({c.base_text_id for c in candidates if c.current_text_id in stale_current} | stale_current)
+
+    conflicted: dict[int, bool] = {}
+    if conflicts:
+        for c in candidates:
+            if c.removed:
+                conflicted[c.id] = True
+            elif c.base_text_id != c.current_text_id:
+                conflicted[c.id] = not rebases_cleanly(texts[c.base_text_id], c, texts[c.current_text_id])
+            else:
+                conflicted[c.id] = False
+
+    competing: dict[int, list[int]] = {}
+    if competition:
+        rivals = _competition(groups)
+        for c in candidates:
+            competing[c.id] = list(rivals.get((c.element_id, c.base_text_id), {}).get(c.id, ()))
+    return conflicted, competing
+
+
+def _competition(groups: dict[tuple[int, int], frozenset[str]]) -> dict[tuple[int, int], dict[int, tuple[int, ...]]]:
+    """For every group (the open proposals on one element written against one text, as a set of
+    "id.revision" strings), each member's id with the ids of those in its group it competes with.
+
+    A group's answer depends only on its members' revisions, so it is kept per process, keyed by
+    (element, base text, members and their revision numbers): a new, revised, withdrawn or decided
+    proposal makes a new key. For groups not yet known, the members' stored changed ranges are
+    read in one query (no word diff: they were computed when each revision was written).
+    """
+    cache = app_cache("competition", 1024)
+    found: dict[tuple[int, int], dict[int, tuple[int, ...]]] = {}
+    missing = []
+    for group, members in groups.items():
+        answer = cache.get((group, members))
+        if answer is None:
+            missing.append(group)
+        else:
+            found[group] = answer
+    if missing:
+        wanted = {group: dict(_id_and_revision(m) for m in groups[group]) for group in missing}
+        ids = [proposal_id for members in wanted.values() for proposal_id in members]
+        proposed = {
+            row.id: row
+            for row in db.session.execute(
+                select(Proposal.id, Proposal.revision_count, Proposal.changed_ranges).where(Proposal.id.in_(ids))
+            )
+        }
+        for group in missing:
+            members = [proposed[i] for i, revision in wanted[group].items() if i in proposed and proposed[i].revision_count == revision]
+            rivals: dict[int, list[int]] = {m.id: [] for m in members}
+            for a, b in sorted(diffing.competing_pairs({m.id: m.changed_ranges for m in members})):
+                rivals[a].append(b)
+                rivals[b].append(a)
+            answer = {i: tuple(r) for i, r in rivals.items()}
+            found[group] = answer
+            if len(members) == len(wanted[group]):  # nobody revised meanwhile: safe to keep
+                cache.put((group, groups[group]), answer)
+    return found
+
+
+def _id_and_revision(member: str) -> tuple[int, int]:
+    proposal_id, revision = member.split(".")
+    return int(proposal_id), int(revision)
+
+
+def _candidate(row: Any, texts: Any = None) -> _Candidate:
+    """A candidate from a row of _CANDIDATE_COLUMNS, with its title and body from the row (with
+    _TEXT_COLUMNS) or from `texts` (the loaded Proposal, or _NO_TEXTS)."""
+    texts = row if texts is None else texts
+    return _Candidate(
+        id=row.id,
+        element_id=row.element_id,
+        base_text_id=row.base_text_id,
+        current_text_id=row.text_id,
+        removed=bool(row.is_removed),
+        title=texts.title,
+        body=texts.body,
+    )
+
+
+_CANDIDATE_COLUMNS = (Proposal.id, Proposal.element_id, Proposal.base_text_id, DraftEntry.text_id, DraftEntry.is_removed)
+_TEXT_COLUMNS = (Proposal.title, Proposal.body)
+
+
+def queue_page(vision: Vision, filters: QueueFilters, page: int, per_page: int = PER_PAGE) -> QueuePage:
+    """One page of the facilitators' queue: open, visible proposals with their flags.
+
+    A bounded number of queries whatever the data (at most five). "Stale" is computed in SQL (the
+    proposal's base is not the element's working text). "Conflicted" (stale, and the strict rebase
+    fails) and "Competing" need word diffs: without a flag filter they are computed for the shown
+    page only; filtering on them checks at most FLAG_CHECK_LIMIT candidates in the chosen order
+    (`checked_all` says whether that covered them all).
+    """
+    sort = QUEUE_SORTS.get(filters.sort, QUEUE_SORTS[DEFAULT_QUEUE_SORT])
+    where = _open_where(vision, filters)
+    if filters.flag in ("stale", "conflicted"):
+        where.append(_stale_clause())
+    elif filters.flag == "current":
+        where.append(~_stale_clause())
+    elif filters.flag == "competing":
+        where.append(_peer_exists())
+
+    if filters.flag in ("conflicted", "competing"):
+        return _flagged_page(where, sort, filters.flag, page, per_page)
+    return _page(where, sort, page, per_page)
+
+
+def _flagged_page(where: list[Any], sort: QueueSort, flag: str, page: int, per_page: int) -> QueuePage:
+    """A page of the candidates (at most FLAG_CHECK_LIMIT) that carry `flag`, one needing word diffs."""
+    # Checking conflicts needs every candidate's texts; checking competition needs none (see
+    # _competition), so those are read for the shown page only.
+    columns = (*_CANDIDATE_COLUMNS, *_TEXT_COLUMNS) if flag == "conflicted" else _CANDIDATE_COLUMNS
+    rows = db.session.execute(
+        _joined(select(*columns)).where(*where).order_by(*sort.order_by).limit(FLAG_CHECK_LIMIT + 1)
+    ).all()
+    checked_all = len(rows) <= FLAG_CHECK_LIMIT
+    rows = rows[:FLAG_CHECK_LIMIT]
+    if flag == "conflicted":
+        candidates = [_candidate(r) for r in rows]
+        conflicted, _ = _flag_details(candidates, competition=False)
+        matching = [(r, c) for r, c in zip(rows, candidates) if conflicted[c.id]]
+    else:
+        _, competing = _flag_details([_candidate(r, _NO_TEXTS) for r in rows], conflicts=False)
+        matching = [(r, None) for r in rows if competing[r.id]]
+    total = len(matching)
+    page_rows = matching[(page - 1) * per_page : page * per_page]
+    ids = [r.id for r, _ in page_rows]
+    loaded = {
+        p.id: p
+        for p in db.session.scalars(
+            select(Proposal).options(joinedload(Proposal.author)).where(Proposal.id.in_(ids))
+        )
+    } if ids else {}
+    shown = [c if c is not None else _candidate(r, loaded[r.id]) for r, c in page_rows]
+    # The other flag, for the shown page only (competitors are already known for every candidate).
+    if flag == "conflicted":
+        _, competing = _flag_details(shown, conflicts=False)
+    else:
+        conflicted, _ = _flag_details(shown, competition=False)
+    keys = dict(
+        db.session.execute(
+            select(Element.id, Element.key).where(Element.id.in_({c.element_id for c in shown}))
+        ).all()
+    ) if shown else {}
+    result = [
+        QueueRow(
+            proposal=loaded[c.id],
+            element_key=keys[c.element_id],
+            stale=c.removed or c.base_text_id != c.current_text_id,
+            removed=c.removed,
+            conflicted=conflicted[c.id],
+            competing_with=competing[c.id],
+        )
+        for c in shown
+    ]
+    return QueuePage(result, total, page, per_page, checked_all)
+
+
+def _page(where: list[Any], sort: QueueSort, page: int, per_page: int) -> QueuePage:
+    """A page of the candidates, flagged for the shown page only."""
+    total = db.session.scalar(_joined(select(func.count(Proposal.id))).where(*where)) or 0
+    rows = db.session.execute(
+        _joined(select(Proposal, Element.key, DraftEntry.text_id, DraftEntry.is_removed))
+        .options(joinedload(Proposal.author))
+        .where(*where)
+        .order_by(*sort.order_by)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    candidates = [
+        _Candidate(p.id, p.element_id, p.base_text_id, text_id, bool(removed), p.title, p.body)
+        for p, _, text_id, removed in rows
+    ]
+    conflicted, competing = _flag_details(candidates)
+    result = [
+        QueueRow(
+            proposal=p,
+            element_key=key,
+            stale=bool(removed) or p.base_text_id != text_id,
+            removed=bool(removed),
+            conflicted=conflicted[p.id],
+            competing_with=competing[p.id],
+        )
+        for p, key, text_id, removed in rows
+    ]
+    return QueuePage(result, total, page, per_page)
+
+
+def age_in_words(then: datetime, now: datetime | None = None) -> str:
+    """How long ago, in words: "less than a minute", "5 minutes", "3 hours", "2 days", "6 weeks"."""
+    seconds = max(0, int(((now or utcnow()) - then).total_seconds()))
+
+    def plural(n: int, word: str) -> str:
+        return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+    if seconds < 60:
+        return "less than a minute"
+    if seconds < 3600:
+        return plural(seconds // 60, "minute")
+    if seconds < 86400:
+        return plural(seconds // 3600, "hour")
+    days = seconds // 86400
+    if days < 14:
+        return plural(days, "day")
+    if days < 70:
+        return plural(days // 7, "week")
+    return plural(days // 30, "month")
+
