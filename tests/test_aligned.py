@@ -62,7 +62,7 @@ def test_the_form_can_start_with_an_element_ticked(client, vision, submitter, si
 def test_anonymous_visitors_are_sent_to_sign_in_and_nothing_is_written(client, vision):
     page = client.get(f"/visions/{vision.slug}/aligned-work/new")
     assert page.status_code == 302
-    assert page.headers["Location"].startswith("/auth/login?next=%2Fvisions%2Ftest-vision%2Faligned-work%2Fnew")
+    assert page.headers["Location"].startswith("/auth/login?next=/visions/test-vision/aligned-work/new")
     sent = client.post(f"/visions/{vision.slug}/aligned-work/new", data=valid_form(vision))
     assert sent.status_code == 302 and "/auth/login" in sent.headers["Location"]
     assert work_count() == 0
@@ -72,7 +72,7 @@ def test_anonymous_visitors_are_sent_to_sign_in_and_nothing_is_written(client, v
 def test_odd_query_arguments_on_the_form_are_harmless(client, vision, query):
     page = client.get(f"/visions/{vision.slug}/aligned-work/new?{query}")
     assert page.status_code == 302
-    assert page.headers["Location"].startswith("/auth/login?next=%2Fvisions%2Ftest-vision%2Faligned-work%2Fnew")
+    assert page.headers["Location"].startswith("/auth/login?next=/visions/test-vision/aligned-work/new")
     assert "other" not in page.headers["Location"] and "http" not in page.headers["Location"]
 
 

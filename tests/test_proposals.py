@@ -132,7 +132,7 @@ def someone(make_user):
 def test_an_anonymous_visitor_is_sent_to_sign_in_and_back(client, vision) -> None:
     response = client.get(PROPOSE)
     assert response.status_code == 302
-    assert response.headers["Location"] == f"/auth/login?next=%2Fvisions%2F{SLUG}%2Felements%2Fobjective-1%2Fpropose"
+    assert response.headers["Location"] == f"/auth/login?next=/visions/{SLUG}/elements/objective-1/propose"
     posted = client.post(PROPOSE, data=form())
     assert posted.status_code == 302 and "/auth/login?next=" in posted.headers["Location"]
     assert proposal_count() == 0
@@ -461,7 +461,7 @@ def test_a_proposal_on_an_unpublished_text_is_based_on_the_working_draft(client,
 
 
 def test_the_base_version_is_the_newest_published_version_holding_the_base_text(client, vision, make_user) -> None:
-    from workbench.visions.services import publish_version
+    from workbench.drafting.publishing import publish_version
 
     edit_draft(vision, "objective-2", "Another element changes.")  # objective-1 keeps its text in v2
     publish_version(vision, actor=None, notes="v2")

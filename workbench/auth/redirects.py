@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
-from urllib.parse import unquote, urlencode, urlsplit
+from urllib.parse import unquote, urlsplit
 
-from flask import flash, redirect, request
+from flask import flash, redirect, request, url_for
 from flask_login import current_user
 
 from ..exceptions import SignInRequired
@@ -50,13 +50,14 @@ def _is_local_path(value: str) -> bool:
 
 
 def login_redirect(next_url: str | None = None):
-    """Send an anonymous visitor to sign in, coming back to `next_url` (default: this page).
+    """The one way to send a visitor to sign in, coming back to `next_url` afterwards (default:
+    this page; "" for no page to come back to, as after a POST that has none).
 
     To htmx, a 401 with `HX-Redirect`: it would otherwise swap the sign-in page into a fragment.
     """
     if next_url is None:
-        next_url = request.full_path if request.query_string else request.path
-    location = "/auth/login?" + urlencode({"next": next_url})
+        next_url = request.full_path.rstrip("?")
+    location = url_for("auth.login", next=safe_next_url(next_url))
     if is_htmx():
         return htmx_redirect(location, body="Sign in to do that.")
     flash("Sign in to continue.", "info")

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import current_app, request
 from flask_login import login_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ..extensions import login_manager
-from ..htmx import htmx_redirect, is_htmx
 from ..models import User, db
-from .redirects import safe_next_url
+from .redirects import login_redirect
 
 REMEMBER_FOR = timedelta(days=30)
 
@@ -35,17 +34,8 @@ def load_user(session_token: str) -> User | None:
 @login_manager.unauthorized_handler
 def sign_in_first() -> Response:
     """A visitor on a `@login_required` page (your account, the administrators' pages) goes to sign
-    in, and comes back to it afterwards (to the page a GET asked for; a POST has none).
-
-    Like `redirects.login_redirect`, but `next` is quoted the way `url_for` quotes it
-    (`?next=/account`): the sign-in links of these pages have always looked so.
-    """
-    target = request.full_path.rstrip("?") if request.method == "GET" else None
-    location = url_for("auth.login", next=safe_next_url(target))
-    if is_htmx():
-        return htmx_redirect(location, body="Sign in to do that.")
-    flash("Sign in to continue.", "info")
-    return redirect(location)
+    in, and comes back to it afterwards (to the page a GET asked for; a POST has none)."""
+    return login_redirect(None if request.method == "GET" else "")
 
 
 def sign_in(user: User, *, remember: bool) -> None:
