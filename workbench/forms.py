@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
 from .exceptions import ValidationError
+from .extensions import db
+
+Result = TypeVar("Result")
 
 
 def show_errors(form: FlaskForm, error: ValidationError) -> None:
@@ -21,3 +27,14 @@ def show_errors(form: FlaskForm, error: ValidationError) -> None:
             form.form_errors.extend(messages)
         else:
             field.errors = [*field.errors, *messages]
+
+
+def attempt(form: FlaskForm, change: Callable[[], Result]) -> Result | None:
+    """What `change()` (a service call) returns; or None when it raised ValidationError, whose
+    messages are then beside `form`'s fields, and nothing it began is kept."""
+    try:
+        return change()
+    except ValidationError as error:
+        db.session.rollback()
+        show_errors(form, error)
+        return None

@@ -8,7 +8,6 @@ handlers; a route catches only the ValidationError whose messages it shows on it
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, logout_user
@@ -16,8 +15,8 @@ from flask_wtf import FlaskForm
 
 from .. import mail, permissions
 from ..auth.sessions import remember_cookie_present, sign_in
-from ..exceptions import NotAllowed, ValidationError
-from ..forms import show_errors
+from ..exceptions import NotAllowed
+from ..forms import attempt
 from ..limits import per_account
 from ..models import User, db
 from . import services
@@ -25,18 +24,8 @@ from .forms import ConfirmForm, DeleteAccountForm, DisplayNameForm, EmailForm, P
 
 bp = Blueprint("accounts", __name__)
 
-Result = TypeVar("Result")
 
 
-def attempt(form: FlaskForm, change: Callable[[], Result]) -> Result | None:
-    """What `change()` returns; or None when it raised ValidationError, whose messages are then
-    beside `form`'s fields (and nothing it began is kept)."""
-    try:
-        return change()
-    except ValidationError as error:
-        db.session.rollback()
-        show_errors(form, error)
-        return None
 
 
 def _me() -> User:

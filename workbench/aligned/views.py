@@ -20,7 +20,7 @@ from .. import permissions
 from ..auth.redirects import members_only, require_member
 from ..exceptions import ValidationError
 from ..exports import csv_text
-from ..forms import show_errors
+from ..forms import attempt
 from ..limits import per_address
 from ..models import AlignedWork, Vision, db, utcnow
 from ..visions.lookup import get_vision_or_404
@@ -148,13 +148,9 @@ def about_the_data(slug: str):
 def _saved(form: InitiativeForm, save: Callable[[], T]) -> T | None:
     """What `save` (a service call) returns, committed; None when the service found something wrong
     in what was sent: nothing is kept, and the form shows each message beside its field."""
-    try:
-        result = save()
-    except ValidationError as error:
-        db.session.rollback()
-        show_errors(form, error)
-        return None
-    db.session.commit()
+    result = attempt(form, save)
+    if result is not None:
+        db.session.commit()
     return result
 
 

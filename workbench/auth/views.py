@@ -7,8 +7,6 @@ answers with a page of its own (a registration link used twice at once, a reset 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
@@ -16,8 +14,7 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from .. import mail
-from ..exceptions import ValidationError
-from ..forms import show_errors
+from ..forms import attempt
 from ..limits import per_address, per_typed_email
 from ..models import db
 from . import services
@@ -33,18 +30,8 @@ from .sessions import sign_in
 
 bp = Blueprint("auth", __name__)
 
-Result = TypeVar("Result")
 
 
-def attempt(form: FlaskForm, change: Callable[[], Result]) -> Result | None:
-    """What `change()` returns; or None when it raised ValidationError, whose messages are then
-    beside `form`'s fields (and nothing it began is kept)."""
-    try:
-        return change()
-    except ValidationError as error:
-        db.session.rollback()
-        show_errors(form, error)
-        return None
 
 
 def _home() -> str:

@@ -42,6 +42,7 @@ from ..models import (
     record_event,
     utcnow,
 )
+from ..drafting.window import closed_words
 from ..exceptions import NotAllowed, ValidationError, WrongState
 from ..validation import clean_text, has_disguising_characters
 
@@ -58,22 +59,6 @@ SUBJECT_TYPES = ("comment", "proposal")
 # --- words ------------------------------------------------------------------------------------------
 
 
-def window_message(vision: Vision, doing: str = "vote, comment or reflect") -> str:
-    """Why nobody can take part now, and until when (the consultation window is not open)."""
-    state = vision.window_state()
-    if state == "upcoming":
-        return f"The consultation has not opened yet. You can {doing} from {_when(vision.opens_at)}."
-    if state == "closed":
-        return f"The consultation closed on {_when(vision.closes_at)}, so you can no longer {doing}. You can still read everything."
-    return f"There is no consultation open at the moment, so you cannot {doing}. You can still read everything."
-
-
-def _when(moment: Any) -> str:
-    from ..templating import format_datetime
-
-    return format_datetime(moment)
-
-
 def vote_refusal(user: Any, proposal: Proposal) -> str | None:
     """Why `user` cannot vote on `proposal` (None when they can)."""
     if permissions.can_vote(user, proposal):
@@ -86,7 +71,7 @@ def vote_refusal(user: Any, proposal: Proposal) -> str | None:
         word = {"accepted": "accepted", "rejected": "rejected", "withdrawn": "withdrawn"}.get(proposal.status, proposal.status)
         return f"This proposal has been {word}, so voting on it has ended."
     if not proposal.vision.is_open():
-        return window_message(proposal.vision, "vote")
+        return closed_words(proposal.vision, "vote")
     return SIGN_IN_TO_VOTE
 
 
@@ -316,7 +301,7 @@ def post_comment(proposal: Proposal, author: User, body: str | None, parent_id: 
     if not permissions.can_comment_on_proposal(author, proposal):
         if proposal.hidden_at is not None:
             raise NotAllowed("This proposal has been hidden by the facilitators, so it cannot be discussed.")
-        raise NotAllowed(window_message(proposal.vision, "comment"))
+        raise NotAllowed(closed_words(proposal.vision, "comment"))
     text = clean_body(body)
     parent = _thread_parent(parent_id, proposal_id=proposal.id, element_id=None, user=author)
     return _add_comment(author, text, parent, vision_id=proposal.vision_id, proposal_id=proposal.id, element_id=None)
@@ -327,7 +312,7 @@ def post_reflection(vision: Vision, element: Element, author: User, body: str | 
     if element.vision_id != vision.id:
         raise NotAllowed("This element is not part of this vision.")
     if not permissions.can_reflect(author, vision):
-        raise NotAllowed(window_message(vision, "reflect on the vision"))
+        raise NotAllowed(closed_words(vision, "reflect on the vision"))
     text = clean_body(body, what="reflection")
     parent = _thread_parent(parent_id, proposal_id=None, element_id=element.id, user=author)
     return _add_comment(author, text, parent, vision_id=vision.id, proposal_id=None, element_id=element.id)
@@ -390,7 +375,7 @@ def edit_refusal(user: Any, comment: Comment, vision: Vision) -> str | None:
         return "You retracted this comment, so it can no longer be edited."
     if comment.hidden_at is not None:
         return "The facilitators have hidden this comment, so it can no longer be edited."
-    return window_message(vision, "edit your comments")
+    return closed_words(vision, "edit your comments")
 
 
 def retract_comment(comment: Comment, author: User) -> Comment:

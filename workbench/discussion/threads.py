@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.orm import joinedload
 
+from ..drafting.window import closed_words
 from .. import permissions
 from ..models import Comment, CommentRevision, Element, Proposal, Vision, db
 from ..pagination import PageNumbers
@@ -333,7 +334,7 @@ def comment_refusal(user: Any, proposal: Proposal) -> str | None:
     if proposal.hidden_at is not None:
         return "This proposal has been hidden by the facilitators, so it cannot be discussed."
     if not proposal.vision.is_open():
-        return services.window_message(proposal.vision, "comment")
+        return closed_words(proposal.vision, "comment")
     return None if permissions.is_member(user) else "sign in"
 
 
@@ -341,7 +342,7 @@ def reflection_refusal(user: Any, vision: Vision) -> str | None:
     if permissions.can_reflect(user, vision):
         return None
     if not vision.is_open():
-        return services.window_message(vision, "reflect on the vision")
+        return closed_words(vision, "reflect on the vision")
     return "sign in"
 
 

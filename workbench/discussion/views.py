@@ -12,17 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from .. import permissions
 from ..auth.redirects import members_only, require_member, safe_next_url
 from ..errors import render_error
-from ..exceptions import NotAllowed, ValidationError, WrongState
-from ..forms import show_errors
+from ..exceptions import NotAllowed, WrongState
+from ..forms import attempt
 from ..htmx import is_htmx, vary
 from ..limits import per_account
 from ..models import Comment, Element, Proposal, Vision, db
@@ -46,21 +45,11 @@ bp = Blueprint("discussion", __name__)
 
 bp.app_template_filter("paragraphs_with_links")(paragraphs_with_links)
 
-Result = TypeVar("Result")
 
 
 # --- helpers --------------------------------------------------------------------------------------
 
 
-def attempt(form: FlaskForm, change: Callable[[], Result]) -> Result | None:
-    """What `change()` returns; or None when it raised ValidationError, whose messages are then
-    beside `form`'s fields (and nothing it began is kept)."""
-    try:
-        return change()
-    except ValidationError as error:
-        db.session.rollback()
-        show_errors(form, error)
-        return None
 
 
 # --- votes ----------------------------------------------------------------------------------------

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -23,7 +22,7 @@ from ..caching import app_cache
 from ..diff_views import DIFF_VIEWS, diff_view_mode
 from ..errors import render_error
 from ..exceptions import DraftConflict, NotAllowed, ValidationError
-from ..forms import show_errors
+from ..forms import attempt, show_errors
 from ..models import DraftEntry, User, Vision, db
 from ..pagination import page_links, parse_page
 from ..text_diff import TextDiff
@@ -49,7 +48,6 @@ bp = Blueprint("drafting", __name__)
 # Stands for the CSRF token in kept renderings; random per process, so no text can contain it.
 CSRF_PLACEHOLDER = f"csrf-{secrets.token_hex(16)}"
 
-Result = TypeVar("Result")
 
 
 # --- what every route shares ----------------------------------------------------------------------
@@ -65,15 +63,6 @@ def vision_if_allowed(slug: str, may: Callable[[User, Vision], bool]) -> Vision:
     return vision
 
 
-def attempt(form: FlaskForm, change: Callable[[], Result]) -> Result | None:
-    """What `change()` returns; or None when it raised ValidationError, whose messages are then
-    beside `form`'s fields (and nothing it began is kept)."""
-    try:
-        return change()
-    except ValidationError as error:
-        db.session.rollback()
-        show_errors(form, error)
-        return None
 
 
 def draft_url(vision: Vision, key: str | None = None) -> str:

@@ -7,20 +7,18 @@ catches only the ValidationError whose messages it shows beside the form's field
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from .. import permissions
 from ..auth.redirects import require_member
 from ..diff_views import DEFAULT_DIFF_VIEW, DIFF_VIEWS, diff_view_mode
 from ..exceptions import NotAllowed, ValidationError, WrongState
-from ..forms import show_errors
+from ..forms import attempt
 from ..limits import per_account
 from ..models import Element, ElementText, Proposal, ProposalStatus, User, Vision, db
 from ..pagination import page_links, parse_page
@@ -36,21 +34,11 @@ from .rebase import staleness
 
 bp = Blueprint("proposals", __name__)
 
-Result = TypeVar("Result")
 
 
 # --- helpers --------------------------------------------------------------------------------------
 
 
-def attempt(form: FlaskForm, change: Callable[[], Result]) -> Result | None:
-    """What `change()` returns; or None when it raised ValidationError, whose messages are then
-    beside `form`'s fields (and nothing it began is kept)."""
-    try:
-        return change()
-    except ValidationError as error:
-        db.session.rollback()
-        show_errors(form, error)
-        return None
 
 
 def get_element_or_404(vision: Vision, key: str) -> Element:
