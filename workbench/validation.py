@@ -29,3 +29,19 @@ def clean_text(value: str | None, *, multiline: bool) -> str:
 
 def has_disguising_characters(value: str) -> bool:
     return bool(_DISGUISING.search(value))
+
+
+def hidden_characters_message(what: str) -> str:
+    """What to tell someone whose `what` ("title", "proposed text") holds hidden formatting characters."""
+    return (
+        "Remove the hidden formatting characters (such as right-to-left overrides or zero-width spaces) "
+        f"from the {what}"
+    )
+
+
+def fields_with_hidden_characters(values: dict[str, str], names: dict[str, str]) -> dict[str, str]:
+    """{field: message} for each of `values` that holds hidden formatting characters; `names` says
+    each field in words. Such text is refused rather than silently changed from what people see."""
+    return {
+        field: hidden_characters_message(names[field]) for field, value in values.items() if has_disguising_characters(value)
+    }

@@ -31,7 +31,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from .. import permissions
 from ..exceptions import DraftConflict, NotAllowed, NotFound, ValidationError
 from ..models import DraftChange, DraftEntry, ElementText, Proposal, ProposalStatus, User, Vision, db, record_event, utcnow
-from ..validation import clean_text, has_disguising_characters
+from ..validation import clean_text, fields_with_hidden_characters, has_disguising_characters
 from ..visions import services as visions
 from ..visions.snapshots import KIND_NAMES, KIND_PLURALS
 from .state import children_in_draft, find_entry, siblings_of_kind
@@ -67,13 +67,7 @@ def clean_element_words(
     20,000 characters and not empty, the reason at most 5,000 characters and not empty.
     """
     raw = {"title": title or "", "body": body or "", "reason": reason or ""}
-    errors: dict[str, str] = {}
-    for name, value in raw.items():
-        if has_disguising_characters(value):
-            errors[name] = (
-                f"Remove the hidden formatting characters (such as right-to-left overrides or "
-                f"zero-width spaces) from the {_FIELD_NAMES[name]}"
-            )
+    errors = fields_with_hidden_characters(raw, _FIELD_NAMES)
     words = ElementWords(
         clean_text(raw["title"], multiline=False),
         clean_text(raw["body"], multiline=True),

@@ -36,7 +36,7 @@ from ..proposals import edit as edit_kind
 from ..proposals.kinds import unknown_kind
 from ..proposals.rebase import Texts, draft_entry, rebase_onto, texts_by_id
 from ..proposals.services import revise_proposal, status_label
-from ..validation import clean_text, has_disguising_characters
+from ..validation import clean_text, has_disguising_characters, hidden_characters_message
 from . import edit
 
 TITLE_MAX = 200
@@ -117,10 +117,7 @@ def _clean_field(
 ) -> str:
     raw = value or ""
     if has_disguising_characters(raw):
-        errors[name] = (
-            f"Remove the hidden formatting characters (such as right-to-left overrides or "
-            f"zero-width spaces) from the {what}"
-        )
+        errors[name] = hidden_characters_message(what)
         return ""
     cleaned = clean_text(raw, multiline=multiline)
     if len(cleaned) > limit:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from .. import diffcache, diffing
 from ..exceptions import ValidationError
 from ..models import ElementText
-from ..validation import clean_text, has_disguising_characters
+from ..validation import clean_text, fields_with_hidden_characters
 
 NAME = "edit"
 
@@ -46,13 +46,7 @@ def clean_proposal_text(
     a preview) not empty.
     """
     raw = {"title": title or "", "body": body or "", "rationale": rationale or ""}
-    errors: dict[str, str] = {}
-    for name, value in raw.items():
-        if has_disguising_characters(value):
-            errors[name] = (
-                f"Remove the hidden formatting characters (such as right-to-left overrides or "
-                f"zero-width spaces) from the {_FIELD_NAMES[name]}"
-            )
+    errors = fields_with_hidden_characters(raw, _FIELD_NAMES)
     cleaned_title = clean_text(raw["title"], multiline=False)
     cleaned_body = clean_text(raw["body"], multiline=True)
     cleaned_rationale = clean_text(raw["rationale"], multiline=True)
