@@ -1,7 +1,6 @@
 """Your account page, and the administrators' account management.
 
-Every route is for signed-in people: `@login_required` sends anyone else to sign in and back
-(Flask-Login's answer, `auth.sessions.sign_in_first`). Refusals go to the application's error
+Every route is for signed-in people: `@members_only` sends anyone else to sign in and back. Refusals go to the application's error
 handlers; a route catches only the ValidationError whose messages it shows on its form (`attempt`).
 """
 
@@ -10,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, logout_user
+from flask_login import current_user, logout_user
 from flask_wtf import FlaskForm
 
 from .. import mail, permissions
+from ..auth.redirects import members_only
 from ..auth.sessions import remember_cookie_present, sign_in
 from ..exceptions import NotAllowed
 from ..forms import attempt
@@ -41,13 +41,13 @@ def _status(form: FlaskForm) -> int:
 
 
 @bp.get("/account")
-@login_required
+@members_only
 def account():
     return render_template("accounts/account.html", user=_me(), role_names=services.ROLE_NAMES)
 
 
 @bp.route("/account/name", methods=["GET", "POST"])
-@login_required
+@members_only
 def change_name():
     form = DisplayNameForm()
     if request.method == "GET":
@@ -62,7 +62,7 @@ def change_name():
 
 
 @bp.route("/account/email", methods=["GET", "POST"])
-@login_required
+@members_only
 @per_account("RATELIMIT_PASSWORD_CHECK")
 def change_email():
     form = EmailForm()
@@ -81,7 +81,7 @@ def change_email():
 
 
 @bp.route("/account/email/<token>", methods=["GET", "POST"])
-@login_required
+@members_only
 def confirm_email(token: str):
     change = services.read_email_change(_me(), token)
     if change is None:
@@ -98,7 +98,7 @@ def confirm_email(token: str):
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@login_required
+@members_only
 @per_account("RATELIMIT_PASSWORD_CHECK")
 def change_password():
     form = PasswordForm()
@@ -116,7 +116,7 @@ def change_password():
 
 
 @bp.route("/account/delete", methods=["GET", "POST"])
-@login_required
+@members_only
 @per_account("RATELIMIT_PASSWORD_CHECK")
 def delete_account():
     form = DeleteAccountForm()
@@ -150,7 +150,7 @@ def _account_or_404(user_id: int) -> User:
 
 
 @bp.get("/admin/accounts")
-@login_required
+@members_only
 def admin_accounts():
     _admin_only()
     listing = services.list_accounts(
@@ -176,14 +176,14 @@ def _render_admin_account(account: User, role_form: RoleForm | None = None, acti
 
 
 @bp.get("/admin/accounts/<posint:user_id>")
-@login_required
+@members_only
 def admin_account(user_id: int):
     _admin_only()
     return _render_admin_account(_account_or_404(user_id))
 
 
 @bp.post("/admin/accounts/<posint:user_id>/role")
-@login_required
+@members_only
 def admin_change_role(user_id: int):
     _admin_only()
     account = _account_or_404(user_id)
@@ -223,7 +223,7 @@ def _admin_action(user_id: int, action: Callable[[User, User], bool], done: str,
 
 
 @bp.post("/admin/accounts/<posint:user_id>/deactivate")
-@login_required
+@members_only
 def admin_deactivate(user_id: int):
     return _admin_action(
         user_id,
@@ -234,7 +234,7 @@ def admin_deactivate(user_id: int):
 
 
 @bp.post("/admin/accounts/<posint:user_id>/reactivate")
-@login_required
+@members_only
 def admin_reactivate(user_id: int):
     return _admin_action(
         user_id,

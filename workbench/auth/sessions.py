@@ -1,8 +1,7 @@
-"""Who is signed in: the person a session cookie names, starting a session, and where a
-`@login_required` page sends a visitor who is not signed in.
+"""Who is signed in: the person a session cookie names, and starting a session.
 
-Importing this module registers the loader and that answer with Flask-Login (`auth/views.py`
-imports it, so every app `create_app` builds has them).
+Importing this module registers the loader with Flask-Login (`auth/views.py`
+imports it, so every app `create_app` builds has it).
 """
 
 from __future__ import annotations
@@ -12,11 +11,9 @@ from datetime import timedelta
 from flask import current_app, request
 from flask_login import login_user
 from sqlalchemy import select
-from werkzeug.wrappers import Response
 
 from ..extensions import login_manager
 from ..models import User, db
-from .redirects import login_redirect
 
 REMEMBER_FOR = timedelta(days=30)
 
@@ -29,13 +26,6 @@ def load_user(session_token: str) -> User | None:
     if user is None or not user.is_active:
         return None
     return user
-
-
-@login_manager.unauthorized_handler
-def sign_in_first() -> Response:
-    """A visitor on a `@login_required` page (your account, the administrators' pages) goes to sign
-    in, and comes back to it afterwards (to the page a GET asked for; a POST has none)."""
-    return login_redirect(None if request.method == "GET" else "")
 
 
 def sign_in(user: User, *, remember: bool) -> None:
