@@ -226,6 +226,34 @@ def make_vision(app: Flask):
     return make
 
 
+@pytest.fixture
+def vision(make_vision):
+    """The default test vision (slug "test-vision"), published and open for contributions."""
+    return make_vision()
+
+
+@pytest.fixture
+def author(make_user) -> User:
+    """A volunteer, "Alice Author", not signed in."""
+    return make_user(name="Alice Author")
+
+
+@pytest.fixture
+def fresh_g_per_request(app: Flask) -> None:
+    """Forget the user and CSRF token cached in the shared `g` at the end of each request.
+
+    Requests in tests share the test's app context, and with it `g`, where Flask-Login and
+    Flask-WTF cache the signed-in user and the CSRF token: forget them after each request, as a
+    real server does, so that one client's sign-in cannot leak into the next request. Opt in with
+    `pytestmark = pytest.mark.usefixtures("fresh_g_per_request")`.
+    """
+
+    @app.teardown_request
+    def forget(exc):  # noqa: ANN001
+        g.pop("_login_user", None)
+        g.pop("csrf_token", None)
+
+
 # --- counting queries -----------------------------------------------------------------------------
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from workbench.models import Comment, Proposal, ProposalStatus, Role, db
-from workbench.proposals.services import changed_ranges
+from workbench.models import Comment, Role, db
 
 from .access import ROLES, Rule, collect_rules
+from .factories import element_of, entry_of, open_proposal
 
 RULES = collect_rules()
 
@@ -29,24 +29,8 @@ def world(make_vision, make_user) -> dict[str, str]:
     """A vision open for contributions, with a proposal and a comment by someone else."""
     vision = make_vision()
     author = make_user(Role.VOLUNTEER, email="author@example.org")
-    from workbench.models import DraftEntry, Element
-    from sqlalchemy import select
-
-    element = db.session.scalar(select(Element).where(Element.vision_id == vision.id, Element.key == "objective-1"))
-    entry = db.session.scalar(select(DraftEntry).where(DraftEntry.element_id == element.id))
-    proposal = Proposal(
-        vision_id=vision.id,
-        element_id=element.id,
-        author_id=author.id,
-        base_text_id=entry.text_id,
-        title=entry.text.title,
-        body=entry.text.body + " More.",
-        rationale="Because.",
-        changed_ranges=changed_ranges(entry.text, entry.text.title, entry.text.body + " More."),
-        status=ProposalStatus.OPEN.value,
-    )
-    db.session.add(proposal)
-    db.session.flush()
+    element = element_of(vision, "objective-1")
+    proposal = open_proposal(vision, author, "objective-1", entry_of(vision, "objective-1").text.body + " More.", rationale="Because.")
     comment = Comment(vision_id=vision.id, proposal_id=proposal.id, author_id=author.id, body="A comment.")
     reflection = Comment(vision_id=vision.id, element_id=element.id, author_id=author.id, body="A reflection.")
     db.session.add_all([comment, reflection])

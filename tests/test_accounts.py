@@ -17,16 +17,7 @@ from .conftest import TEST_PASSWORD
 NEW_PASSWORD = "a brand new passphrase"
 
 
-@pytest.fixture(autouse=True)
-def fresh_g_per_request(app):
-    """Forget the user and CSRF token cached in the shared `g` after each request (see test_auth)."""
-
-    @app.teardown_request
-    def forget(exc):  # noqa: ANN001
-        from flask import g
-
-        g.pop("_login_user", None)
-        g.pop("csrf_token", None)
+pytestmark = pytest.mark.usefixtures("fresh_g_per_request")  # conftest: forget `g` after each request
 
 
 def outbox(app) -> list:

@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 
 from workbench import permissions
 from workbench.aligned import screening, services, wording
-from workbench.models import AlignedWork, AlignedWorkElement, AuditEvent, Role, db
+from workbench.models import AlignedWork, AlignedWorkElement, Role, db
 from workbench.exceptions import NotAllowed, ValidationError
 
+from .factories import events
 from .test_aligned_support import *  # noqa: F403 (fixtures)
 from .test_aligned_support import SECRET_EMAIL, element_id, reload, valid_form
 
@@ -24,11 +25,6 @@ def work_count() -> int:
 def only_work() -> AlignedWork:
     db.session.remove()
     return db.session.scalars(select(AlignedWork)).one()
-
-
-def events(action: str) -> list[AuditEvent]:
-    db.session.remove()
-    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
 
 
 # --- the form -------------------------------------------------------------------------------------

@@ -21,7 +21,6 @@ __all__ = [
     "valid_form",
     "client",
     "sign_in",
-    "vision",
     "submitter",
     "facilitator",
     "make_work",
@@ -84,11 +83,6 @@ def sign_in(client, login_as):
         return login_as(user)
 
     return sign
-
-
-@pytest.fixture
-def vision(make_vision) -> Vision:
-    return make_vision()
 
 
 @pytest.fixture

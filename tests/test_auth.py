@@ -19,18 +19,7 @@ from .conftest import TEST_PASSWORD
 NEW_PASSWORD = "a brand new passphrase"
 
 
-@pytest.fixture(autouse=True)
-def fresh_g_per_request(app):
-    """Requests in tests share the test's app context, and with it `g`, where Flask-Login and
-    Flask-WTF cache the signed-in user and the CSRF token: forget them after each request, as a
-    real server does, so that one client's sign-in cannot leak into the next request."""
-
-    @app.teardown_request
-    def forget(exc):  # noqa: ANN001
-        from flask import g
-
-        g.pop("_login_user", None)
-        g.pop("csrf_token", None)
+pytestmark = pytest.mark.usefixtures("fresh_g_per_request")  # conftest: forget `g` after each request
 
 
 def outbox(app) -> list:

@@ -22,15 +22,14 @@ from workbench.models import (
     AuditEvent,
     Comment,
     CommentRevision,
-    DraftEntry,
-    Element,
     Proposal,
     Role,
     db,
     utcnow,
 )
-from workbench.proposals import services as proposals
 from workbench.exceptions import ValidationError
+
+from .factories import add_comment, element_of, fresh, open_proposal
 
 SLUG = "test-vision"
 HX = {"HX-Request": "true"}
@@ -38,43 +37,8 @@ REFLECTIONS = f"/visions/{SLUG}/elements/objective-1/reflections"
 
 
 @pytest.fixture
-def vision(make_vision):
-    return make_vision()
-
-
-@pytest.fixture
-def author(make_user):
-    return make_user(name="Alice Author")
-
-
-def element_of(vision, key: str = "objective-1") -> Element:
-    return db.session.scalar(select(Element).where(Element.vision_id == vision.id, Element.key == key))
-
-
-def open_proposal(vision, author, key: str = "objective-1") -> Proposal:
-    element = element_of(vision, key)
-    entry = db.session.scalar(select(DraftEntry).where(DraftEntry.element_id == element.id))
-    proposal = proposals.open_proposal(vision, element, author, entry.text.title, entry.text.body + " Changed.", "Why not.")
-    db.session.commit()
-    return proposal
-
-
-@pytest.fixture
 def proposal(vision, author):
-    return open_proposal(vision, author)
-
-
-def fresh(model, id_):
-    db.session.expire_all()
-    return db.session.get(model, id_)
-
-
-def add_comment(proposal, user, body="A comment.", parent=None, minutes_ago=0) -> Comment:
-    """A comment written through the service, `minutes_ago` in the past (for ordering)."""
-    comment = services.post_comment(fresh(Proposal, proposal.id), user, body, parent.id if parent else None)
-    comment.created_at = utcnow() - timedelta(minutes=minutes_ago)
-    db.session.commit()
-    return comment
+    return open_proposal(vision, author, body="Objective 1.1 body. Changed.", rationale="Why not.")
 
 
 def page_of(client, url: str) -> str:
@@ -129,7 +93,7 @@ def test_a_reply_goes_under_its_comment_and_a_reply_to_a_reply_joins_that_thread
 
 
 def test_a_reply_to_a_comment_elsewhere_is_refused(client, vision, proposal, author, make_user, login_as) -> None:
-    other = open_proposal(vision, author, "objective-2")
+    other = open_proposal(vision, author, "objective-2", "Objective 1.2 body. Changed.", rationale="Why not.")
     elsewhere = add_comment(other, make_user(), "On another proposal.")
     login_as(make_user())
     response = client.post(f"/proposals/{proposal.id}/comments", data={"body": "Hi.", "parent_id": str(elsewhere.id)})

@@ -6,24 +6,18 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, text
 
-from workbench.proposals.services import MOST_CONTESTED, MOST_DISCUSSED, MOST_SUPPORTED, SORTS, changed_ranges
-from workbench.models import DraftEntry, Element, Proposal, db
+from workbench.proposals.services import MOST_CONTESTED, MOST_DISCUSSED, MOST_SUPPORTED, SORTS
+from workbench.models import Proposal, db
 
 from .conftest import schema_names
+from .factories import open_proposal
 
 
 def proposals_with(vision, author, tallies: dict[str, tuple[int, int, int]]) -> None:
     """Proposals named by their title, with (support, oppose, comments) written directly."""
-    element = db.session.scalar(select(Element).where(Element.vision_id == vision.id, Element.key == "objective-1"))
-    entry = db.session.scalar(select(DraftEntry).where(DraftEntry.element_id == element.id))
     for title, (support, oppose, comments) in tallies.items():
-        db.session.add(
-            Proposal(
-                vision_id=vision.id, element_id=element.id, author_id=author.id, base_text_id=entry.text_id,
-                title=title, body="Text.", rationale="Why.", support_count=support, oppose_count=oppose,
-                comment_count=comments, changed_ranges=changed_ranges(entry.text, title, "Text."),
-            )
-        )
+        proposal = open_proposal(vision, author, body="Text.", title=title, rationale="Why.")
+        proposal.support_count, proposal.oppose_count, proposal.comment_count = support, oppose, comments
     db.session.commit()
 
 

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import func, select
 
 from workbench.models import (
-    AuditEvent,
     DraftChange,
     ElementText,
     Proposal,
@@ -19,29 +18,18 @@ from workbench.models import (
 )
 from workbench.visions.services import working_tree
 
-from .test_drafting_support import (  # noqa: F401  (per_request_login is an autouse fixture)
+from .factories import element_of, entry_of, events, fresh, open_proposal
+from .test_drafting_support import (  # noqa: F401  (fixtures: per_request_login is autouse; facilitator)
     accept,
     edit_text,
-    element_of,
-    entry_of,
-    fresh,
+    facilitator,
     hidden_value,
-    open_proposal,
     per_request_login,
 )
 
 
-@pytest.fixture
-def facilitator(make_user, login_as):
-    return login_as(make_user(Role.FACILITATOR, name="Fiona Facilitator"))
-
-
 def labels(vision) -> dict[str, str]:
     return {e["key"]: e["label"] for e in working_tree(fresh(Vision, vision.id))}
-
-
-def events(action: str) -> list[AuditEvent]:
-    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))
 
 
 def text_count() -> int:
@@ -285,9 +273,9 @@ def test_keys_are_never_reused_after_a_removal(client, make_vision, facilitator)
 def test_removing_an_element_closes_its_open_proposals_with_the_reason(client, make_vision, make_user, facilitator) -> None:
     vision = make_vision()
     author = make_user(Role.VOLUNTEER)
-    first = open_proposal(vision, "objective-2", author, "Better objective 1.2.")
-    second = open_proposal(vision, "objective-2", author, "Another objective 1.2.")
-    elsewhere = open_proposal(vision, "objective-1", author, "Leave me alone.")
+    first = open_proposal(vision, author, "objective-2", "Better objective 1.2.")
+    second = open_proposal(vision, author, "objective-2", "Another objective 1.2.")
+    elsewhere = open_proposal(vision, author, "objective-1", "Leave me alone.")
 
     page = client.get("/visions/test-vision/draft/elements/objective-2/remove").get_data(as_text=True)
     assert "2 open proposals to change Objective 1.2 will be closed" in page
@@ -415,7 +403,7 @@ def test_the_draft_of_an_unpublished_vision_shows_everything_as_new(client, make
 def test_the_draft_lists_its_changes_with_who_what_why_and_the_proposal(client, make_vision, make_user, facilitator) -> None:
     vision = make_vision()
     author = make_user(Role.VOLUNTEER, name="Vera Volunteer")
-    proposal = open_proposal(vision, "objective-3", author, "Objective 2.1 body, made better.")
+    proposal = open_proposal(vision, author, "objective-3", "Objective 2.1 body, made better.")
     accept(proposal, facilitator, note="Good catch.")
     edit_text(client, vision, "objective-1", "Objective 1.1 body, edited.", reason="Tighter.")
     client.post("/visions/test-vision/draft/elements/condition-2/remove", data={"reason": "Out of scope."})

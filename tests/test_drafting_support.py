@@ -1,7 +1,8 @@
-"""Helpers shared by the drafting, publishing and history tests (no tests here).
+"""Helpers and fixtures shared by the drafting, publishing and history tests (no tests here).
 
 They write through the services or, where another feature owns the action (accepting and rejecting
 proposals), set the rows up the way that feature does, so these tests do not depend on its code.
+Proposals are opened through the proposals service, as a volunteer's form would (tests.factories).
 """
 
 from __future__ import annotations
@@ -16,16 +17,17 @@ from sqlalchemy import select
 from workbench.models import (
     DraftChange,
     DraftEntry,
-    Element,
     ElementText,
     Proposal,
     ProposalStatus,
+    Role,
     User,
     Version,
     db,
     utcnow,
 )
-from workbench.proposals.services import changed_ranges
+
+from .factories import entry_of
 
 
 @pytest.fixture(autouse=True)
@@ -44,17 +46,10 @@ def per_request_login(app):
     yield
 
 
-def entry_of(vision, key: str) -> DraftEntry:
-    return db.session.scalar(
-        select(DraftEntry)
-        .join(Element, Element.id == DraftEntry.element_id)
-        .where(Element.vision_id == vision.id, Element.key == key)
-        .execution_options(populate_existing=True)
-    )
-
-
-def element_of(vision, key: str) -> Element:
-    return db.session.scalar(select(Element).where(Element.vision_id == vision.id, Element.key == key))
+@pytest.fixture
+def facilitator(make_user, login_as):
+    """A facilitator, "Fiona Facilitator", signed in on the test client."""
+    return login_as(make_user(Role.FACILITATOR, name="Fiona Facilitator"))
 
 
 def versions_of(vision) -> list[Version]:
@@ -85,23 +80,6 @@ def edit_text(client, vision, key: str, body: str, *, title: str | None = None, 
 
 def publish(client, vision, notes: str = "A new version."):
     return client.post(f"/visions/{vision.slug}/publish", data={"notes": notes})
-
-
-def open_proposal(vision, key: str, author: User, body: str) -> Proposal:
-    entry = entry_of(vision, key)
-    proposal = Proposal(
-        vision_id=vision.id,
-        element_id=entry.element_id,
-        author_id=author.id,
-        base_text_id=entry.text_id,
-        title=entry.text.title,
-        body=body,
-        rationale="Because it reads better.",
-        changed_ranges=changed_ranges(entry.text, entry.text.title, body),
-    )
-    db.session.add(proposal)
-    db.session.commit()
-    return proposal
 
 
 def accept(proposal: Proposal, facilitator: User, *, note: str = "Thank you.", body: str | None = None) -> None:
@@ -144,8 +122,3 @@ def hidden_value(page: str, name: str) -> str:
     )
     assert match, f"no hidden field {name}"
     return match.group(1)
-
-
-def fresh(model, id_):
-    """The row as the database holds it now (requests write through their own sessions)."""
-    return db.session.scalar(select(model).where(model.id == id_).execution_options(populate_existing=True))

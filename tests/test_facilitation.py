@@ -19,7 +19,6 @@ from workbench.models import (
     Comment,
     DraftChange,
     DraftEntry,
-    Element,
     ElementText,
     Proposal,
     ProposalRevision,
@@ -29,24 +28,12 @@ from workbench.models import (
     Vote,
     utcnow,
 )
-from workbench.proposals.services import open_proposal, revise_proposal, withdraw_proposal
+from workbench.proposals.services import revise_proposal, withdraw_proposal
 
-KEY = "objective-1"
+from .factories import KEY, entry_of, fresh, open_proposal
 
 
 # --- helpers (also used by test_facilitation_concurrency.py) --------------------------------------
-
-
-def element_of(vision, key: str = KEY) -> Element:
-    return db.session.scalar(select(Element).where(Element.vision_id == vision.id, Element.key == key))
-
-
-def entry_of(vision, key: str = KEY) -> DraftEntry:
-    return db.session.scalar(
-        select(DraftEntry)
-        .where(DraftEntry.element_id == element_of(vision, key).id)
-        .execution_options(populate_existing=True)
-    )
 
 
 def current_text(vision, key: str = KEY) -> ElementText:
@@ -66,16 +53,8 @@ def set_text(vision, body: str, *, title: str | None = None, key: str = KEY) -> 
 
 
 def propose(vision, author: User, body: str, *, title: str | None = None, key: str = KEY, rationale: str = "Because it is clearer.") -> Proposal:
-    element = element_of(vision, key)
-    current = current_text(vision, key)
-    proposal = open_proposal(vision, element, author, current.title if title is None else title, body, rationale)
-    db.session.commit()
-    return proposal
-
-
-def fresh(model, id_: int):
-    """The row as the database holds it now (requests write through their own sessions)."""
-    return db.session.scalar(select(model).where(model.id == id_).execution_options(populate_existing=True))
+    """The shared factory with this module's order of arguments and its own rationale."""
+    return open_proposal(vision, author, key, body, title=title, rationale=rationale)
 
 
 def field_value(page: str, name: str) -> str | None:
@@ -125,20 +104,6 @@ def words(page: str) -> str:
 
 
 @pytest.fixture
-def login_as(login_as):
-    """conftest's login_as, also forgetting the user Flask-Login cached in `g`: test requests share
-    the test's app context, so without this the first request's user (even anonymous) sticks."""
-
-    def login(user: User) -> User:
-        from flask import g
-
-        g.pop("_login_user", None)
-        return login_as(user)
-
-    return login
-
-
-@pytest.fixture
 def people(make_user):
     return SimpleNamespace(
         facilitator=make_user(Role.FACILITATOR, name="Fran Facilitator"),
@@ -146,11 +111,6 @@ def people(make_user):
         author=make_user(Role.VOLUNTEER, name="Ana Author"),
         other=make_user(Role.VOLUNTEER, name="Olu Other"),
     )
-
-
-@pytest.fixture
-def vision(make_vision):
-    return make_vision()
 
 
 # --- the queue ------------------------------------------------------------------------------------

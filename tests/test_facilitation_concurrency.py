@@ -29,7 +29,8 @@ from workbench.extensions import db
 from workbench.facilitation import edit
 from workbench.models import AuditEvent, DraftChange, DraftEntry, ElementText, Proposal, Role, User
 
-from .test_facilitation import current_text, element_of, field_value, propose, set_text
+from .factories import element_of
+from .test_facilitation import current_text, field_value, propose, set_text
 
 USER_AGENT = "facilitation-concurrency-test"
 

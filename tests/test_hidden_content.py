@@ -26,9 +26,10 @@ from sqlalchemy import select
 
 from workbench.discussion import services
 from workbench.facilitation import decisions as facilitation
-from workbench.models import Comment, DraftEntry, Element, Proposal, Role, db
-from workbench.proposals import services as proposals
+from workbench.models import Comment, DraftEntry, Proposal, Role, db
 from workbench.drafting.publishing import publish_version
+
+from .factories import element_of, open_proposal
 
 SLUG = "test-vision"
 HX = {"HX-Request": "true"}
@@ -66,18 +67,6 @@ class World:
     facilitator: object
 
 
-def _element(vision, key):
-    return db.session.scalar(select(Element).where(Element.vision_id == vision.id, Element.key == key))
-
-
-def _propose(vision, author, key, body, rationale, title=None):
-    element = _element(vision, key)
-    entry = db.session.scalar(select(DraftEntry).where(DraftEntry.element_id == element.id))
-    made = proposals.open_proposal(vision, element, author, entry.text.title if title is None else title, body, rationale)
-    db.session.commit()
-    return made
-
-
 def _accept(proposal, facilitator, note):
     entry = db.session.scalar(select(DraftEntry).where(DraftEntry.element_id == proposal.element_id))
     facilitation.accept_proposal(
@@ -99,25 +88,25 @@ def world(make_vision, make_user) -> World:
     other = make_user(name="Olly Other")
     facilitator = make_user(Role.FACILITATOR, name="Fergus Facilitator")
 
-    proposal = _propose(vision, author, "objective-1", "Objective 1.1 body, better.", "Clearer.")
+    proposal = open_proposal(vision, author, "objective-1", "Objective 1.1 body, better.", rationale="Clearer.")
     hidden_comment = services.post_comment(proposal, author, HIDDEN_COMMENT)
     services.post_comment(proposal, other, "A visible reply to the hidden comment.", hidden_comment.id)
     visible_comment = services.post_comment(proposal, other, "A visible comment.")
     hidden_reply = services.post_comment(proposal, author, HIDDEN_REPLY, visible_comment.id)
-    hidden_reflection = services.post_reflection(vision, _element(vision, "objective-1"), author, HIDDEN_REFLECTION)
-    services.post_reflection(vision, _element(vision, "objective-1"), other, "A visible reflection.")
+    hidden_reflection = services.post_reflection(vision, element_of(vision, "objective-1"), author, HIDDEN_REFLECTION)
+    services.post_reflection(vision, element_of(vision, "objective-1"), other, "A visible reflection.")
     db.session.commit()
 
-    hidden_proposal = _propose(vision, author, "objective-2", f"Objective 1.2 body. {HIDDEN_PROPOSAL}.", HIDDEN_PROPOSAL_RATIONALE, title=HIDDEN_PROPOSAL)
-    sibling = _propose(vision, other, "objective-2", "Objective 1.2 body, visible rival.", "Rival.")
+    hidden_proposal = open_proposal(vision, author, "objective-2", f"Objective 1.2 body. {HIDDEN_PROPOSAL}.", title=HIDDEN_PROPOSAL, rationale=HIDDEN_PROPOSAL_RATIONALE)
+    sibling = open_proposal(vision, other, "objective-2", "Objective 1.2 body, visible rival.", rationale="Rival.")
     on_hidden = services.post_comment(hidden_proposal, other, COMMENT_ON_HIDDEN_PROPOSAL)
     db.session.commit()
 
-    published = _propose(vision, author, "ambition-1", "Ambition 1 body, accepted and published.", PUBLISHED_RATIONALE)
+    published = open_proposal(vision, author, "ambition-1", "Ambition 1 body, accepted and published.", rationale=PUBLISHED_RATIONALE)
     _accept(published, facilitator, PUBLISHED_NOTE)
     publish_version(vision, actor=facilitator, notes="Version two.")
     db.session.commit()
-    drafted = _propose(vision, author, "ambition-2", "Ambition 2 body, accepted into the draft.", DRAFT_RATIONALE)
+    drafted = open_proposal(vision, author, "ambition-2", "Ambition 2 body, accepted into the draft.", rationale=DRAFT_RATIONALE)
     _accept(drafted, facilitator, DRAFT_NOTE)
 
     for subject_type, subject in (
@@ -292,7 +281,7 @@ def test_the_element_page_reflections_partial_leaves_hidden_reflections_out(worl
     from workbench.models import Vision
 
     vision = db.session.scalar(select(Vision).where(Vision.slug == SLUG))
-    element = _element(vision, "objective-1")
+    element = element_of(vision, "objective-1")
     with app.test_request_context(f"/visions/{SLUG}/elements/objective-1"):
         html = render_template_string('{% include "discussion/_element_reflections.html" %}', vision=vision, element=element, label="Objective 1.1")
     assert HIDDEN_REFLECTION not in html

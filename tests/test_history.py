@@ -11,23 +11,19 @@ from sqlalchemy import select
 from workbench.extensions import db
 from workbench.history.documents import diff_documents
 from workbench.history.services import element_timeline
-from workbench.models import Element, Role, Vision
+from workbench.models import Vision
 from workbench.visions.permalinks import IMMUTABLE
 from workbench.caching import clear_caches
 
-from .test_drafting_support import (  # noqa: F401  (per_request_login is an autouse fixture)
+from .factories import element_of, fresh
+from .test_drafting_support import (  # noqa: F401  (fixtures: per_request_login is autouse; facilitator)
     edit_text,
-    fresh,
+    facilitator,
     per_request_login,
     publish,
 )
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-
-
-@pytest.fixture
-def facilitator(make_user, login_as):
-    return login_as(make_user(Role.FACILITATOR, name="Fiona Facilitator"))
 
 
 @pytest.fixture
@@ -223,7 +219,7 @@ def test_the_timeline_is_read_once_then_served_without_queries(client, history, 
 
 
 def test_the_timeline_partial_renders_for_the_element_page(client, history, app) -> None:
-    element = db.session.scalar(select(Element).where(Element.vision_id == history.id, Element.key == "objective-1"))
+    element = element_of(history, "objective-1")
     with app.test_request_context("/visions/test-vision/elements/objective-1"):
         html = render_template_string('{% include "history/_timeline.html" %}', vision=history, element=element)
     assert "Timeline" in html

@@ -10,6 +10,7 @@ from sqlalchemy import inspect
 from workbench.models import EXPRESSION_INDEXES, db, schema_compared
 
 from .conftest import schema_names
+from .factories import entry_of, open_proposal
 
 GUARDS = {
     f"{table}_refuse_{action}"
@@ -46,15 +47,13 @@ def test_migration_0007_fills_in_the_changed_ranges_of_existing_proposals(app, m
     from flask_migrate import downgrade, upgrade
     from sqlalchemy import select
 
-    from workbench.models import DraftEntry, Element, Proposal
-    from workbench.proposals.services import open_proposal
+    from workbench.models import Proposal
 
     vision = make_vision()
     author = make_user()
-    element = db.session.scalar(select(Element).where(Element.vision_id == vision.id, Element.key == "objective-1"))
-    base = db.session.scalar(select(DraftEntry).where(DraftEntry.element_id == element.id)).text
+    base = entry_of(vision, "objective-1").text
     written = {
-        open_proposal(vision, element, author, title, body, "Why.").id: None
+        open_proposal(vision, author, "objective-1", body, title=title, rationale="Why.").id: None
         for title, body in [(base.title, base.body + " More."), ("A new title", "Objective 1.1, edited body.")]
     }
     db.session.commit()

@@ -9,29 +9,16 @@ import pytest
 from sqlalchemy import func, select
 
 from workbench.discussion import moderation, services
-from workbench.models import AuditEvent, Comment, DraftEntry, Element, Proposal, Report, Role, db
-from workbench.proposals import services as proposals
+from workbench.models import Comment, Proposal, Report, Role, db
+
+from .factories import add_comment, events, fresh, open_proposal
 
 SLUG = "test-vision"
 
 
 @pytest.fixture
-def vision(make_vision):
-    return make_vision()
-
-
-@pytest.fixture
-def author(make_user):
-    return make_user(name="Alice Author")
-
-
-@pytest.fixture
 def proposal(vision, author):
-    element = db.session.scalar(select(Element).where(Element.vision_id == vision.id, Element.key == "objective-1"))
-    entry = db.session.scalar(select(DraftEntry).where(DraftEntry.element_id == element.id))
-    made = proposals.open_proposal(vision, element, author, entry.text.title, "Objective 1.1 text.", "Because.")
-    db.session.commit()
-    return made
+    return open_proposal(vision, author, rationale="Because.")
 
 
 @pytest.fixture
@@ -40,23 +27,11 @@ def facilitator(make_user):
 
 
 def comment_by(proposal, user, body="Offensive words here.") -> Comment:
-    comment = services.post_comment(db.session.get(Proposal, proposal.id), user, body)
-    db.session.commit()
-    return comment
-
-
-def fresh(model, id_):
-    db.session.expire_all()
-    return db.session.get(model, id_)
+    return add_comment(proposal, user, body)
 
 
 def report(client, subject_type: str, subject_id: int, reason: str = "It insults someone."):
     return client.post(f"/reports?subject_type={subject_type}&subject_id={subject_id}", data={"reason": reason})
-
-
-def events(action: str) -> list[AuditEvent]:
-    db.session.expire_all()
-    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
 
 
 # --- reporting ------------------------------------------------------------------------------------

@@ -7,16 +7,7 @@ import pytest
 from workbench.models import Role
 
 
-@pytest.fixture(autouse=True)
-def fresh_g_per_request(app):
-    """Forget the user cached in the shared `g` after each request (see test_auth)."""
-
-    @app.teardown_request
-    def forget(exc):  # noqa: ANN001
-        from flask import g
-
-        g.pop("_login_user", None)
-        g.pop("csrf_token", None)
+pytestmark = pytest.mark.usefixtures("fresh_g_per_request")  # conftest: forget `g` after each request
 
 
 def test_the_about_page_explains_the_service_in_plain_words(client):

@@ -17,7 +17,8 @@ from workbench.proposals import edit
 from workbench.proposals.kinds import kind_of
 from workbench.proposals.services import revise_proposal
 
-from .test_facilitation import change, count, current_text, fresh, propose, text
+from .factories import fresh
+from .test_facilitation import change, count, current_text, propose, text
 
 UNKNOWN = "split"  # a kind a later version might write, or an import might bring
 
@@ -28,11 +29,6 @@ def people(make_user):
         facilitator=make_user(Role.FACILITATOR, name="Fran Facilitator"),
         author=make_user(Role.VOLUNTEER, name="Ana Author"),
     )
-
-
-@pytest.fixture
-def vision(make_vision):
-    return make_vision()
 
 
 def test_every_proposal_opened_today_is_an_edit_and_goes_through_its_kind(vision, people):

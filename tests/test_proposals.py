@@ -9,14 +9,11 @@ import re
 from datetime import timedelta
 
 import pytest
-from flask import g
 from sqlalchemy import func, select
 
 from workbench.models import (
     AuditEvent,
     DraftChange,
-    DraftEntry,
-    Element,
     ElementText,
     ImmutableError,
     Proposal,
@@ -29,6 +26,8 @@ from workbench.models import (
 from workbench.proposals import services
 from workbench.exceptions import ValidationError
 
+from .factories import element_of, entry_of, fresh, open_proposal
+
 SLUG = "test-vision"
 PROPOSE = f"/visions/{SLUG}/elements/objective-1/propose"
 PREVIEW = f"/visions/{SLUG}/elements/objective-1/propose/preview"
@@ -37,14 +36,6 @@ HX = {"HX-Request": "true"}
 
 
 # --- helpers --------------------------------------------------------------------------------------
-
-
-def element_of(vision, key: str) -> Element:
-    return db.session.scalar(select(Element).where(Element.vision_id == vision.id, Element.key == key))
-
-
-def entry_of(vision, key: str) -> DraftEntry:
-    return db.session.scalar(select(DraftEntry).where(DraftEntry.element_id == element_of(vision, key).id))
 
 
 def edit_draft(vision, key: str, body: str, title: str | None = None) -> ElementText:
@@ -61,20 +52,6 @@ def edit_draft(vision, key: str, body: str, title: str | None = None) -> Element
     return text
 
 
-def make_proposal(vision, author, key: str = "objective-1", body: str | None = None, title: str | None = None, rationale: str = "It reads better.") -> Proposal:
-    entry = entry_of(vision, key)
-    proposal = services.open_proposal(
-        vision,
-        entry.element,
-        author,
-        entry.text.title if title is None else title,
-        body if body is not None else entry.text.body.replace("body", "text"),
-        rationale,
-    )
-    db.session.commit()
-    return proposal
-
-
 def form(body: str = "Objective 1.1 improved body.", title: str = "Objective 1.1", rationale: str = "Clearer.", **extra) -> dict:
     return {"title": title, "body": body, "rationale": rationale, **extra}
 
@@ -89,31 +66,6 @@ def proposal_count() -> int:
 
 def revision_count() -> int:
     return db.session.scalar(select(func.count()).select_from(ProposalRevision))
-
-
-def fresh(proposal: Proposal) -> Proposal:
-    """The proposal as the database holds it now (other loaded objects are left alone)."""
-    return db.session.get(Proposal, proposal.id, populate_existing=True)
-
-
-@pytest.fixture
-def login_as(login_as):
-    """conftest's login_as, also forgetting the user Flask-Login cached in `g`.
-
-    The test's app context is shared with the client's requests, so without this a second
-    login_as in one test would still act as the first person.
-    """
-
-    def login(user):
-        g.pop("_login_user", None)
-        return login_as(user)
-
-    return login
-
-
-@pytest.fixture
-def vision(make_vision):
-    return make_vision()
 
 
 @pytest.fixture
@@ -350,7 +302,7 @@ def test_open_proposal_refuses_outside_the_window_and_for_anonymous(app, vision,
 
 def test_revisions_are_new_rows_and_old_ones_never_change(app, vision, make_user) -> None:
     author = make_user()
-    proposal = make_proposal(vision, author, body="Objective 1.1 first body.")
+    proposal = open_proposal(vision, author, body="Objective 1.1 first body.")
     services.revise_proposal(proposal, author, proposal.title, "Objective 1.1 second body.", "Better reason.")
     db.session.commit()
     rows = services.revisions(proposal)
@@ -358,7 +310,7 @@ def test_revisions_are_new_rows_and_old_ones_never_change(app, vision, make_user
         (1, "Objective 1.1 first body.", "It reads better."),
         (2, "Objective 1.1 second body.", "Better reason."),
     ]
-    stored = fresh(proposal)
+    stored = fresh(Proposal, proposal.id)
     assert (stored.body, stored.rationale, stored.revision_count) == ("Objective 1.1 second body.", "Better reason.", 2)
     rows[0].body = "tampered"
     with pytest.raises(ImmutableError):
@@ -369,21 +321,21 @@ def test_revisions_are_new_rows_and_old_ones_never_change(app, vision, make_user
 def test_each_revision_keeps_the_words_it_changes_in_its_base(app, vision, make_user) -> None:
     # The queue tells competing proposals apart from these ranges alone, without a word diff.
     author = make_user()
-    proposal = make_proposal(vision, author, title="Objective one", body="Objective 1.1 text.")
+    proposal = open_proposal(vision, author, title="Objective one", body="Objective 1.1 text.")
     db.session.commit()
-    assert fresh(proposal).changed_ranges == {"title": [[10, 13]], "body": [[14, 18]]}  # "1.1" and "body"
+    assert fresh(Proposal, proposal.id).changed_ranges == {"title": [[10, 13]], "body": [[14, 18]]}  # "1.1" and "body"
     services.revise_proposal(proposal, author, "Objective 1.1", "Objective 1.1 body. Added.", "Why.")
     db.session.commit()
-    assert fresh(proposal).changed_ranges == {"title": [], "body": [[19, 19]]}
+    assert fresh(Proposal, proposal.id).changed_ranges == {"title": [], "body": [[19, 19]]}
     current = edit_draft(vision, "objective-1", "The Objective 1.1 body.")
     services.revise_proposal(proposal, author, "Objective 1.1", "The Objective 1.1 body. Added.", "Why.", base_text_id=current.id)
     db.session.commit()
-    assert fresh(proposal).changed_ranges == {"title": [], "body": [[23, 23]]}  # now measured in the new base
+    assert fresh(Proposal, proposal.id).changed_ranges == {"title": [], "body": [[23, 23]]}  # now measured in the new base
 
 
 def test_only_the_author_may_revise_or_withdraw_and_only_while_open(app, vision, make_user) -> None:
     author, other = make_user(), make_user()
-    proposal = make_proposal(vision, author)
+    proposal = open_proposal(vision, author)
     with pytest.raises(services.NotAllowed):
         services.revise_proposal(proposal, other, "T", "Other text.", "Why.")
     with pytest.raises(services.NotAllowed):
@@ -399,7 +351,7 @@ def test_only_the_author_may_revise_or_withdraw_and_only_while_open(app, vision,
 
 def test_a_revision_must_change_something(app, vision, make_user) -> None:
     author = make_user()
-    proposal = make_proposal(vision, author)
+    proposal = open_proposal(vision, author)
     with pytest.raises(ValidationError) as unchanged:
         services.revise_proposal(proposal, author, proposal.title, proposal.body, proposal.rationale)
     assert "You have not changed anything" in unchanged.value.errors["form"][0]
@@ -410,7 +362,7 @@ def test_a_revision_must_change_something(app, vision, make_user) -> None:
 
 def test_a_revision_may_move_only_onto_the_current_text(app, vision, make_user) -> None:
     author = make_user()
-    proposal = make_proposal(vision, author, body="Objective 1.1 body. Added sentence.")
+    proposal = open_proposal(vision, author, body="Objective 1.1 body. Added sentence.")
     original_base = proposal.base_text_id
     current = edit_draft(vision, "objective-1", "Objective 1.1 body, edited.")
     other = entry_of(vision, "objective-2").text_id
@@ -419,7 +371,7 @@ def test_a_revision_may_move_only_onto_the_current_text(app, vision, make_user) 
     assert "The element's text changed while you were editing" in foreign.value.errors["form"][0]
     services.revise_proposal(proposal, author, proposal.title, "Objective 1.1 body, edited. Added sentence.", "Why.", base_text_id=current.id)
     db.session.commit()
-    stored = fresh(proposal)
+    stored = fresh(Proposal, proposal.id)
     assert stored.base_text_id == current.id
     first, second = services.revisions(stored)
     assert (first.base_text_id, second.base_text_id) == (original_base, current.id)
@@ -438,7 +390,7 @@ def test_status_words(app) -> None:
 
 def test_the_proposal_page_shows_what_who_when_and_why(client, vision, make_user) -> None:
     author = make_user(name="Grace Author")
-    proposal = make_proposal(vision, author, body="Objective 1.1 clearer body.", rationale="Plainer words help.")
+    proposal = open_proposal(vision, author, body="Objective 1.1 clearer body.", rationale="Plainer words help.")
     page = html(client.get(f"/proposals/{proposal.id}"))
     assert "A change to Objective 1.1" in page
     assert f'href="/visions/{SLUG}/elements/objective-1">Objective 1.1' in page
@@ -454,7 +406,7 @@ def test_the_proposal_page_shows_what_who_when_and_why(client, vision, make_user
 
 def test_a_proposal_on_an_unpublished_text_is_based_on_the_working_draft(client, vision, make_user) -> None:
     base = edit_draft(vision, "objective-1", "An unpublished working text.")
-    proposal = make_proposal(vision, make_user(), body="An unpublished working text, improved.")
+    proposal = open_proposal(vision, make_user(), body="An unpublished working text, improved.")
     page = html(client.get(f"/proposals/{proposal.id}"))
     assert f"The working draft of {base.created_at.day} {base.created_at:%B %Y}" in page
     assert "Version 1</a>" not in page
@@ -466,7 +418,7 @@ def test_the_base_version_is_the_newest_published_version_holding_the_base_text(
     edit_draft(vision, "objective-2", "Another element changes.")  # objective-1 keeps its text in v2
     publish_version(vision, actor=None, notes="v2")
     db.session.commit()
-    proposal = make_proposal(vision, make_user())
+    proposal = open_proposal(vision, make_user())
     assert services.based_on(proposal, proposal.base_text).version_number == 2
     assert 'href="/visions/test-vision/v/2/objective-1">Version 2</a>' in html(client.get(f"/proposals/{proposal.id}"))
 
@@ -483,7 +435,7 @@ def test_the_base_version_is_the_newest_published_version_holding_the_base_text(
     ],
 )
 def test_the_diff_view_is_chosen_from_a_whitelist(client, vision, make_user, query, marker) -> None:
-    proposal = make_proposal(vision, make_user())
+    proposal = open_proposal(vision, make_user())
     response = client.get(f"/proposals/{proposal.id}{query}")
     assert response.status_code == 200
     assert marker in html(response)
@@ -491,7 +443,7 @@ def test_the_diff_view_is_chosen_from_a_whitelist(client, vision, make_user, que
 
 
 def test_a_title_change_is_shown_as_its_own_diff(client, vision, make_user) -> None:
-    proposal = make_proposal(vision, make_user(), title="A better title", body=CURRENT_BODY + " More.")
+    proposal = open_proposal(vision, make_user(), title="A better title", body=CURRENT_BODY + " More.")
     page = html(client.get(f"/proposals/{proposal.id}"))
     assert ">Title</h3>" in page and ">Text</h3>" in page
     assert "added: </span>A better title" in page or "added: </span>A better" in page
@@ -501,7 +453,7 @@ def test_a_title_change_is_shown_as_its_own_diff(client, vision, make_user) -> N
                                   "/proposals/1/revisions/0", "/proposals/1/revisions/abc", "/proposals/1/revisions/-1", "/proposals/1/revisions/2",
                                   "/proposals/-1/edit", "/proposals/abc/edit", "/proposals/12345678901234567890/edit"])
 def test_bad_ids_are_404(client, vision, make_user, path) -> None:
-    make_proposal(vision, make_user())
+    open_proposal(vision, make_user())
     assert client.get(path).status_code == 404
 
 
@@ -512,7 +464,7 @@ def test_bad_ids_in_a_post_are_404(client, vision, volunteer, path) -> None:
 
 def test_a_hidden_proposal_is_404_except_for_its_author_and_facilitators(client, vision, make_user, login_as) -> None:
     author = make_user(name="Hidden Author")
-    proposal = make_proposal(vision, author, body="Objective 1.1 hidden body.")
+    proposal = open_proposal(vision, author, body="Objective 1.1 hidden body.")
     proposal.hidden_at = utcnow()
     proposal.hidden_reason = "It names a private person."
     db.session.commit()
@@ -532,7 +484,7 @@ def test_a_hidden_proposal_is_404_except_for_its_author_and_facilitators(client,
 
 def test_a_stale_proposal_shows_the_rebased_change_on_the_current_text(client, vision, make_user) -> None:
     edit_draft(vision, "objective-1", "First paragraph stays.\n\nSecond paragraph here.")
-    proposal = make_proposal(vision, make_user(), body="First paragraph stays.\n\nSecond paragraph improved here.")
+    proposal = open_proposal(vision, make_user(), body="First paragraph stays.\n\nSecond paragraph improved here.")
     edit_draft(vision, "objective-1", "First paragraph was edited.\n\nSecond paragraph here.")
     page = html(client.get(f"/proposals/{proposal.id}"))
     assert "working text has changed since this proposal was written" in page
@@ -545,7 +497,7 @@ def test_a_stale_proposal_shows_the_rebased_change_on_the_current_text(client, v
 
 def test_a_conflicted_proposal_explains_the_conflict_in_words(client, vision, make_user) -> None:
     edit_draft(vision, "objective-1", "We will publish 10,000 datasets.")
-    proposal = make_proposal(vision, make_user(), body="We will publish 15,000 datasets.")
+    proposal = open_proposal(vision, make_user(), body="We will publish 15,000 datasets.")
     edit_draft(vision, "objective-1", "We will publish 20,000 datasets.")
     page = html(client.get(f"/proposals/{proposal.id}"))
     assert "app-status--conflicted\">Conflicted</strong>" in page
@@ -555,9 +507,9 @@ def test_a_conflicted_proposal_explains_the_conflict_in_words(client, vision, ma
 
 
 def test_a_decided_proposal_is_not_marked_stale(client, vision, make_user) -> None:
-    proposal = make_proposal(vision, make_user())
+    proposal = open_proposal(vision, make_user())
     edit_draft(vision, "objective-1", "Something else entirely.")
-    stored = fresh(proposal)
+    stored = fresh(Proposal, proposal.id)
     stored.status = ProposalStatus.REJECTED.value
     stored.decision_reason = "Out of scope."
     db.session.commit()
@@ -568,11 +520,11 @@ def test_a_decided_proposal_is_not_marked_stale(client, vision, make_user) -> No
 
 def test_competing_proposals_are_listed(client, vision, make_user) -> None:
     edit_draft(vision, "objective-1", "Alpha beta gamma delta.\n\nEpsilon zeta eta theta.")
-    mine = make_proposal(vision, make_user(), body="Alpha BETA gamma delta.\n\nEpsilon zeta eta theta.")
-    rival = make_proposal(vision, make_user(name="Rival Person"), body="Alpha bravo gamma delta.\n\nEpsilon zeta eta theta.")
-    elsewhere = make_proposal(vision, make_user(name="Calm Person"), body="Alpha beta gamma delta.\n\nEpsilon zeta eta iota.")
+    mine = open_proposal(vision, make_user(), body="Alpha BETA gamma delta.\n\nEpsilon zeta eta theta.")
+    rival = open_proposal(vision, make_user(name="Rival Person"), body="Alpha bravo gamma delta.\n\nEpsilon zeta eta theta.")
+    elsewhere = open_proposal(vision, make_user(name="Calm Person"), body="Alpha beta gamma delta.\n\nEpsilon zeta eta iota.")
     edit_draft(vision, "objective-1", "Alpha beta gamma delta.\n\nEpsilon zeta eta theta. More.")
-    later = make_proposal(vision, make_user(name="Later Person"), body="Alpha beta gamma delta.\n\nEpsilon zeta eta theta. Most.")
+    later = open_proposal(vision, make_user(name="Later Person"), body="Alpha beta gamma delta.\n\nEpsilon zeta eta theta. Most.")
     page = html(client.get(f"/proposals/{mine.id}"))
     section = page.split('id="others-heading"')[1]
     rival_line = section.split(f'/proposals/{rival.id}"')[1].split("</li>")[0]
@@ -588,7 +540,7 @@ def test_competing_proposals_are_listed(client, vision, make_user) -> None:
 
 def test_each_revision_is_diffable_against_the_previous_one_and_the_base(client, vision, make_user) -> None:
     author = make_user()
-    proposal = make_proposal(vision, author, body="Objective 1.1 first body.")
+    proposal = open_proposal(vision, author, body="Objective 1.1 first body.")
     services.revise_proposal(proposal, author, proposal.title, "Objective 1.1 second body.", "Why now.")
     db.session.commit()
     against_previous = html(client.get(f"/proposals/{proposal.id}/revisions/2"))
@@ -607,13 +559,13 @@ def test_each_revision_is_diffable_against_the_previous_one_and_the_base(client,
 
 
 def test_the_author_edits_into_a_new_revision(client, vision, volunteer) -> None:
-    proposal = make_proposal(vision, volunteer, body="Objective 1.1 first body.")
+    proposal = open_proposal(vision, volunteer, body="Objective 1.1 first body.")
     page = html(client.get(f"/proposals/{proposal.id}/edit"))
     assert re.search(r'<textarea[^>]*name="body"[^>]*>\s*Objective 1.1 first body\.</textarea>', page)
     assert "Save as revision 2" in page
     response = client.post(f"/proposals/{proposal.id}/edit", data=form(body="Objective 1.1 second body.", rationale="Better.", status="accepted", author_id="1"))
     assert response.status_code == 302 and response.headers["Location"] == f"/proposals/{proposal.id}"
-    stored = fresh(proposal)
+    stored = fresh(Proposal, proposal.id)
     assert (stored.body, stored.rationale, stored.revision_count, stored.status, stored.author_id) == (
         "Objective 1.1 second body.", "Better.", 2, "open", volunteer.id
     )
@@ -623,7 +575,7 @@ def test_the_author_edits_into_a_new_revision(client, vision, volunteer) -> None
 
 
 def test_an_edit_that_changes_nothing_is_refused(client, vision, volunteer) -> None:
-    proposal = make_proposal(vision, volunteer)
+    proposal = open_proposal(vision, volunteer)
     response = client.post(f"/proposals/{proposal.id}/edit", data=form(title=proposal.title, body=proposal.body, rationale=proposal.rationale))
     assert response.status_code == 422
     assert "You have not changed anything" in html(response)
@@ -633,7 +585,7 @@ def test_an_edit_that_changes_nothing_is_refused(client, vision, volunteer) -> N
 
 
 def test_the_edit_preview_diffs_against_the_base(client, vision, volunteer, someone, login_as) -> None:
-    proposal = make_proposal(vision, volunteer)
+    proposal = open_proposal(vision, volunteer)
     response = client.post(f"/proposals/{proposal.id}/edit/preview", data=form(body="Objective 1.1 fresh body."), headers=HX)
     assert response.status_code == 200 and "added: </span>fresh" in html(response)
     no_js = client.post(f"/proposals/{proposal.id}/edit", data=form(body="Objective 1.1 fresh body.", action="preview"))
@@ -645,7 +597,7 @@ def test_the_edit_preview_diffs_against_the_base(client, vision, volunteer, some
 
 def test_the_author_can_bring_a_stale_proposal_up_to_date(client, vision, volunteer) -> None:
     edit_draft(vision, "objective-1", "One two three.\n\nFour five six.")
-    proposal = make_proposal(vision, volunteer, body="One two three.\n\nFour FIVE six.")
+    proposal = open_proposal(vision, volunteer, body="One two three.\n\nFour FIVE six.")
     current = edit_draft(vision, "objective-1", "One 2 three.\n\nFour five six.")
     page = html(client.get(f"/proposals/{proposal.id}/edit"))
     assert "Bring your proposal up to date with the current text" in page
@@ -655,44 +607,44 @@ def test_the_author_can_bring_a_stale_proposal_up_to_date(client, vision, volunt
     assert f'name="base_text_id" type="hidden" value="{current.id}"' in page or f'value="{current.id}"' in page
     response = client.post(f"/proposals/{proposal.id}/edit", data=form(body="One 2 three.\n\nFour FIVE six.", base_text_id=str(current.id)))
     assert response.status_code == 302
-    assert fresh(proposal).base_text_id == current.id
+    assert fresh(Proposal, proposal.id).base_text_id == current.id
     assert "working text has changed since" not in html(client.get(f"/proposals/{proposal.id}"))
 
 
 def test_an_edit_against_a_foreign_text_is_refused(client, vision, volunteer) -> None:
-    proposal = make_proposal(vision, volunteer)
+    proposal = open_proposal(vision, volunteer)
     other = entry_of(vision, "objective-2").text_id
     response = client.post(f"/proposals/{proposal.id}/edit", data=form(body="Objective 1.1 other body.", base_text_id=str(other)))
     assert response.status_code == 422
     assert "changed while you were editing" in html(response)
-    assert fresh(proposal).base_text_id != other
+    assert fresh(Proposal, proposal.id).base_text_id != other
 
 
 @pytest.mark.parametrize("role", [Role.VOLUNTEER, Role.FACILITATOR, Role.ADMIN])
 def test_nobody_else_may_edit_or_withdraw(client, vision, make_user, login_as, role) -> None:
-    proposal = make_proposal(vision, make_user())
+    proposal = open_proposal(vision, make_user())
     login_as(make_user(role))
     assert client.get(f"/proposals/{proposal.id}/edit").status_code == 403
     assert client.post(f"/proposals/{proposal.id}/edit", data=form(body="Hijacked text.")).status_code == 403
     assert client.post(f"/proposals/{proposal.id}/withdraw").status_code == 403
-    stored = fresh(proposal)
+    stored = fresh(Proposal, proposal.id)
     assert (stored.status, stored.revision_count, stored.body) == ("open", 1, proposal.body)
 
 
 def test_anonymous_edit_and_withdraw_go_to_sign_in(client, vision, make_user) -> None:
-    proposal = make_proposal(vision, make_user())
+    proposal = open_proposal(vision, make_user())
     for response in (client.get(f"/proposals/{proposal.id}/edit"), client.post(f"/proposals/{proposal.id}/withdraw")):
         assert response.status_code == 302 and response.headers["Location"].startswith("/auth/login?next=")
-    assert fresh(proposal).status == "open"
+    assert fresh(Proposal, proposal.id).status == "open"
 
 
 def test_the_author_withdraws_and_then_cannot_edit(client, vision, volunteer) -> None:
-    proposal = make_proposal(vision, volunteer)
+    proposal = open_proposal(vision, volunteer)
     page = html(client.get(f"/proposals/{proposal.id}"))
     assert "Edit your proposal" in page and "Withdraw your proposal" in page
     response = client.post(f"/proposals/{proposal.id}/withdraw")
     assert response.status_code == 302 and response.headers["Location"] == f"/proposals/{proposal.id}"
-    assert fresh(proposal).status == "withdrawn"
+    assert fresh(Proposal, proposal.id).status == "withdrawn"
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "proposal.withdrawn")).actor_id == volunteer.id
     page = html(client.get(f"/proposals/{proposal.id}"))
     assert "You withdrew your proposal" in page
@@ -709,8 +661,8 @@ def test_the_author_withdraws_and_then_cannot_edit(client, vision, volunteer) ->
 
 
 def test_an_accepted_proposal_cannot_be_edited(client, vision, volunteer) -> None:
-    proposal = make_proposal(vision, volunteer)
-    stored = fresh(proposal)
+    proposal = open_proposal(vision, volunteer)
+    stored = fresh(Proposal, proposal.id)
     stored.status, stored.accepted_with_changes = "accepted", True
     db.session.commit()
     response = client.post(f"/proposals/{proposal.id}/edit", data=form(body="Objective 1.1 late body."))
@@ -733,7 +685,7 @@ def test_after_the_window_closes_an_author_may_withdraw_but_not_edit(client, vis
     from workbench.models import utcnow
 
     author = make_user()
-    proposal = make_proposal(vision, author)
+    proposal = open_proposal(vision, author)
     stored = db.session.get(type(vision), vision.id)
     stored.closes_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
@@ -741,7 +693,7 @@ def test_after_the_window_closes_an_author_may_withdraw_but_not_edit(client, vis
     refused = client.post(f"/proposals/{proposal.id}/edit", data={"title": "T", "body": "New words.", "rationale": "Why."})
     assert refused.status_code == 409
     assert "consultation is closed" in html(refused)
-    assert fresh(proposal).revision_count == 1
+    assert fresh(Proposal, proposal.id).revision_count == 1
     withdrawn = client.post(f"/proposals/{proposal.id}/withdraw")
     assert withdrawn.status_code in (302, 303)
-    assert fresh(proposal).status == "withdrawn"
+    assert fresh(Proposal, proposal.id).status == "withdrawn"

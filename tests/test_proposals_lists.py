@@ -11,8 +11,8 @@ import pytest
 from workbench.models import Proposal, db, utcnow
 from workbench.proposals import services
 
-# Helpers and fixtures shared with the main proposal tests.
-from tests.test_proposals import edit_draft, fresh, html, login_as, make_proposal, vision  # noqa: F401
+from tests.factories import fresh, open_proposal
+from tests.test_proposals import edit_draft, html
 
 SLUG = "test-vision"
 LIST = f"/visions/{SLUG}/proposals"
@@ -26,7 +26,7 @@ def titles_in_order(page: str) -> list[int]:
 
 def age(proposal: Proposal, minutes: int) -> None:
     """Make the proposal `minutes` old (so that sorting by date is deterministic)."""
-    stored = fresh(proposal)
+    stored = fresh(Proposal, proposal.id)
     stored.created_at = utcnow() - timedelta(minutes=minutes)
     db.session.commit()
 
@@ -35,11 +35,11 @@ def age(proposal: Proposal, minutes: int) -> None:
 def three(vision, make_user):
     """Three proposals: open on objective-1 (oldest), withdrawn on objective-2, open on ambition-1."""
     ada, bea = make_user(name="Ada Writer"), make_user(name="Bea Writer")
-    first = make_proposal(vision, ada, "objective-1", body="Objective 1.1 sharper body.")
-    second = make_proposal(vision, bea, "objective-2", body="Objective 1.2 body, extended.")
-    services.withdraw_proposal(fresh(second), bea)
+    first = open_proposal(vision, ada, "objective-1", body="Objective 1.1 sharper body.")
+    second = open_proposal(vision, bea, "objective-2", body="Objective 1.2 body, extended.")
+    services.withdraw_proposal(fresh(Proposal, second.id), bea)
     db.session.commit()
-    third = make_proposal(vision, ada, "ambition-1", body="Ambition 1 body.\n\nIts second paragraph, reworded.")
+    third = open_proposal(vision, ada, "ambition-1", body="Ambition 1 body.\n\nIts second paragraph, reworded.")
     for proposal, minutes in ((first, 30), (second, 20), (third, 10)):
         age(proposal, minutes)
     return {"first": first, "second": second, "third": third, "ada": ada, "bea": bea}
@@ -122,7 +122,7 @@ def test_the_empty_states_help(client, vision, make_user, login_as) -> None:
 
 def test_the_list_is_paginated_by_twenty(client, vision, make_user) -> None:
     author = make_user()
-    made = [make_proposal(vision, author, body=f"Objective 1.1 body {n}.") for n in range(25)]
+    made = [open_proposal(vision, author, body=f"Objective 1.1 body {n}.") for n in range(25)]
     for minutes, proposal in enumerate(reversed(made)):
         age(proposal, minutes + 1)  # made[0] oldest
     first = html(client.get(LIST))
@@ -143,7 +143,7 @@ def test_the_list_is_paginated_by_twenty(client, vision, make_user) -> None:
 
 
 def test_hidden_proposals_are_left_out_of_the_list(client, three) -> None:
-    stored = fresh(three["first"])
+    stored = fresh(Proposal, three["first"].id)
     stored.hidden_at = utcnow()
     db.session.commit()
     page = html(client.get(LIST))
@@ -198,7 +198,7 @@ def many_proposals(vision, make_user, count: int) -> list[Proposal]:
     for n in range(count):
         author = authors[n % len(authors)]
         key = keys[n % len(keys)]
-        proposal = make_proposal(vision, author, key, body=f"Proposed text number {n} for {key}.")
+        proposal = open_proposal(vision, author, key, body=f"Proposed text number {n} for {key}.")
         made.append(proposal)
     return made
 
@@ -225,14 +225,14 @@ def test_the_list_runs_the_same_queries_for_3_or_40_proposals(client, vision, ma
 def test_the_proposal_page_runs_the_same_queries_however_much_surrounds_it(client, vision, make_user, count_queries, login_as) -> None:
     author = make_user()
     login_as(author)
-    proposal = make_proposal(vision, author, body="Objective 1.1 body, first.")
+    proposal = open_proposal(vision, author, body="Objective 1.1 body, first.")
     url = f"/proposals/{proposal.id}"
     small = query_count(client, count_queries, url)
     for n in range(6):
-        services.revise_proposal(fresh(proposal), author, "Objective 1.1", f"Objective 1.1 body, take {n}.", "Why.")
+        services.revise_proposal(fresh(Proposal, proposal.id), author, "Objective 1.1", f"Objective 1.1 body, take {n}.", "Why.")
         db.session.commit()
     for n in range(25):
-        make_proposal(vision, make_user(), body=f"Objective 1.1 rival body {n}.")
+        open_proposal(vision, make_user(), body=f"Objective 1.1 rival body {n}.")
     edit_draft(vision, "objective-1", "Objective 1.1 body, moved on.")  # now stale as well
     large = query_count(client, count_queries, url)
     print(f"proposal page: {small} queries with one revision and no rivals, {large} with 7 revisions, 25 rivals, stale")
@@ -242,10 +242,10 @@ def test_the_proposal_page_runs_the_same_queries_however_much_surrounds_it(clien
 
 def test_the_element_page_runs_the_same_queries_for_1_or_30_open_proposals(client, vision, make_user, count_queries) -> None:
     url = f"/visions/{SLUG}/elements/objective-1"
-    make_proposal(vision, make_user())
+    open_proposal(vision, make_user())
     small = query_count(client, count_queries, url)
     for n in range(29):
-        make_proposal(vision, make_user(), body=f"Objective 1.1 other body {n}.")
+        open_proposal(vision, make_user(), body=f"Objective 1.1 other body {n}.")
     assert query_count(client, count_queries, url) == small
 
 
@@ -253,8 +253,8 @@ def test_the_list_sorts_by_tallies_from_the_whitelist(client, vision, make_user)
     from workbench.models import Proposal, db as database
 
     author = make_user()
-    loved = make_proposal(vision, author, body="Loved words.")
-    split = make_proposal(vision, author, key="objective-2", body="Split words.")
+    loved = open_proposal(vision, author, body="Loved words.")
+    split = open_proposal(vision, author, key="objective-2", body="Split words.")
     for proposal, support, oppose, comments in ((loved, 9, 0, 1), (split, 4, 5, 7)):
         stored = database.session.get(Proposal, proposal.id)
         stored.support_count, stored.oppose_count, stored.comment_count = support, oppose, comments

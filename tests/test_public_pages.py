@@ -9,19 +9,20 @@ import pytest
 from sqlalchemy import select
 
 from workbench.caching import clear_caches
-from workbench.models import DraftChange, DraftEntry, Element, ElementText, Version, db
+from workbench.models import DraftChange, ElementText, Version, db
 from workbench.visions.permalinks import IMMUTABLE, page_cache
 from workbench.drafting.publishing import publish_version
 
+from .factories import entry_of
+
 
 def edit_and_publish(vision, key: str, body: str) -> None:
-    element = db.session.scalar(select(Element).where(Element.vision_id == vision.id, Element.key == key))
-    entry = db.session.scalar(select(DraftEntry).where(DraftEntry.element_id == element.id))
-    text = ElementText(element_id=element.id, title=entry.text.title, body=body)
+    entry = entry_of(vision, key)
+    text = ElementText(element_id=entry.element_id, title=entry.text.title, body=body)
     db.session.add(text)
     db.session.flush()
     entry.text_id = text.id
-    db.session.add(DraftChange(vision_id=vision.id, element_id=element.id, kind="edit", text_id=text.id))
+    db.session.add(DraftChange(vision_id=vision.id, element_id=entry.element_id, kind="edit", text_id=text.id))
     publish_version(vision, actor=None, notes=f"Changed {key}")
     db.session.commit()
 

@@ -20,23 +20,17 @@ from workbench.visions.importer import ElementSpec, VisionSpec
 from workbench.drafting.publishing import PublishConflict, publish_version
 from workbench.visions.importer import import_vision
 
-from .test_drafting_support import (  # noqa: F401  (per_request_login is an autouse fixture)
+from .factories import entry_of, fresh, open_proposal
+from .test_drafting_support import (  # noqa: F401  (fixtures: per_request_login is autouse; facilitator)
     accept,
     edit_text,
-    entry_of,
-    fresh,
+    facilitator,
     hidden_value,
-    open_proposal,
     per_request_login,
     publish,
     reject,
     versions_of,
 )
-
-
-@pytest.fixture
-def facilitator(make_user, login_as):
-    return login_as(make_user(Role.FACILITATOR, name="Fiona Facilitator"))
 
 
 def changelog(vision, number: int) -> list[dict]:
@@ -133,9 +127,9 @@ def test_the_changelog_lists_accepts_edits_and_rejections_and_credits_every_cont
     bea = make_user(Role.VOLUNTEER, name="Bea Writer")
     cal = make_user(Role.VOLUNTEER, name="Cal Critic")
     other = make_user(Role.FACILITATOR, name="Olu Other")
-    as_is = open_proposal(vision, "objective-1", ada, "Objective 1.1 body, better.")
-    edited = open_proposal(vision, "objective-3", bea, "Objective 2.1 body, better.")
-    turned_down = open_proposal(vision, "objective-2", cal, "Something else entirely.")
+    as_is = open_proposal(vision, ada, "objective-1", "Objective 1.1 body, better.")
+    edited = open_proposal(vision, bea, "objective-3", "Objective 2.1 body, better.")
+    turned_down = open_proposal(vision, cal, "objective-2", "Something else entirely.")
     accept(as_is, facilitator, note="Clear improvement.")
     accept(edited, other, note="Tidied the wording.", body="Objective 2.1 body, much better.")
     reject(turned_down, facilitator, "Out of scope for this vision.")
@@ -171,7 +165,7 @@ def test_the_changelog_lists_accepts_edits_and_rejections_and_credits_every_cont
 def test_a_deleted_account_is_credited_as_a_former_participant(client, make_vision, make_user, facilitator) -> None:
     vision = make_vision()
     ada = make_user(Role.VOLUNTEER, name="Ada Author")
-    accept(open_proposal(vision, "objective-1", ada, "Better."), facilitator)
+    accept(open_proposal(vision, ada, "objective-1", "Better."), facilitator)
     publish(client, vision)
     user = fresh(User, ada.id)
     user.is_deleted, user.email, user.display_name = True, None, "Ada Author"
@@ -188,11 +182,11 @@ def test_a_deleted_account_is_credited_as_a_former_participant(client, make_visi
 def test_a_rejection_is_listed_in_exactly_one_version(client, make_vision, make_user, facilitator) -> None:
     vision = make_vision()
     author = make_user(Role.VOLUNTEER)
-    first = open_proposal(vision, "objective-1", author, "One.")
+    first = open_proposal(vision, author, "objective-1", "One.")
     reject(first, facilitator, "Not now.")
     edit_text(client, vision, "objective-2", "Changed once.")
     publish(client, vision)
-    second = open_proposal(vision, "objective-1", author, "Two.")
+    second = open_proposal(vision, author, "objective-1", "Two.")
     reject(second, facilitator, "Not this either.")
     edit_text(client, vision, "objective-2", "Changed twice.")
     publish(client, vision)
@@ -204,7 +198,7 @@ def test_a_hidden_proposal_is_masked_in_the_changelog(client, make_vision, make_
     from workbench.models import Proposal
 
     vision = make_vision()
-    proposal = open_proposal(vision, "objective-1", make_user(Role.VOLUNTEER), "Rude words.")
+    proposal = open_proposal(vision, make_user(Role.VOLUNTEER), "objective-1", "Rude words.")
     reject(proposal, facilitator, "Abusive: the reason names it.")
     edit_text(client, vision, "objective-2", "Changed.")
     publish(client, vision)
@@ -395,12 +389,12 @@ def versions_page_queries(client, count_queries, slug: str) -> int:
 def test_the_versions_page_runs_the_same_queries_however_many_versions_and_contributors(client, make_vision, make_user, facilitator, count_queries) -> None:
     small = make_vision(slug="small", ambitions=1, objectives=1, conditions=1)
     large = make_vision(slug="large", ambitions=3, objectives=3, conditions=2)
-    accept(open_proposal(small, "objective-1", make_user(Role.VOLUNTEER), "Small change."), facilitator)
+    accept(open_proposal(small, make_user(Role.VOLUNTEER), "objective-1", "Small change."), facilitator)
     publish(client, small)
     for n in range(1, 8):
         author = make_user(Role.VOLUNTEER)
-        accept(open_proposal(large, f"objective-{n}", author, f"Accepted {n}."), facilitator)
-        reject(open_proposal(large, f"objective-{n}", make_user(Role.VOLUNTEER), f"Rejected {n}."), facilitator, "No.")
+        accept(open_proposal(large, author, f"objective-{n}", f"Accepted {n}."), facilitator)
+        reject(open_proposal(large, make_user(Role.VOLUNTEER), f"objective-{n}", f"Rejected {n}."), facilitator, "No.")
         edit_text(client, large, "condition-1", f"Edit {n}.")
         publish(client, large, f"Version {n + 1}")
     assert versions_page_queries(client, count_queries, "small") == versions_page_queries(client, count_queries, "large")

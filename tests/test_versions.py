@@ -9,10 +9,12 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from workbench.models import DraftChange, DraftEntry, Element, ElementText, ImmutableError, Version, db
+from workbench.models import DraftChange, ElementText, ImmutableError, Version, db
 from workbench.exceptions import ValidationError
 from workbench.drafting.publishing import publish_version
 from workbench.visions.services import load_version
+
+from .factories import entry_of
 
 
 def first_version(vision) -> Version:
@@ -78,13 +80,12 @@ def test_publishing_with_nothing_changed_is_refused(make_vision) -> None:
 def test_a_new_version_leaves_the_old_one_as_it_was(make_vision) -> None:
     vision = make_vision()
     v1 = load_version(vision.slug, 1)
-    element = db.session.scalar(select(Element).where(Element.vision_id == vision.id, Element.key == "ambition-1"))
-    entry = db.session.scalar(select(DraftEntry).where(DraftEntry.element_id == element.id))
-    new_text = ElementText(element_id=element.id, title="Ambition 1", body="A sharper ambition.")
+    entry = entry_of(vision, "ambition-1")
+    new_text = ElementText(element_id=entry.element_id, title="Ambition 1", body="A sharper ambition.")
     db.session.add(new_text)
     db.session.flush()
     entry.text_id = new_text.id
-    db.session.add(DraftChange(vision_id=vision.id, element_id=element.id, kind="edit", text_id=new_text.id, reason="Sharper"))
+    db.session.add(DraftChange(vision_id=vision.id, element_id=entry.element_id, kind="edit", text_id=new_text.id, reason="Sharper"))
     publish_version(vision, actor=None, notes="Second")
     db.session.commit()
 

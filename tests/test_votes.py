@@ -17,39 +17,17 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from workbench.discussion import services
-from workbench.models import DraftEntry, Element, Proposal, ProposalStatus, Role, Vote, db, utcnow
-from workbench.proposals import services as proposals
+from workbench.models import Proposal, ProposalStatus, Role, Vote, db, utcnow
 from workbench.exceptions import ValidationError
+
+from .factories import fresh, open_proposal
 
 HX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def vision(make_vision):
-    return make_vision()
-
-
-@pytest.fixture
-def author(make_user):
-    return make_user(name="Alice Author")
-
-
-def open_proposal(vision, author, key: str = "objective-1", body: str = "Objective 1.1 text.") -> Proposal:
-    element = db.session.scalar(select(Element).where(Element.vision_id == vision.id, Element.key == key))
-    entry = db.session.scalar(select(DraftEntry).where(DraftEntry.element_id == element.id))
-    proposal = proposals.open_proposal(vision, element, author, entry.text.title, body, "It reads better.")
-    db.session.commit()
-    return proposal
-
-
-@pytest.fixture
 def proposal(vision, author):
     return open_proposal(vision, author)
-
-
-def fresh(proposal: Proposal) -> Proposal:
-    db.session.expire_all()
-    return db.session.get(Proposal, proposal.id)
 
 
 def votes_of(proposal: Proposal) -> list[tuple[int, int]]:
@@ -70,7 +48,7 @@ def test_a_volunteer_supports_a_proposal_and_the_page_says_so_in_words(client, p
     assert response.status_code == 302
     assert response.headers["Location"] == f"/proposals/{proposal.id}#votes-{proposal.id}"
     assert votes_of(proposal) == [(voter.id, 1)]
-    assert (fresh(proposal).support_count, fresh(proposal).oppose_count) == (1, 0)
+    assert (fresh(Proposal, proposal.id).support_count, fresh(Proposal, proposal.id).oppose_count) == (1, 0)
 
     page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
     assert "Your vote is recorded: you support this proposal." in page
@@ -87,12 +65,12 @@ def test_a_vote_can_be_changed_and_cleared_and_its_row_is_kept(client, proposal,
     vote(client, proposal, "support")
     vote(client, proposal, "oppose")
     assert votes_of(proposal) == [(voter.id, -1)]
-    assert (fresh(proposal).support_count, fresh(proposal).oppose_count) == (0, 1)
+    assert (fresh(Proposal, proposal.id).support_count, fresh(Proposal, proposal.id).oppose_count) == (0, 1)
 
     response = vote(client, proposal, "clear")
     assert response.status_code == 302
     assert votes_of(proposal) == [(voter.id, 0)]  # cleared, not deleted
-    assert (fresh(proposal).support_count, fresh(proposal).oppose_count) == (0, 0)
+    assert (fresh(Proposal, proposal.id).support_count, fresh(Proposal, proposal.id).oppose_count) == (0, 0)
     page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
     assert "Your vote is cleared" in page
     assert "You have not voted on this proposal." in page
@@ -104,7 +82,7 @@ def test_voting_the_same_way_twice_changes_nothing(client, proposal, make_user, 
     vote(client, proposal, "oppose")
     vote(client, proposal, "oppose")
     assert votes_of(proposal) == [(voter.id, -1)]
-    assert fresh(proposal).oppose_count == 1
+    assert fresh(Proposal, proposal.id).oppose_count == 1
     assert "You already oppose this proposal." in client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
 
 
@@ -118,7 +96,7 @@ def test_tallies_count_everyone(client, proposal, make_user, login_as) -> None:
     for value in ("support", "support", "support", "oppose"):
         login_as(make_user())
         vote(client, proposal, value)
-    assert (fresh(proposal).support_count, fresh(proposal).oppose_count) == (3, 1)
+    assert (fresh(Proposal, proposal.id).support_count, fresh(Proposal, proposal.id).oppose_count) == (3, 1)
     assert "3 support, 1 oppose" in client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
 
 
@@ -136,7 +114,7 @@ def test_extra_fields_cannot_vote_for_someone_else(client, proposal, make_user, 
     voter = login_as(make_user())
     vote(client, proposal, "support", data={"user_id": str(other.id), "support_count": "999"})
     assert votes_of(proposal) == [(voter.id, 1)]
-    assert fresh(proposal).support_count == 1
+    assert fresh(Proposal, proposal.id).support_count == 1
 
 
 def test_a_vote_without_its_csrf_token_is_refused(client, proposal, make_user, login_as) -> None:
@@ -186,7 +164,7 @@ def test_an_anonymous_visitor_is_asked_to_sign_in(client, proposal) -> None:
 def test_only_open_proposals_take_votes(client, proposal, make_user, login_as, status, words) -> None:
     voter = login_as(make_user())
     vote(client, proposal, "support")
-    row = fresh(proposal)
+    row = fresh(Proposal, proposal.id)
     row.status = status.value
     db.session.commit()
     response = vote(client, proposal, "oppose")
@@ -218,7 +196,7 @@ def test_outside_the_window_nobody_votes_and_the_page_says_why(client, vision, p
 
 
 def test_a_hidden_proposal_is_not_found_and_takes_no_votes(client, proposal, make_user, login_as) -> None:
-    row = fresh(proposal)
+    row = fresh(Proposal, proposal.id)
     row.hidden_at = utcnow()
     row.hidden_reason = "Spam."
     db.session.commit()
@@ -302,12 +280,12 @@ def test_cast_vote_checks_its_rules_itself(app, proposal, author, make_user) -> 
 
 def test_tallies_are_recounted_from_the_votes(app, proposal, make_user) -> None:
     """A tally that drifted (e.g. data written by hand) is put right by the next vote."""
-    row = fresh(proposal)
+    row = fresh(Proposal, proposal.id)
     row.support_count = 41
     db.session.commit()
-    services.cast_vote(fresh(proposal), make_user(), "support")
+    services.cast_vote(fresh(Proposal, proposal.id), make_user(), "support")
     db.session.commit()
-    assert fresh(proposal).support_count == 1
+    assert fresh(Proposal, proposal.id).support_count == 1
 
 
 # --- twenty at once -------------------------------------------------------------------------------
@@ -388,7 +366,7 @@ def test_twenty_parallel_votes_by_one_person_leave_exactly_one_row(app, proposal
     rows = votes_of(proposal)
     assert len(rows) == 1 and rows[0][0] == voter.id
     final = rows[0][1]
-    row = fresh(proposal)
+    row = fresh(Proposal, proposal.id)
     assert (row.support_count, row.oppose_count) == ((1 if final == 1 else 0), (1 if final == -1 else 0))
 
 
@@ -405,5 +383,5 @@ def test_twenty_people_voting_at_once_are_all_counted(app, proposal, make_user) 
         )
     assert statuses == [302] * 20, statuses
     assert db.session.scalar(select(func.count(Vote.id)).where(Vote.proposal_id == proposal.id)) == 20
-    row = fresh(proposal)
+    row = fresh(Proposal, proposal.id)
     assert (row.support_count, row.oppose_count) == (15, 5)

@@ -15,11 +15,6 @@ from .helpers import assert_no_axe_violations, assert_no_horizontal_scroll
 CONTACT = "private.person@private-example.org"
 
 
-@pytest.fixture
-def vision(make_vision):
-    return make_vision()
-
-
 @pytest.mark.allow_console_errors(r"status of 422")  # the form sent empty on purpose comes back with 422
 def test_submit_approve_and_find_an_initiative(page, new_page, login_browser, make_user, vision):
     volunteer = login_browser(page, make_user(Role.VOLUNTEER, name="Vera Volunteer"))

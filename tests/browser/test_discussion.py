@@ -16,21 +16,16 @@ from sqlalchemy import select
 
 from workbench.discussion import services
 from workbench.extensions import db
-from workbench.models import Comment, DraftEntry, Element, Proposal, Role, Vote, utcnow
-from workbench.proposals import services as proposals
+from workbench.models import Comment, Element, Proposal, Role, Vote, utcnow
+
+from tests.factories import open_proposal
 
 from .helpers import assert_no_axe_violations, assert_no_horizontal_scroll, focused_element
 
 
 @pytest.fixture
-def proposal(make_vision, make_user):
-    vision = make_vision()
-    author = make_user(name="Alice Author")
-    element = db.session.scalar(select(Element).where(Element.vision_id == vision.id, Element.key == "objective-1"))
-    entry = db.session.scalar(select(DraftEntry).where(DraftEntry.element_id == element.id))
-    made = proposals.open_proposal(vision, element, author, entry.text.title, "Objective 1.1 body, shared openly.", "Openness.")
-    db.session.commit()
-    return made
+def proposal(vision, author):
+    return open_proposal(vision, author, body="Objective 1.1 body, shared openly.", rationale="Openness.")
 
 
 def test_a_volunteer_votes_in_place_and_sees_the_tally_change(proposal, page, make_user, login_browser) -> None:

@@ -11,18 +11,10 @@ from sqlalchemy import select
 
 from workbench.extensions import db
 from workbench.models import DraftEntry, Element, ElementText, Proposal, Role
-from workbench.proposals.services import open_proposal
+
+from tests.factories import open_proposal
 
 from .helpers import assert_no_axe_violations, assert_no_horizontal_scroll
-
-
-def _propose(vision, author, key: str, body: str) -> Proposal:
-    element = db.session.scalar(select(Element).where(Element.vision_id == vision.id, Element.key == key))
-    entry = db.session.scalar(select(DraftEntry).where(DraftEntry.element_id == element.id))
-    title = db.session.get(ElementText, entry.text_id).title
-    proposal = open_proposal(vision, element, author, title, body, "It reads better.")
-    db.session.commit()
-    return proposal
 
 
 def _set_text(vision, key: str, body: str) -> None:
@@ -42,10 +34,10 @@ def queue_world(make_vision, make_user):
     ana = make_user(Role.VOLUNTEER, name="Ana Author")
     ben = make_user(Role.VOLUNTEER, name="Ben Builder")
     _set_text(vision, "objective-3", "By 2030 we will have trained 10,000 people in data skills.")
-    to_accept = _propose(vision, ana, "objective-1", "Objective 1.1 body, written more plainly.")
-    to_reject = _propose(vision, ben, "objective-2", "Objective 1.2 body, and everything else.")
-    twenty = _propose(vision, ana, "objective-3", "By 2030 we will have trained 20,000 people in data skills.")
-    fifteen = _propose(vision, ben, "objective-3", "By 2030 we will have trained 15,000 people in data skills.")
+    to_accept = open_proposal(vision, ana, "objective-1", "Objective 1.1 body, written more plainly.")
+    to_reject = open_proposal(vision, ben, "objective-2", "Objective 1.2 body, and everything else.")
+    twenty = open_proposal(vision, ana, "objective-3", "By 2030 we will have trained 20,000 people in data skills.")
+    fifteen = open_proposal(vision, ben, "objective-3", "By 2030 we will have trained 15,000 people in data skills.")
     return vision, facilitator, to_accept, to_reject, twenty, fifteen
 
 

@@ -17,11 +17,6 @@ SLUG = "test-vision"
 PROPOSE = f"/visions/{SLUG}/elements/objective-1/propose"
 
 
-@pytest.fixture
-def vision(make_vision):
-    return make_vision()
-
-
 def wait_for_preview(page, expected: str) -> None:
     """Wait until htmx has swapped a preview holding `expected` into the preview area."""
     page.wait_for_function(
@@ -106,11 +101,12 @@ def test_the_form_errors_have_no_violations(vision, page, make_user, login_brows
 
 
 def test_the_proposal_page_and_list_have_no_violations(vision, page, make_user, login_browser):
-    from tests.test_proposals import edit_draft, make_proposal
+    from tests.factories import open_proposal
+    from tests.test_proposals import edit_draft
 
     author = make_user(name="Pat Proposer")
-    proposal = make_proposal(vision, author, body="Objective 1.1 better body.\n\nWith a second paragraph.")
-    rival = make_proposal(vision, make_user(), body="Objective 1.1 other body.")
+    proposal = open_proposal(vision, author, body="Objective 1.1 better body.\n\nWith a second paragraph.")
+    rival = open_proposal(vision, make_user(), body="Objective 1.1 other body.")
     edit_draft(vision, "objective-1", "Objective 1.1 body, edited since.")
     login_browser(page, author)
     for path in (
