@@ -50,7 +50,7 @@ from sqlalchemy import bindparam, func, insert, select, text  # noqa: E402
 from bench import generate as gen  # noqa: E402
 from bench.facilitation import Result, count_statements, measure  # noqa: E402
 from workbench.extensions import db  # noqa: E402
-from workbench.proposals.services import changed_ranges  # noqa: E402
+from workbench.proposals.edit import changed_ranges  # noqa: E402
 from workbench.models import (  # noqa: E402
     Comment,
     DraftEntry,

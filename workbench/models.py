@@ -292,7 +292,7 @@ class Proposal(db.Model):
     rationale: Mapped[str] = mapped_column(Text, default="")
     # Which characters of the base text the latest revision changes, per field:
     # {"title": [[start, end], ...], "body": [...]} (`diffing.changed_ranges`). Written with the
-    # text (proposals.services.changed_ranges), so telling competing proposals apart needs no diff.
+    # text (proposals.edit.changed_ranges), so telling competing proposals apart needs no diff.
     changed_ranges: Mapped[dict[str, list[list[int]]]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), default=ProposalStatus.OPEN.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

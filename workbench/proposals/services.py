@@ -42,10 +42,6 @@ from ..pagination import PageNumbers
 from . import edit
 from .kinds import kind_of
 
-# Kept importable from here: tests and benchmarks that write proposals straight into the database
-# measure them with it.
-from .edit import changed_ranges  # noqa: F401
-
 PER_PAGE = 20
 # How many other open proposals on the element the proposal page compares with its own.
 COMPETING_SHOWN = 20
