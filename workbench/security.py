@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, abort, current_app, request
+from flask import Flask, Response, abort, current_app, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = (
@@ -31,6 +31,21 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+# Pages made for a signed-in person (their name, their account, email addresses on admin pages, a
+# CSRF token) must not be kept by a shared cache or the browser's history store.
+PRIVATE = "private, no-store"
+
+
+def keep_private_pages_private(response: Response) -> Response:
+    """A response to a signed-in person that set no caching of its own is `private, no-store`.
+
+    Asks the session, not `current_user`, so that nothing is loaded from the database for it.
+    """
+    if "Cache-Control" not in response.headers and "_user_id" in session:
+        response.headers["Cache-Control"] = PRIVATE
+    return response
+
+
 def refuse_too_many_form_fields() -> None:
     """Werkzeug caps the parts of multipart bodies only; cap url-encoded forms the same way."""
     if request.mimetype == "application/x-www-form-urlencoded":
@@ -49,3 +64,4 @@ def init_app(app: Flask) -> None:
         app.config["REMEMBER_COOKIE_SECURE"] = True
     app.before_request(refuse_too_many_form_fields)
     app.after_request(add_security_headers)
+    app.after_request(keep_private_pages_private)
