@@ -75,8 +75,8 @@ def common_passwords() -> frozenset[str]:
 def password_problem(password: str, *, email: str | None = None, display_name: str | None = None) -> str | None:
     """Why this password cannot be used, in words for the person choosing it; None when it can.
 
-    Rules: at least 8 characters (counted as characters, so an emoji is one), at most 1,024; not one of
-    the most common passwords; not the person's own email address or display name.
+    Rules: at least 8 characters (counted as characters, so an emoji is one), at most 1,024; not only
+    spaces; not one of the most common passwords; not the person's own email address or display name.
     """
     prepared = _prepare(password or "")
     if len(prepared) < MIN_LENGTH:
@@ -85,6 +85,8 @@ def password_problem(password: str, *, email: str | None = None, display_name: s
         return f"Enter a password of at most {MAX_LENGTH:,} characters"
     if "\x00" in prepared:
         return "Enter a password without a NUL character"
+    if not prepared.strip():
+        return "Enter a password that is not only spaces"
     lowered = prepared.lower()
     if lowered in common_passwords() or lowered.strip() in common_passwords():
         return "This password is too common and easy to guess. Choose another, for example three random words"

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from ..mail import Mail, compose, external_url
 from ..models import PasswordResetToken, Role, User, db, new_session_token, record_event, utcnow
 from ..exceptions import Conflict, NotFound, ValidationError
-from ..validation import clean_text, has_disguising_characters
+from ..validation import clean_text, has_disguising_characters, has_something_visible
 from .passwords import hash_password, needs_rehash, password_problem, verify_password
 
 RESET_LINK_LIFETIME = timedelta(hours=1)
@@ -65,8 +65,9 @@ def normalise_email(email: str) -> str | None:
 def clean_display_name(value: str | None, field: str = "display_name") -> str:
     """The display name as it will be shown: NFC, spaces collapsed, 1 to 80 characters.
 
-    Raises ValidationError when it is empty, too long, or holds control characters or characters that
-    can disguise text (bidi overrides, zero-width characters).
+    Raises ValidationError when it is empty, shows nothing (only blank-looking characters), is too
+    long, or holds control characters or characters that can disguise text (bidi overrides,
+    zero-width characters).
     """
     raw = unicodedata.normalize("NFC", value or "")
     if _CONTROL.search(raw) or has_disguising_characters(raw):
@@ -76,6 +77,8 @@ def clean_display_name(value: str | None, field: str = "display_name") -> str:
     name = clean_text(raw, multiline=False)
     if not name:
         raise ValidationError({field: "Enter a display name"})
+    if not has_something_visible(name):
+        raise ValidationError({field: "Enter a display name with at least one letter, number or symbol that people can see"})
     if len(name) > DISPLAY_NAME_MAX:
         raise ValidationError({field: f"Enter a display name of {DISPLAY_NAME_MAX} characters or fewer"})
     return name
@@ -239,7 +242,7 @@ def request_password_reset(email: str) -> tuple[str, Mail]:
     """Start a password reset. Returns (normalised address, the one mail to send to it).
 
     An address with an active account gets a single-use link valid for one hour (only a hash of it is
-    stored); any other address gets a note that there is no account to reset, with a link to
+    stored), and its older links stop working; any other address gets a note that there is no account to reset, with a link to
     register. The person asking sees the same answer either way.
     Raises ValidationError when the address is not an email address.
     """
@@ -257,6 +260,8 @@ def request_password_reset(email: str) -> tuple[str, Mail]:
             register_url=external_url("auth.register"),
         )
         return address, mail
+    # Only the newest link works: an older one, perhaps still in a forgotten inbox, is used up.
+    cancel_reset_links(user)
     now = utcnow()
     db.session.add(PasswordResetToken(user_id=user.id, token_hash=digest, created_at=now, expires_at=now + RESET_LINK_LIFETIME))
     db.session.flush()
