@@ -18,9 +18,10 @@ import os
 import threading
 from typing import Any
 
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 try:
@@ -32,9 +33,37 @@ from .extensions import db
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
+# How long a request waits for a lock held by another, and how long one statement may run, before
+# the person is told the service is busy (errors.py: 503, nothing saved). Both well under
+# gunicorn's 30 s worker timeout, so a stuck lock never takes a worker down with it.
+DEFAULT_LOCK_TIMEOUT_MS = 5_000
+DEFAULT_STATEMENT_TIMEOUT_MS = 15_000
+# SQLSTATEs that mean "busy, try again", nothing written: lock_timeout, statement_timeout,
+# a deadlock, a serialization failure.
+BUSY_SQLSTATES = frozenset({"55P03", "57014", "40P01", "40001"})
+
+
+def setting_ms(app: Flask, name: str, default: int) -> int:
+    return int(app.config.get(name) or default)
+
+
+def is_busy(error: OperationalError) -> bool:
+    """Whether a database error means another request holds what this one needed (or ran too
+    long): the transaction was rolled back whole and the same request may work in a moment."""
+    original = error.orig
+    if getattr(original, "sqlstate", None) in BUSY_SQLSTATES:
+        return True
+    return "database is locked" in str(original) or "database table is locked" in str(original)
+
 
 def _is_write_request() -> bool:
-    return has_request_context() and request.method not in READ_METHODS
+    return has_request_context() and request.method not in READ_METHODS and not g.get("database_read_only")
+
+
+def read_only_from_now() -> None:
+    """The rest of this request only reads (e.g. the page saying the database was busy): its next
+    transaction begins as a reader, which SQLite lets through while another writer holds the lock."""
+    g.database_read_only = True
 
 
 class WriteQueue:
@@ -84,7 +113,7 @@ def _release_write_queue(session: Any) -> None:
     WriteQueue.release_held()
 
 
-def configure_sqlite(engine: Engine) -> None:
+def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
         # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own handling is off).
@@ -92,7 +121,7 @@ def configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -115,8 +144,15 @@ def configure_sqlite(engine: Engine) -> None:
 
 
 def init_database(app: Flask) -> None:
+    lock_timeout = setting_ms(app, "DATABASE_LOCK_TIMEOUT_MS", DEFAULT_LOCK_TIMEOUT_MS)
+    if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        statement_timeout = setting_ms(app, "DATABASE_STATEMENT_TIMEOUT_MS", DEFAULT_STATEMENT_TIMEOUT_MS)
+        options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        options.setdefault("connect_args", {})["options"] = (
+            f"-c lock_timeout={lock_timeout} -c statement_timeout={statement_timeout}"
+        )
     db.init_app(app)
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":
-            configure_sqlite(engine)
+            configure_sqlite(engine, lock_timeout)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from .database import is_busy, read_only_from_now
 from .extensions import db
 from .auth.redirects import login_redirect
 from .exceptions import SignInRequired, ValidationError, WorkbenchError
@@ -19,17 +21,35 @@ MESSAGES = {
     409: ("Something changed meanwhile", "Someone else changed this at the same time. Reload the page and try again."),
     413: ("Too much to send", "What you sent is larger than this service accepts. Shorten it and try again."),
     429: ("Too many attempts", "You have tried this too many times in a short while. Wait a few minutes and try again."),
+    503: ("The service is busy", "Nothing was saved: many people are using the service at this moment. Wait a few seconds and try again."),
     500: ("Sorry, there is a problem with the service", "Something went wrong on our side. Try again later; nothing you entered was saved."),
 }
 
 
-def render_error(code: int, message: str | None = None):
+# Fields never shown back: secrets, and what the form machinery adds.
+UNSHOWN_FIELDS = ("csrf_token", "password", "current_password", "new_password", "next", "expected_text_id", "revision", "lock_version")
+RETRY_AFTER_SECONDS = 5
+
+
+def typed_text() -> list[tuple[str, str]]:
+    """What the person typed in the form they sent (field name, text), so that a page saying nothing
+    was saved can give it back to them; secrets and hidden machinery are left out."""
+    return [
+        (name, value)
+        for name, value in request.form.items(multi=True)
+        if value.strip() and not any(hidden in name for hidden in UNSHOWN_FIELDS)
+    ][:20]
+
+
+def render_error(code: int, message: str | None = None, typed: list[tuple[str, str]] | None = None):
     """The designed page for an error `code`, with `message` (or the code's own words); JSON for
     JSON clients, and marked `Vary: HX-Request` when htmx asked (it shows the words in place)."""
     title, default_message = MESSAGES.get(code, (f"Error {code}", "Something went wrong."))
     if request.path.endswith(".json") or request.accept_mimetypes.best == "application/json":
         return jsonify(error=title, message=message or default_message), code
-    page = render_template("errors/error.html", code=code, title=title, message=message or default_message)
+    page = render_template(
+        "errors/error.html", code=code, title=title, message=message or default_message, typed=typed or []
+    )
     return vary((page, code)) if is_htmx() else (page, code)
 
 
@@ -50,6 +70,18 @@ def init_app(app: Flask) -> None:
             400,
             "Your form had expired or did not come from this site. Go back, reload the page and try again.",
         )
+
+    @app.errorhandler(OperationalError)
+    def database_busy(error: OperationalError):
+        """Another request held a lock this one needed, past the lock timeout (or a statement ran
+        too long): the whole transaction was rolled back. Say so, and keep what the person typed."""
+        db.session.rollback()
+        if not is_busy(error):
+            raise error
+        read_only_from_now()
+        response = app.make_response(render_error(503, typed=typed_text()))
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
