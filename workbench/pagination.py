@@ -7,15 +7,14 @@ from typing import Any
 
 from flask import url_for
 
+from .numbers import whole_number
+
 MAX_PAGE_DIGITS = 6
 
 
 def parse_page(raw: str | None) -> int:
     """A page number from the query string: anything but 1..999,999 is the first page."""
-    raw = (raw or "").strip()
-    if raw.isascii() and raw.isdigit() and len(raw) <= MAX_PAGE_DIGITS and int(raw) >= 1:
-        return int(raw)
-    return 1
+    return whole_number(raw, maximum=10**MAX_PAGE_DIGITS - 1) or 1
 
 
 def page_links(endpoint: str, **params: Any) -> Callable[[int], str]:

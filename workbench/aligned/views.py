@@ -9,7 +9,6 @@ approve and reject. Nothing is public until a facilitator approves it; contact d
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -23,6 +22,7 @@ from ..exports import csv_text
 from ..forms import attempt
 from ..limits import per_address
 from ..models import AlignedWork, Vision, db, utcnow
+from ..numbers import whole_number
 from ..visions.lookup import get_vision_or_404
 from . import services
 from .forms import DecisionForm, InitiativeForm
@@ -49,10 +49,10 @@ T = TypeVar("T")
 
 def _page_number() -> int:
     """`?page=` as 1..999999; anything else is a page that does not exist."""
-    raw = request.args.get("page", "1")
-    if not re.fullmatch(r"[1-9][0-9]{0,5}", raw):
+    number = whole_number(request.args.get("page", "1"), maximum=999_999)
+    if number is None:
         abort(404)
-    return int(raw)
+    return number
 
 
 def _work_or_404(work_id: int, *, for_update: bool = False) -> AlignedWork:

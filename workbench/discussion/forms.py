@@ -5,11 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 
-
-def whole_number(raw: str | None) -> int | None:
-    """A 1 to 9 digit whole number from a form field, or None."""
-    raw = (raw or "").strip()
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 and int(raw) >= 1 else None
+from ..numbers import whole_number
 
 
 class CommentForm(FlaskForm):

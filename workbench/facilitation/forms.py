@@ -5,13 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 
-
-def parse_id(raw: str | None) -> int | None:
-    """A positive id from a form field (1..999,999,999), else None."""
-    raw = (raw or "").strip()
-    if raw.isdigit() and len(raw) <= 9 and int(raw) >= 1:
-        return int(raw)
-    return None
+from ..numbers import whole_number
 
 
 class AcceptForm(FlaskForm):
@@ -24,10 +18,10 @@ class AcceptForm(FlaskForm):
     revision = HiddenField()
 
     def expected_id(self) -> int | None:
-        return parse_id(self.expected_text_id.data)
+        return whole_number(self.expected_text_id.data)
 
     def revision_number(self) -> int | None:
-        return parse_id(self.revision.data)
+        return whole_number(self.revision.data)
 
 
 class RejectForm(FlaskForm):

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 
 from .. import diffcache
+from ..numbers import whole_number
 from ..caching import app_cache
 from ..models import Proposal, User, Version, Vision, db
 from ..text_diff import TextDiff
@@ -313,8 +314,7 @@ def describe_versions(versions: Sequence[Any], context: ChangelogContext | None 
 def page_of(total: int, page: Any, per_page: int = VERSIONS_PER_PAGE) -> tuple[int, int]:
     """(the page asked for, clamped to 1..pages; how many pages) for `total` items."""
     pages = max(1, math.ceil(total / per_page))
-    raw = str(page if page is not None else "")
-    number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 6 else 1
+    number = whole_number(page, maximum=999_999) or 1
     return min(max(number, 1), pages), pages
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 
+from ..numbers import whole_number
 from ..diff_views import DEFAULT_DIFF_VIEW, DIFF_VIEWS, diff_view_mode
 from ..visions.permalinks import immutable_response
 from ..caching import app_cache
@@ -70,15 +71,15 @@ def choose(slug: str):
     numbers = {}
     if "from" in request.args or "to" in request.args:
         for name, raw in (("from", raw_from), ("to", raw_to)):
-            text = raw.strip()
-            if not (text.isascii() and text.isdigit() and len(text) <= 9 and 1 <= int(text) <= vision.latest_version_number):
+            number = whole_number(raw, maximum=vision.latest_version_number)
+            if number is None:
                 errors[name] = (
                     f"Choose a version from 1 to {vision.latest_version_number}"
                     if vision.latest_version_number
                     else "No version has been published yet"
                 )
             else:
-                numbers[name] = int(text)
+                numbers[name] = number
         if not errors and numbers["from"] == numbers["to"]:
             errors["to"] = "Choose two different versions"
         if not errors:
