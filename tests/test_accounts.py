@@ -351,6 +351,38 @@ def test_deactivate_and_reactivate(app, client, make_user, login_as):
     assert events(person.id) == ["account.deactivated", "account.reactivated"]
 
 
+def test_deactivating_an_account_asks_first_on_its_own_page(client, make_user, login_as):
+    login_as(make_user(Role.ADMIN))
+    person = make_user(email="person@example.org", name="Pat Person")
+    account_page = client.get(f"/admin/accounts/{person.id}").get_data(as_text=True)
+    assert f'href="/admin/accounts/{person.id}/deactivate"' in account_page
+    assert f'action="/admin/accounts/{person.id}/deactivate"' not in account_page  # no one-click deactivation
+
+    response = client.get(f"/admin/accounts/{person.id}/deactivate")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Deactivate Pat Person's account?" in page and "signed out everywhere" in page
+    assert f'action="/admin/accounts/{person.id}/deactivate"' in page and "No, go back" in page
+    assert not db.session.get(User, person.id).is_deactivated  # asking changes nothing
+
+    assert client.post(f"/admin/accounts/{person.id}/deactivate").status_code == 303
+    assert db.session.get(User, person.id).is_deactivated
+    # Already done: the confirmation page sends back to the account, saying so.
+    again = client.get(f"/admin/accounts/{person.id}/deactivate")
+    assert again.status_code == 303
+    assert "already deactivated" in client.get(again.headers["Location"]).get_data(as_text=True)
+
+
+def test_only_admins_see_the_deactivation_page_and_not_for_themselves(client, make_user, login_as):
+    admin = make_user(Role.ADMIN)
+    person = make_user()
+    login_as(make_user(Role.FACILITATOR))
+    assert client.get(f"/admin/accounts/{person.id}/deactivate").status_code == 403
+    login_as(admin)
+    assert client.get(f"/admin/accounts/{admin.id}/deactivate").status_code == 403
+    assert client.get("/admin/accounts/424242/deactivate").status_code == 404
+
+
 def test_admins_cannot_deactivate_themselves(client, make_user, login_as):
     admin = login_as(make_user(Role.ADMIN))
     make_user(Role.ADMIN)

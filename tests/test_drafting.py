@@ -463,24 +463,25 @@ def test_the_draft_page_runs_the_same_queries_however_big_the_vision(client, mak
 # --- the consultation window ----------------------------------------------------------------------
 
 
-def test_setting_the_window_times_in_utc(client, make_vision, facilitator) -> None:
+def test_setting_the_window_times_in_uk_time(client, make_vision, facilitator) -> None:
     vision = make_vision(open_window=False)
     page = client.get("/visions/test-vision/window").get_data(as_text=True)
-    assert "All times are in UTC" in page and 'type="date"' in page and 'type="time"' in page
+    assert "All times are in UK time (GMT in winter, BST in summer)" in page
+    assert 'type="date"' in page and 'type="time"' in page
     response = client.post(
         "/visions/test-vision/window",
         data={"opens_date": "2031-03-01", "opens_time": "09:30", "closes_date": "2031-04-30", "closes_time": "17:00"},
     )
     assert response.status_code == 302
     saved = fresh(Vision, vision.id)
-    assert saved.opens_at.isoformat() == "2031-03-01T09:30:00+00:00"
-    assert saved.closes_at.isoformat() == "2031-04-30T17:00:00+00:00"
+    assert saved.opens_at.isoformat() == "2031-03-01T09:30:00+00:00"  # GMT is UTC
+    assert saved.closes_at.isoformat() == "2031-04-30T16:00:00+00:00"  # 17:00 BST
     assert saved.window_state() == "upcoming"
     [event] = events("window.updated")
-    assert event.details["closes_at"] == "2031-04-30T17:00:00+00:00" and event.actor_id == facilitator.id
+    assert event.details["closes_at"] == "2031-04-30T16:00:00+00:00" and event.actor_id == facilitator.id
     page = client.get("/visions/test-vision/window").get_data(as_text=True)
-    assert "it opens on 1 March 2031, 09:30 UTC and closes on 30 April 2031, 17:00 UTC" in page
-    assert 'value="2031-03-01"' in page
+    assert "it opens on 1 March 2031, 09:30 GMT and closes on 30 April 2031, 17:00 BST" in page
+    assert 'value="2031-03-01"' in page and 'value="17:00"' in page
 
 
 @pytest.mark.parametrize(
@@ -490,7 +491,7 @@ def test_setting_the_window_times_in_utc(client, make_vision, facilitator) -> No
         ({"opens_date": "2031-03-01", "opens_time": "10:00", "closes_date": "2031-03-01", "closes_time": "10:00"}, "closes_date", "must be after"),
         ({"opens_date": "2031-02-30"}, "opens_date", "Enter the opening date as a real date"),
         ({"opens_date": "tomorrow"}, "opens_date", "as a real date"),
-        ({"opens_date": "2031-03-01", "opens_time": "25:00"}, "opens_time", "Enter the opening time in 24-hour UTC"),
+        ({"opens_date": "2031-03-01", "opens_time": "25:00"}, "opens_time", "Enter the opening time on the 24-hour clock"),
         ({"closes_date": "2031-03-01"}, "opens_date", "Enter when the consultation opens"),
         ({"opens_time": "09:00"}, "opens_date", "Enter the opening date, or clear the time too"),
     ],
@@ -536,6 +537,62 @@ def test_closing_now_and_reopening_for_some_days(client, make_vision, facilitato
     assert events("window.reopened")[0].details["days"] == 7
     response = client.post("/visions/test-vision/window/reopen", data={"days": "7"})
     assert response.status_code == 422 and "already open" in response.get_data(as_text=True)
+
+
+def test_closing_now_asks_first_and_says_which_closing_time_it_replaces(client, make_vision, facilitator) -> None:
+    vision = make_vision()
+    closes_at = fresh(Vision, vision.id).closes_at
+    window_page = client.get("/visions/test-vision/window").get_data(as_text=True)
+    assert 'href="/visions/test-vision/window/close"' in window_page
+    assert 'action="/visions/test-vision/window/close"' not in window_page  # no one-click close
+
+    confirm = client.get("/visions/test-vision/window/close")
+    page = confirm.get_data(as_text=True)
+    assert confirm.status_code == 200 and "Close the consultation now?" in page
+    assert "Closing it now replaces that time" in page and 'href="/visions/test-vision/window"' in page
+    assert fresh(Vision, vision.id).is_open()  # asking changes nothing
+
+    response = client.post("/visions/test-vision/window/close")
+    assert response.status_code == 302 and fresh(Vision, vision.id).window_state() == "closed"
+    assert events("window.closed")[0].details["previous_closes_at"] == closes_at.isoformat()
+    # Nothing to confirm once closed: back to the window page, saying why.
+    again = client.get("/visions/test-vision/window/close")
+    assert again.status_code == 302
+    assert "nothing to close" in client.get(again.headers["Location"]).get_data(as_text=True)
+
+
+def test_opening_an_upcoming_window_now_keeps_its_closing_time_when_asked(client, make_vision, facilitator) -> None:
+    vision = make_vision(open_window=False)
+    client.post(
+        "/visions/test-vision/window",
+        data={"opens_date": "2031-03-01", "opens_time": "09:00", "closes_date": "2031-11-30", "closes_time": "23:59"},
+    )
+    page = client.get("/visions/test-vision/window").get_data(as_text=True)
+    assert "When should it close?" in page and "At the time already set: 30 November 2031, 23:59 GMT" in page
+
+    # No choice made (an old page, a hand-made post): refused, nothing replaced.
+    response = client.post("/visions/test-vision/window/reopen", data={"days": "7"})
+    assert response.status_code == 422
+    assert "Choose whether it closes at the time already set, 30 November 2031, 23:59 GMT" in response.get_data(as_text=True)
+    assert 'id="closing-error"' in response.get_data(as_text=True)
+    assert fresh(Vision, vision.id).window_state() == "upcoming"
+
+    response = client.post("/visions/test-vision/window/reopen", data={"closing": "keep", "days": ""})
+    assert response.status_code == 302
+    opened = fresh(Vision, vision.id)
+    assert opened.is_open() and opened.closes_at.isoformat() == "2031-11-30T23:59:00+00:00"
+    assert utcnow() - opened.opens_at < timedelta(minutes=1)
+    assert events("window.reopened")[0].details["days"] is None
+
+
+def test_opening_an_upcoming_window_now_for_some_days_replaces_its_closing_time_when_chosen(client, make_vision, facilitator) -> None:
+    vision = make_vision(open_window=False)
+    client.post("/visions/test-vision/window", data={"opens_date": "2031-03-01", "closes_date": "2031-11-30"})
+    response = client.post("/visions/test-vision/window/reopen", data={"closing": "days", "days": "0"})
+    assert response.status_code == 422 and "Enter a whole number of days" in response.get_data(as_text=True)
+    assert client.post("/visions/test-vision/window/reopen", data={"closing": "days", "days": "7"}).status_code == 302
+    opened = fresh(Vision, vision.id)
+    assert opened.is_open() and timedelta(days=6, hours=23) < opened.closes_at - utcnow() <= timedelta(days=7)
 
 
 def test_the_services_check_the_permission_again(make_vision, make_user) -> None:

@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,6 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_STARTTLS": True,
     "MAIL_FROM": "Vision Workbench <no-reply@localhost>",
     "PUBLIC_URL": None,  # e.g. https://vision.example.org: used in emailed links instead of the Host header
+    "TIME_ZONE": "Europe/London",  # times are shown and entered in this IANA zone, stored in UTC
     "PROXY_FIX": 0,  # number of trusted proxies in front of the app (X-Forwarded-For/Proto)
     "DEV": False,
 }
@@ -85,6 +87,12 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
                 f"{key_file}, or set WORKBENCH_DEV=1 for local development."
             )
         config["SECRET_KEY"] = "dev-only-not-secret"
+    try:
+        ZoneInfo(str(config["TIME_ZONE"]))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise RuntimeError(
+            f"WORKBENCH_TIME_ZONE: {config['TIME_ZONE']!r} is not a time zone name; use one such as Europe/London"
+        ) from None
     if not config["MAIL_OUTBOX"]:
         config["MAIL_OUTBOX"] = str(instance_path / "outbox")
     return config

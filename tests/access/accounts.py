@@ -4,6 +4,7 @@ from . import ADMINS, MEMBERS, Rule
 
 RULES = [
     Rule("accounts.account", "GET", "/account", MEMBERS),
+    Rule("accounts.your_activity", "GET", "/account/activity", MEMBERS),
     Rule("accounts.change_name", "GET", "/account/name", MEMBERS),
     Rule("accounts.change_name", "POST", "/account/name", MEMBERS, data={"display_name": "A new name"}),
     Rule("accounts.change_email", "GET", "/account/email", MEMBERS),
@@ -17,6 +18,7 @@ RULES = [
     Rule("accounts.admin_accounts", "GET", "/admin/accounts", ADMINS),
     Rule("accounts.admin_account", "GET", "/admin/accounts/{user}", ADMINS),
     Rule("accounts.admin_change_role", "POST", "/admin/accounts/{user}/role", ADMINS, data={"role": "facilitator"}),
+    Rule("accounts.admin_deactivate", "GET", "/admin/accounts/{user}/deactivate", ADMINS, note="asks to confirm"),
     Rule("accounts.admin_deactivate", "POST", "/admin/accounts/{user}/deactivate", ADMINS),
     Rule("accounts.admin_reactivate", "POST", "/admin/accounts/{user}/reactivate", ADMINS),
 ]

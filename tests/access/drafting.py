@@ -20,6 +20,7 @@ RULES = [
     Rule("drafting.window", "GET", "/visions/{slug}/window", FACILITATORS),
     Rule("drafting.window", "POST", "/visions/{slug}/window", FACILITATORS,
          data={"opens_date": "2030-01-01", "opens_time": "09:00", "closes_date": "2030-02-01", "closes_time": "17:00"}),
+    Rule("drafting.close_window", "GET", "/visions/{slug}/window/close", FACILITATORS, note="asks to confirm"),
     Rule("drafting.close_window", "POST", "/visions/{slug}/window/close", FACILITATORS),
     Rule("drafting.reopen_window", "POST", "/visions/{slug}/window/reopen", FACILITATORS, data={"days": "7"}),
 ]

@@ -19,7 +19,8 @@ from ..exceptions import NotAllowed
 from ..forms import attempt
 from ..limits import per_account
 from ..models import User, db
-from . import services
+from ..pagination import parse_page
+from . import activity, services
 from .forms import ConfirmForm, DeleteAccountForm, DisplayNameForm, EmailForm, PasswordForm, RoleForm
 
 bp = Blueprint("accounts", __name__)
@@ -44,6 +45,34 @@ def _status(form: FlaskForm) -> int:
 @members_only
 def account():
     return render_template("accounts/account.html", user=_me(), role_names=services.ROLE_NAMES)
+
+
+ACTIVITY_SECTIONS = ("proposals", "comments", "votes")
+
+
+@bp.get("/account/activity")
+@members_only
+def your_activity():
+    """Your proposals, comments and reflections, and votes: each section a page at a time, with
+    its own `<section>_page` parameter, so that moving through one keeps the others where they are."""
+    me = _me()
+    pages = {name: parse_page(request.args.get(f"{name}_page")) for name in ACTIVITY_SECTIONS}
+
+    def page_url(section: str):
+        def url(number: int) -> str:
+            kept = {f"{name}_page": page for name, page in pages.items() if name != section and page > 1}
+            here = {f"{section}_page": number} if number > 1 else {}
+            return url_for("accounts.your_activity", **kept, **here) + f"#your-{section}"
+
+        return url
+
+    return render_template(
+        "accounts/activity.html",
+        proposals=activity.your_proposals(me, pages["proposals"]),
+        comments=activity.your_comments(me, pages["comments"]),
+        votes=activity.your_votes(me, pages["votes"]),
+        page_url=page_url,
+    )
 
 
 @bp.route("/account/name", methods=["GET", "POST"])
@@ -222,15 +251,31 @@ def _admin_action(user_id: int, action: Callable[[User, User], bool], done: str,
     return _render_admin_account(account, action_form=form, status=400)
 
 
-@bp.post("/admin/accounts/<posint:user_id>/deactivate")
+@bp.route("/admin/accounts/<posint:user_id>/deactivate", methods=["GET", "POST"])
 @members_only
 def admin_deactivate(user_id: int):
+    """Deactivate an account: the account page links to this confirmation page (GET), whose button
+    posts here."""
+    if request.method == "GET":
+        return _confirm_deactivation(user_id)
     return _admin_action(
         user_id,
         services.deactivate_account,
         "{name}'s account is deactivated and signed out everywhere. It cannot sign in until reactivated.",
         "{name}'s account was already deactivated.",
     )
+
+
+def _confirm_deactivation(user_id: int):
+    """"Deactivate this account?", saying what it does; back to the account page if already done."""
+    _admin_only()
+    account = _account_or_404(user_id)
+    if not permissions.can_deactivate_account(current_user, account):
+        raise NotAllowed()
+    if account.is_deactivated:
+        flash(f"{account.public_name}'s account was already deactivated.", "info")
+        return redirect(url_for("accounts.admin_account", user_id=account.id), 303)
+    return render_template("accounts/deactivate.html", account=account, form=ConfirmForm(formdata=None))
 
 
 @bp.post("/admin/accounts/<posint:user_id>/reactivate")

@@ -47,15 +47,19 @@ class PublishForm(FlaskForm):
 
 
 class WindowForm(FlaskForm):
+    # Times on the site's clock (UK time by default): the page says which.
     opens_date = StringField("Opening date")
-    opens_time = StringField("Opening time (UTC)")
+    opens_time = StringField("Opening time")
     closes_date = StringField("Closing date")
-    closes_time = StringField("Closing time (UTC)")
+    closes_time = StringField("Closing time")
 
 
 class ReopenForm(FlaskForm):
+    # "keep": until the closing time already scheduled; "days": `days` days from now. Asked only
+    # when a closing time is still to come, so that opening never silently replaces it.
+    closing = StringField("When should it close?")
     days = StringField("For how many days?")
 
 
 class CloseForm(FlaskForm):
-    pass
+    """The confirmation page's button: the CSRF token is all it carries."""

@@ -395,7 +395,8 @@ def publish_page(vision: Vision, form: PublishForm, status: int = 200):
 
 @bp.route("/visions/<slug:slug>/window", methods=["GET", "POST"])
 def window(slug: str):
-    """The consultation window's opening and closing times (UTC)."""
+    """The consultation window's opening and closing times, entered on the site's clock (UK time
+    by default) and stored in UTC."""
     vision = vision_if_allowed(slug, permissions.can_manage_window)
     if request.method == "GET":
         return window_page(vision)
@@ -420,15 +421,23 @@ def window(slug: str):
     return redirect(url_for(".window", slug=slug))
 
 
-@bp.post("/visions/<slug:slug>/window/close")
+@bp.route("/visions/<slug:slug>/window/close", methods=["GET", "POST"])
 def close_window(slug: str):
+    """Close the consultation now: the window page links to this confirmation page (GET), whose
+    button posts here."""
     vision = vision_if_allowed(slug, permissions.can_manage_window)
-    if not CloseForm().validate_on_submit():
-        return window_page(vision, status=400)
+    form = CloseForm()
+    if not vision.is_open():
+        flash("The consultation is not open, so there is nothing to close.", "error")
+        return redirect(url_for(".window", slug=slug))
+    if request.method == "GET":
+        return close_page(vision)
+    if not form.validate_on_submit():
+        return close_page(vision, form, status=400)
     try:
         consultation.close_window(vision, actor=current_user)
     except ValidationError as error:
-        # Closed already (a second click, another facilitator): said on the window page.
+        # Closed meanwhile (another facilitator, the closing time passing): said on the window page.
         db.session.rollback()
         flash(" ".join(error.messages) + ".", "error")
         return redirect(url_for(".window", slug=slug))
@@ -437,20 +446,35 @@ def close_window(slug: str):
     return redirect(url_for(".window", slug=slug))
 
 
+def close_page(vision: Vision, form: CloseForm | None = None, status: int = 200):
+    """"Close the consultation now?", with what it stops and the closing time it replaces."""
+    return (
+        render_template(
+            "drafting/window_close.html",
+            vision=vision,
+            form=form or CloseForm(formdata=None),
+            scheduled=consultation.scheduled_close(vision),
+        ),
+        status,
+    )
+
+
 @bp.post("/visions/<slug:slug>/window/reopen")
 def reopen_window(slug: str):
+    """Open the consultation now: for some days, or until the closing time already scheduled,
+    which the facilitator chooses when there is one (it is never replaced silently)."""
     vision = vision_if_allowed(slug, permissions.can_manage_window)
     reopen = ReopenForm()
     if not reopen.validate_on_submit():
         return window_page(vision, reopen=reopen, status=400)
     reopened = attempt(
         reopen,
-        lambda: consultation.reopen_window(vision, days=consultation.clean_days(reopen.days.data), actor=current_user),
+        lambda: consultation.open_now(vision, closing=reopen.closing.data, days=reopen.days.data, actor=current_user),
     )
     if reopened is None:
         return window_page(vision, reopen=reopen, status=422)
     db.session.commit()
-    flash(f"The consultation is open again: {consultation.schedule_words(vision)}", "success")
+    flash(f"The consultation is open: {consultation.schedule_words(vision)}", "success")
     return redirect(url_for(".window", slug=slug))
 
 
@@ -458,12 +482,8 @@ def window_page(vision: Vision, form: WindowForm | None = None, reopen: ReopenFo
     """The window page; `form` and `reopen` as posted (with their messages), or filled in afresh."""
     if form is None:
         form = WindowForm(formdata=None)
-        if vision.opens_at:
-            form.opens_date.data = vision.opens_at.strftime("%Y-%m-%d")
-            form.opens_time.data = vision.opens_at.strftime("%H:%M")
-        if vision.closes_at:
-            form.closes_date.data = vision.closes_at.strftime("%Y-%m-%d")
-            form.closes_time.data = vision.closes_at.strftime("%H:%M")
+        form.opens_date.data, form.opens_time.data = consultation.local_date_and_time(vision.opens_at)
+        form.closes_date.data, form.closes_time.data = consultation.local_date_and_time(vision.closes_at)
     if reopen is None:
         reopen = ReopenForm(formdata=None)
         reopen.days.data = "14"
@@ -474,7 +494,7 @@ def window_page(vision: Vision, form: WindowForm | None = None, reopen: ReopenFo
             state=vision.window_state(),
             form=form,
             reopen=reopen,
-            close=CloseForm(formdata=None),
+            scheduled=consultation.scheduled_close(vision),
         ),
         status,
     )

@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from .. import permissions
 from ..exceptions import NotAllowed, ValidationError
 from ..models import User, Vision, db, record_event, utcnow
-from ..templating import format_datetime
+from ..templating import format_date, format_datetime, local_time, site_zone
 
 REOPEN_DAYS_MAX = 365
 
@@ -30,9 +30,15 @@ def _require(allowed: bool) -> None:
 # --- reading what was typed -----------------------------------------------------------------------
 
 
-def parse_utc(date_text: str | None, time_text: str | None, prefix: str, what: str) -> datetime | None:
-    """A UTC moment from a date ("2025-03-31") and a time ("17:00", default 00:00), or None when
-    both are empty. Raises ValidationError on fields `<prefix>_date` / `<prefix>_time`."""
+def parse_local(date_text: str | None, time_text: str | None, prefix: str, what: str) -> datetime | None:
+    """The UTC moment of a date ("2025-03-31") and a time ("17:00", default 00:00) on the site's
+    clock (`templating.site_zone`, UK time by default), or None when both are empty.
+
+    Raises ValidationError on fields `<prefix>_date` / `<prefix>_time`, also for a time the clocks
+    skip when they go forward (it never happens). A time that happens twice when the clocks go back
+    is the first of the two (still summer time): the page says so, and the saved time is shown with
+    its zone ("01:30 BST").
+    """
     date_text = (date_text or "").strip()
     time_text = (time_text or "").strip()
     if not date_text and not time_text:
@@ -55,11 +61,31 @@ def parse_utc(date_text: str | None, time_text: str | None, prefix: str, what: s
         except ValueError:
             at = None  # type: ignore[assignment]
         if at is None:
-            errors[f"{prefix}_time"] = f"Enter the {what} time in 24-hour UTC, for example 17:00"
+            errors[f"{prefix}_time"] = f"Enter the {what} time on the 24-hour clock, for example 17:00"
     if errors:
         raise ValidationError(errors)
     assert day is not None
-    return datetime.combine(day, at.replace(tzinfo=None), tzinfo=timezone.utc)
+    zone = site_zone()
+    local = datetime.combine(day, at.replace(tzinfo=None), tzinfo=zone)  # fold=0: the first of two
+    moment = local.astimezone(timezone.utc)
+    back = moment.astimezone(zone)
+    if back.replace(tzinfo=None) != local.replace(tzinfo=None):
+        # In the gap when the clocks go forward: no clock ever shows this time.
+        raise ValidationError(
+            {
+                f"{prefix}_time": f"The clocks go forward on {format_date(day)}, so there is no {at:%H:%M} that night. "
+                f"Enter a time after the change, for example {back:%H:%M}"
+            }
+        )
+    return moment
+
+
+def local_date_and_time(moment: datetime | None) -> tuple[str, str]:
+    """A stored moment as the window form shows it: ("2026-06-01", "09:00") on the site's clock."""
+    if moment is None:
+        return "", ""
+    local = local_time(moment)
+    return local.strftime("%Y-%m-%d"), local.strftime("%H:%M")
 
 
 def clean_days(value: str | int | None) -> int:
@@ -86,7 +112,7 @@ def schedule_window(
     closes_time: str | None,
     actor: User,
 ) -> Vision:
-    """`set_window` from the window form's dates and times (UTC). Raises ValidationError with every
+    """`set_window` from the window form's dates and times, on the site's clock. Raises ValidationError with every
     problem of the dates and times at once (or what `set_window` refuses), NotAllowed for
     non-facilitators."""
     _require(permissions.can_manage_window(actor, vision))
@@ -97,7 +123,7 @@ def schedule_window(
         (closes_date, closes_time, "closes", "closing"),
     ):
         try:
-            moments.append(parse_utc(day, at, prefix, what))
+            moments.append(parse_local(day, at, prefix, what))
         except ValidationError as error:
             errors.update(error.errors)
     if errors:
@@ -151,17 +177,34 @@ def close_window(vision: Vision, *, actor: User, now: datetime | None = None) ->
     return vision
 
 
-def reopen_window(vision: Vision, *, days: int, actor: User, now: datetime | None = None) -> Vision:
-    """Open the consultation now until `days` days from now (a closed, upcoming or unscheduled
-    window). Raises ValidationError when it is already open or `days` is out of range, NotAllowed
-    for non-facilitators."""
+def scheduled_close(vision: Vision, now: datetime | None = None) -> datetime | None:
+    """The closing time still to come that opening now would replace, or None (no closing time,
+    or one already passed)."""
+    now = now or utcnow()
+    return vision.closes_at if vision.closes_at is not None and vision.closes_at > now else None
+
+
+def reopen_window(vision: Vision, *, days: int | None, actor: User, now: datetime | None = None) -> Vision:
+    """Open the consultation now (a closed, upcoming or unscheduled window): until `days` days from
+    now, or, with `days=None`, until the closing time already scheduled, which is kept.
+
+    Raises ValidationError when it is already open, `days` is out of range, or `days` is None and
+    no closing time is still to come; NotAllowed for non-facilitators.
+    """
     _require(permissions.can_manage_window(actor, vision))
-    days = clean_days(days)
     now = (now or utcnow()).replace(microsecond=0)
+    if days is not None:
+        days = clean_days(days)
     if vision.is_open(now):
         raise ValidationError({"form": "The consultation is already open: change its closing time instead"})
     before = (vision.opens_at, vision.closes_at)
-    _open_until(vision, now, days)
+    if days is None:
+        closes_at = scheduled_close(vision, now)
+        if closes_at is None:
+            raise ValidationError({"days": "There is no closing time to keep: enter for how many days it opens"})
+        vision.opens_at = now
+    else:
+        _open_until(vision, now, days)
     record_event(
         "window.reopened", "vision", vision.id, actor=actor, vision_id=vision.id,
         opens_at=_iso(vision.opens_at), closes_at=_iso(vision.closes_at), days=days,
@@ -169,6 +212,30 @@ def reopen_window(vision: Vision, *, days: int, actor: User, now: datetime | Non
     )
     db.session.flush()
     return vision
+
+
+def open_now(vision: Vision, *, closing: str | None, days: str | int | None, actor: User) -> Vision:
+    """The "open now" form: `reopen_window` for `days` days, or, when a closing time is still to
+    come, as the facilitator chose: `closing` "keep" (until that time) or "days".
+
+    Raises ValidationError when it is already open, when a closing time is scheduled and no choice
+    was made (so that opening never replaces it silently), or for the days; NotAllowed as
+    `reopen_window`.
+    """
+    _require(permissions.can_manage_window(actor, vision))
+    if vision.is_open():
+        raise ValidationError({"form": "The consultation is already open: change its closing time instead"})
+    scheduled = scheduled_close(vision)
+    if scheduled is not None and closing not in ("keep", "days"):
+        raise ValidationError(
+            {
+                "closing": f"Choose whether it closes at the time already set, {format_datetime(scheduled)}, "
+                "or a number of days from now"
+            }
+        )
+    if scheduled is not None and closing == "keep":
+        return reopen_window(vision, days=None, actor=actor)
+    return reopen_window(vision, days=clean_days(days), actor=actor)
 
 
 def open_for(vision: Vision, *, days: int, now: datetime | None = None) -> Vision:
@@ -191,7 +258,7 @@ def _open_until(vision: Vision, now: datetime, days: int) -> None:
 
 def schedule_words(vision: Vision) -> str:
     """When the window opens and closes, in a sentence's second half: "it opens on 1 March 2031,
-    09:30 UTC and closes on ...", or "no consultation is scheduled."."""
+    09:30 GMT and closes on ...", or "no consultation is scheduled."."""
     if vision.opens_at is None:
         return "no consultation is scheduled."
     opens = format_datetime(vision.opens_at)
