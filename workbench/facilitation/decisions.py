@@ -21,6 +21,11 @@ commit (the view commits). They raise (see `workbench/exceptions.py`), with mess
 Accepting goes through the proposal's kind: ACCEPTING names, for each kind, the module that plans
 it for the accept page and applies it to the working draft (`edit.py`). The DraftChange always
 names the facilitator as the actor and the proposal it came from, so the changelog credits both.
+
+Every decision writes an audit event ("proposal.accepted", "proposal.rejected" with its reason,
+"proposal.reopened"): the proposal page's decision history is read from them
+(`panels.decision_history`). An accept with changes into a working text that moved on also keeps
+its resolve record in its event (`resolve_record`).
 """
 
 from __future__ import annotations
@@ -223,9 +228,29 @@ def accept_proposal(
         revision=proposal.revision_count,
         with_changes=applied.with_changes,
         note=note,
+        mode=applied.mode,
+        **resolve_record(proposal, applied),
     )
     db.session.flush()
     return Accepted(proposal, applied.text, applied.with_changes)
+
+
+def resolve_record(proposal: Proposal, applied: edit.Applied) -> dict[str, Any]:
+    """What the accept's audit event keeps so that the proposal page can show apart what the
+    facilitator changed themselves and what came from the working text moving on meanwhile.
+
+    Only when accepted with changes into a working text that moved past the proposal's base:
+    `carried_over` (the proposal carried over to that text, as far as it applies; the facilitator's
+    own changes are measured from it) and `not_carried_over` (the proposal's changes that did not
+    apply, in words). Otherwise nothing: the proposal as written is where their changes start.
+    """
+    if not applied.with_changes or applied.carried_over is None or applied.previous_text_id == proposal.base_text_id:
+        return {}
+    carried = applied.carried_over
+    return {
+        "carried_over": {"title": carried.title, "body": carried.body},
+        "not_carried_over": list(applied.not_carried_over),
+    }
 
 
 # --- rejecting and reopening ----------------------------------------------------------------------

@@ -4,7 +4,14 @@ writes into the working draft. `decisions.py` finds this module by the proposal'
 Who an accepted text is credited to (ElementText.created_by): the proposal's author when the
 facilitator accepted the proposal as it was written, or its strict rebase onto the current text
 unchanged; the facilitator when they changed the text (then the proposal is "accepted with
-changes" and both differences are shown: base -> proposal and proposal -> accepted).
+changes").
+
+What the facilitator changed themselves is measured from the proposal *carried over* to the
+working text they accepted it into (`Applied.carried_over`), never from the proposal as written:
+otherwise the changes that other accepted proposals and edits made meanwhile would be counted as
+the facilitator's. When the proposal rebases cleanly, the carried-over text is that rebase; when it
+conflicts, it is the working text with those of the proposal's changes that carry over on their
+own (`carry_over_what_applies`), and the conflicting ones are named (`Applied.not_carried_over`).
 """
 
 from __future__ import annotations
@@ -95,11 +102,64 @@ class AcceptPlan:
 @dataclass(frozen=True)
 class Applied:
     """What accepting wrote: the new working text, whether it differs from the proposal as
-    written (or its clean rebase), and the working text it replaced."""
+    written (or its clean rebase), and the working text it replaced.
+
+    `mode` is the accept page's mode the text was accepted in ("as_proposed", "rebased",
+    "conflict"); `carried_over` is the proposal carried over to the replaced working text (as
+    much of it as applies strictly), the text the facilitator's own changes are measured from;
+    `not_carried_over` describes, in words, the proposal's changes that did not carry over."""
 
     text: ElementText
     with_changes: bool
     previous_text_id: int
+    mode: str = "as_proposed"
+    carried_over: Texts | None = None
+    not_carried_over: tuple[str, ...] = ()
+
+
+# A conflicted proposal's changes are tried one by one (one strict rebase each) to carry over those
+# that apply; past this many changes the carried-over text is the working text as it was, so that an
+# accept's work stays bounded.
+MOST_CHANGES_TRIED = 30
+
+
+def carry_over_what_applies(base: str, proposed: str, current: str) -> str:
+    """`current` with those of the changes `base` -> `proposed` that carry over strictly on their
+    own (`diffing.rebase`), the others left out. Pure; never guesses text.
+
+    Promises: the full rebase when it is clean; otherwise each change (a run of deletions and
+    insertions between kept words of the word diff) is rebased alone, and those that apply are
+    rebased together; when they do not apply together, or the proposal has more than
+    MOST_CHANGES_TRIED changes, or none applies, `current` unchanged.
+    """
+    whole = diffing.rebase(base, proposed, current)
+    if whole.ok:
+        return whole.text or ""
+    changes = diffing.diff_words(base, proposed)
+    hunk_of: list[int | None] = []  # for each change, the number of the run it belongs to
+    hunks = 0
+    for i, change in enumerate(changes):
+        if change.op == "equal":
+            hunk_of.append(None)
+        else:
+            if i == 0 or changes[i - 1].op == "equal":
+                hunks += 1
+            hunk_of.append(hunks - 1)
+    if hunks > MOST_CHANGES_TRIED:
+        return current
+
+    def with_only(chosen: set[int]) -> str:
+        kept = []
+        for change, hunk in zip(changes, hunk_of):
+            if hunk is None or (change.op == "delete") != (hunk in chosen):
+                kept.append(change.text)
+        return "".join(kept)
+
+    applying = {h for h in range(hunks) if diffing.rebase(base, with_only({h}), current).ok}
+    if not applying:
+        return current
+    together = diffing.rebase(base, with_only(applying), current)
+    return (together.text or "") if together.ok else current
 
 
 def plan(
@@ -191,6 +251,14 @@ def apply(proposal: Proposal, facilitator: User, text: Texts, expected_text_id: 
     if text == Texts(current.title, current.body):
         raise ValidationError({"body": SAME_AS_CURRENT})
     with_changes = planned.mode == "conflict" or text != planned.result
+    carried_over, not_carried_over = planned.result, ()
+    if planned.mode == "conflict":
+        base = planned.base
+        carried_over = Texts(
+            carry_over_what_applies(base.title, proposal.title, current.title),
+            carry_over_what_applies(base.body, proposal.body, current.body),
+        )
+        not_carried_over = tuple(conflict.description for conflict in planned.conflicts)
     new = ElementText(
         element_id=proposal.element_id,
         title=text.title,
@@ -203,4 +271,4 @@ def apply(proposal: Proposal, facilitator: User, text: Texts, expected_text_id: 
     previous_text_id = entry.text_id
     entry.text_id = new.id
     db.session.flush()  # UPDATE ... WHERE lock_version = n: StaleDataError if it moved
-    return Applied(new, with_changes, previous_text_id)
+    return Applied(new, with_changes, previous_text_id, planned.mode, carried_over, not_carried_over)
