@@ -139,7 +139,9 @@ def test_a_removed_or_unknown_element_cannot_be_proposed_on(client, vision, volu
     entry = entry_of(vision, "objective-2")
     entry.is_removed = True
     db.session.commit()
-    assert client.get(f"/visions/{SLUG}/elements/objective-2/propose").status_code == 404
+    removed = client.get(f"/visions/{SLUG}/elements/objective-2/propose")
+    assert removed.status_code == 409  # it exists, but takes no new proposals: said in words
+    assert "Objective 1.2 has been removed from the working draft, so it takes no new proposals" in html(removed)
     assert client.get(f"/visions/{SLUG}/elements/objective-99/propose").status_code == 404
     assert client.get("/visions/no-such-vision/elements/objective-1/propose").status_code == 404
 
@@ -626,6 +628,7 @@ def test_nobody_else_may_edit_or_withdraw(client, vision, make_user, login_as, r
     login_as(make_user(role))
     assert client.get(f"/proposals/{proposal.id}/edit").status_code == 403
     assert client.post(f"/proposals/{proposal.id}/edit", data=form(body="Hijacked text.")).status_code == 403
+    assert client.get(f"/proposals/{proposal.id}/withdraw").status_code == 403
     assert client.post(f"/proposals/{proposal.id}/withdraw").status_code == 403
     stored = fresh(Proposal, proposal.id)
     assert (stored.status, stored.revision_count, stored.body) == ("open", 1, proposal.body)
@@ -633,7 +636,11 @@ def test_nobody_else_may_edit_or_withdraw(client, vision, make_user, login_as, r
 
 def test_anonymous_edit_and_withdraw_go_to_sign_in(client, vision, make_user) -> None:
     proposal = open_proposal(vision, make_user())
-    for response in (client.get(f"/proposals/{proposal.id}/edit"), client.post(f"/proposals/{proposal.id}/withdraw")):
+    for response in (
+        client.get(f"/proposals/{proposal.id}/edit"),
+        client.get(f"/proposals/{proposal.id}/withdraw"),
+        client.post(f"/proposals/{proposal.id}/withdraw"),
+    ):
         assert response.status_code == 302 and response.headers["Location"].startswith("/auth/login?next=")
     assert fresh(Proposal, proposal.id).status == "open"
 
@@ -641,7 +648,15 @@ def test_anonymous_edit_and_withdraw_go_to_sign_in(client, vision, make_user) ->
 def test_the_author_withdraws_and_then_cannot_edit(client, vision, volunteer) -> None:
     proposal = open_proposal(vision, volunteer)
     page = html(client.get(f"/proposals/{proposal.id}"))
-    assert "Edit your proposal" in page and "Withdraw your proposal" in page
+    assert "Edit your proposal" in page
+    # The proposal page links to a confirmation; reading it changes nothing.
+    assert f'href="/proposals/{proposal.id}/withdraw">Withdraw your proposal</a>' in page
+    confirm = html(client.get(f"/proposals/{proposal.id}/withdraw"))
+    assert ">Withdraw your proposal?</h1>" in confirm
+    assert "stays on the site, marked “Withdrawn”" in confirm
+    assert f'<form method="post" action="/proposals/{proposal.id}/withdraw">' in confirm and 'name="csrf_token"' in confirm
+    assert f'href="/proposals/{proposal.id}">Keep it open</a>' in confirm
+    assert fresh(Proposal, proposal.id).status == "open"
     response = client.post(f"/proposals/{proposal.id}/withdraw")
     assert response.status_code == 302 and response.headers["Location"] == f"/proposals/{proposal.id}"
     assert fresh(Proposal, proposal.id).status == "withdrawn"
@@ -653,6 +668,7 @@ def test_the_author_withdraws_and_then_cannot_edit(client, vision, volunteer) ->
     for response in (
         client.get(f"/proposals/{proposal.id}/edit"),
         client.post(f"/proposals/{proposal.id}/edit", data=form(body="Objective 1.1 late body.")),
+        client.get(f"/proposals/{proposal.id}/withdraw"),
         client.post(f"/proposals/{proposal.id}/withdraw"),
     ):
         assert response.status_code == 409

@@ -269,3 +269,106 @@ def test_the_list_sorts_by_tallies_from_the_whitelist(client, vision, make_user)
     assert order("contested") is False
     assert order("discussed") is False
     assert "Most contested" in client.get(url).get_data(as_text=True)
+
+
+# --- what each row says, and the author filter in the form ----------------------------------------
+
+
+def test_each_row_shows_its_votes_and_comments_in_words(client, vision, make_user) -> None:
+    proposal = open_proposal(vision, make_user())
+    stored = fresh(Proposal, proposal.id)
+    stored.support_count, stored.oppose_count, stored.comment_count = 3, 1, 2
+    db.session.commit()
+    page = html(client.get(LIST))
+    assert '<dt class="ds_metadata__key">Votes</dt>' in page
+    assert '<dd class="ds_metadata__value">3 support, 1 oppose</dd>' in page
+    assert '<dt class="ds_metadata__key">Comments</dt>' in page and '<dd class="ds_metadata__value">2</dd>' in page
+
+
+def test_each_row_shows_its_first_change_in_context_and_how_many_more(client, vision, make_user) -> None:
+    open_proposal(vision, make_user(), "ambition-1", body="Ambition 1 text.\n\nIts second paragraph, reworded.")
+    page = html(client.get(LIST))
+    # The change in words, then in context with <del>/<ins> that screen readers announce.
+    assert "Replaced “body” with “text”" in page
+    assert '<del class="diff__del"><span class="visually-hidden">removed: </span>body' in page
+    assert '<ins class="diff__ins"><span class="visually-hidden">added: </span>text' in page
+    assert "In context:</span> Ambition 1" in page
+    assert "and 1 more change</p>" in page
+
+
+def test_the_form_filters_by_part_of_a_name_in_any_case(client, three) -> None:
+    page = html(client.get(LIST))
+    assert '<label class="ds_label" for="filter-by">Proposed by</label>' in page
+    assert 'id="filter-by" name="by" value=""' in page and 'aria-describedby="filter-by-hint"' in page
+    bea = html(client.get(LIST, query_string={"by": "  bea  "}))
+    assert titles_in_order(bea) == [three["second"].id]
+    assert 'name="by" value="bea"' in bea  # what was searched stays in the field
+    assert "Clear the filters" in bea
+    both = html(client.get(LIST, query_string={"by": "WRITER", "status": "open"}))
+    assert titles_in_order(both) == [three["third"].id, three["first"].id]
+    nobody = html(client.get(LIST, query_string={"by": "Zed"}))
+    assert "No proposals match these filters: nobody whose name contains “Zed” has a proposal that matches" in nobody
+
+
+def test_pages_of_a_name_search_keep_the_name(client, vision, make_user) -> None:
+    author = make_user(name="Pat Pager")
+    for n in range(21):
+        open_proposal(vision, author, body=f"Objective 1.1 body {n}.")
+    page = html(client.get(LIST, query_string={"by": "pat"}))
+    assert "21 proposals, showing 1–20" in page and f'href="{LIST}?by=pat&amp;page=2"' in page
+
+
+def test_a_deleted_account_is_not_found_by_its_former_name(client, vision, make_user) -> None:
+    from workbench.models import User
+
+    gone = make_user(name="Gwen Gone")
+    open_proposal(vision, gone)
+    stored = fresh(User, gone.id)
+    stored.is_deleted = True  # its name is kept here on purpose: the filter must not find it
+    db.session.commit()
+    assert titles_in_order(html(client.get(LIST, query_string={"by": "Gwen"}))) == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"author": "abc"},
+        {"author": "²"},  # a digit to str.isdigit, not to int()
+        {"author": "١٢"},
+        {"author": "0"},
+        {"author": "-3"},
+        {"author": "1" * 30},
+        {"by": "\x00"},
+        {"by": "%_\\"},
+        {"by": "x" * 5000},
+        {"by": "‮evil"},
+    ],
+)
+def test_odd_author_filters_never_fail(client, three, query) -> None:
+    response = client.get(LIST, query_string=query)
+    assert response.status_code == 200
+
+
+def test_odd_author_ids_are_ignored_and_odd_names_match_nobody(client, three) -> None:
+    everyone = [three["third"].id, three["second"].id, three["first"].id]
+    assert titles_in_order(html(client.get(LIST + "?author=%C2%B2"))) == everyone
+    assert titles_in_order(html(client.get(LIST, query_string={"by": "\x00"}))) == everyone  # nothing printable: no filter
+    assert titles_in_order(html(client.get(LIST, query_string={"by": "%"}))) == []  # a literal %, not a wildcard
+
+
+def test_the_list_runs_the_same_queries_for_1_or_20_rows_with_every_filter(client, vision, make_user, count_queries) -> None:
+    from workbench.drafting.edits import remove_element_from_draft
+    from workbench.models import Role
+
+    author = make_user(name="Quinn Counter")
+    open_proposal(vision, author, "objective-2")
+    remove_element_from_draft(vision, "objective-2", reason="Merged into 1.1.", actor=make_user(Role.FACILITATOR))
+    db.session.commit()
+    url = LIST + f"?by=quinn&author={author.id}&sort=supported"
+    one = query_count(client, count_queries, url)
+    for n in range(19):
+        open_proposal(vision, author, ["objective-1", "ambition-1", "condition-1"][n % 3], body=f"Words number {n}.")
+    page = html(client.get(url))
+    assert "20 proposals, showing 1–20" in page
+    assert "a change to Objective 1.2 (removed from the working draft)" in page  # a removed element's last label
+    assert query_count(client, count_queries, url) == one

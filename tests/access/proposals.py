@@ -16,5 +16,6 @@ RULES = [
     Rule("proposals.edit", "GET", "/proposals/{proposal}/edit", NOBODY, note="only the author"),
     Rule("proposals.edit", "POST", "/proposals/{proposal}/edit", NOBODY, data=PROPOSAL_FORM, note="only the author"),
     Rule("proposals.edit_preview", "POST", "/proposals/{proposal}/edit/preview", NOBODY, data=PROPOSAL_FORM, note="only the author"),
+    Rule("proposals.withdraw", "GET", "/proposals/{proposal}/withdraw", NOBODY, note="only the author: the confirmation"),
     Rule("proposals.withdraw", "POST", "/proposals/{proposal}/withdraw", NOBODY, note="only the author"),
 ]

@@ -125,3 +125,85 @@ def test_the_proposal_page_and_list_have_no_violations(vision, page, make_user, 
         assert_no_axe_violations(page)
         assert_no_horizontal_scroll(page, 320)
         page.set_viewport_size({"width": 1280, "height": 800})
+
+
+def test_the_list_filters_by_name_and_shows_tallies_without_violations(vision, page, make_user):
+    from tests.factories import open_proposal
+    from workbench.drafting.edits import remove_element_from_draft
+
+    open_proposal(vision, make_user(name="Ada Writer"), body="Objective 1.1 sharper body.")
+    bea = make_user(name="Bea Writer")
+    gone = open_proposal(vision, bea, "objective-2")
+    open_proposal(vision, bea, "ambition-1", body="Ambition 1 text.\n\nIts second paragraph, reworded.")
+    remove_element_from_draft(vision, "objective-2", reason="Folded in.", actor=make_user(Role.FACILITATOR))
+    db.session.commit()
+    page.goto(f"/visions/{SLUG}/proposals")
+    page.get_by_label("Proposed by").fill("bea")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url(re.compile(r".*by=bea.*"))
+    results = page.inner_text("main")
+    assert "2 proposals, showing 1–2" in results
+    assert "Ada Writer" not in results
+    assert "0 support, 0 oppose" in results
+    assert f"Proposal {gone.id}: a change to Objective 1.2 (removed from the working draft)" in results
+    assert page.get_by_label("Proposed by").input_value() == "bea"
+    assert page.locator("ol.ds_search-results__list ins").count() >= 1  # the changed words, marked up
+    assert_no_axe_violations(page)
+    assert_no_horizontal_scroll(page, 320)
+
+
+def test_withdrawing_asks_first_and_works_without_javascript(vision, browser, live_server, app, make_user):
+    from tests.factories import open_proposal
+
+    from .helpers import session_cookie
+
+    author = make_user(name="Wren Withdrawer")
+    proposal = open_proposal(vision, author)
+    agent = "Mozilla/5.0 (no JavaScript) VisionWorkbenchTest"
+    context = browser.new_context(base_url=live_server, java_script_enabled=False, user_agent=agent)
+    try:
+        name, value = session_cookie(app, author, user_agent=agent)
+        context.add_cookies([{"name": name, "value": value, "url": live_server}])
+        page = context.new_page()
+        page.goto(f"/proposals/{proposal.id}")
+        page.get_by_role("link", name="Withdraw your proposal").click()
+        page.wait_for_url(f"**/proposals/{proposal.id}/withdraw")
+        assert page.get_by_role("heading", level=1).inner_text() == "Withdraw your proposal?"
+        page.get_by_role("link", name="Keep it open").click()
+        page.wait_for_url(f"**/proposals/{proposal.id}")
+        assert db.session.scalar(select(Proposal.status).where(Proposal.id == proposal.id)) == "open"
+        db.session.rollback()
+        page.get_by_role("link", name="Withdraw your proposal").click()
+        page.get_by_role("button", name="Withdraw your proposal").click()
+        page.wait_for_url(f"**/proposals/{proposal.id}")
+        assert "You withdrew your proposal" in page.inner_text("main")
+        db.session.rollback()  # end the test's read transaction, to see what the server committed
+        assert db.session.scalar(select(Proposal.status).where(Proposal.id == proposal.id)) == "withdrawn"
+    finally:
+        context.close()
+
+
+def test_the_withdraw_confirmation_has_no_violations(vision, page, make_user, login_browser):
+    from tests.factories import open_proposal
+
+    author = make_user()
+    proposal = open_proposal(vision, author)
+    login_browser(page, author)
+    response = page.goto(f"/proposals/{proposal.id}/withdraw")
+    assert response is not None and response.status == 200
+    assert_no_axe_violations(page)
+    assert_no_horizontal_scroll(page, 320)
+
+
+def test_a_removed_elements_page_has_no_violations(vision, page, make_user, login_browser):
+    from workbench.drafting.edits import remove_element_from_draft
+
+    remove_element_from_draft(vision, "objective-2", reason="Folded in.", actor=make_user(Role.FACILITATOR))
+    db.session.commit()
+    login_browser(page, make_user())
+    for path in (f"/visions/{SLUG}/elements/objective-2", f"/visions/{SLUG}/elements/objective-2/reflections"):
+        response = page.goto(path)
+        assert response is not None and response.status == 200, path
+        main = page.inner_text("main")
+        assert "Objective 1.2 (removed from the working draft)" in main and "takes no new reflections" in main
+        assert_no_axe_violations(page)

@@ -13,7 +13,7 @@ from ..models import Comment, Element, Proposal, Vision, db
 from ..proposals.lookup import visible_proposal_or_404
 from ..proposals.services import load_proposal
 from ..visions.lookup import get_vision_or_404
-from ..visions.services import working_tree
+from ..visions import services as visions
 from . import threads
 
 
@@ -27,8 +27,9 @@ def element_or_404(slug: str, key: str) -> tuple[Vision, Element]:
 
 
 def element_label(vision: Vision, key: str) -> str:
-    """"Objective 2.3": the element's number in the working draft (its key once removed)."""
-    return next((row["label"] for row in working_tree(vision) if row["key"] == key), key)
+    """"Objective 2.3": the element's number in the working draft; once removed, its last label
+    and when it went ("Objective 1.1 (removed in version 3)"), never its key."""
+    return visions.element_label(vision, key)
 
 
 def readable_comment_or_404(comment_id: int) -> threads.CommentContext:

@@ -45,6 +45,7 @@ from ..models import (
 from ..drafting.window import closed_words
 from ..exceptions import NotAllowed, ValidationError, WrongState
 from ..validation import clean_text, has_disguising_characters
+from ..visions.services import element_removal
 
 BODY_MAX = 5_000
 REASON_MAX = 1_000
@@ -308,11 +309,15 @@ def post_comment(proposal: Proposal, author: User, body: str | None, parent_id: 
 
 
 def post_reflection(vision: Vision, element: Element, author: User, body: str | None, parent_id: int | None = None) -> Comment:
-    """A reflection on `element` (or a reply to one). Same rules as `post_comment`."""
+    """A reflection on `element` (or a reply to one). Same rules as `post_comment`; and WrongState
+    for an element removed from the working draft, which takes no new reflections."""
     if element.vision_id != vision.id:
         raise NotAllowed("This element is not part of this vision.")
     if not permissions.can_reflect(author, vision):
         raise NotAllowed(closed_words(vision, "reflect on the vision"))
+    removal = element_removal(vision, element.key)
+    if removal is not None:
+        raise WrongState(removal.refusal("reflections"))
     text = clean_body(body, what="reflection")
     parent = _thread_parent(parent_id, proposal_id=None, element_id=element.id, user=author)
     return _add_comment(author, text, parent, vision_id=vision.id, proposal_id=None, element_id=element.id)

@@ -16,6 +16,8 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from .. import permissions
 from ..auth.redirects import members_only, require_member, safe_next_url
@@ -27,6 +29,7 @@ from ..limits import per_account
 from ..models import Comment, Element, Proposal, Vision, db
 from ..pagination import page_links, parse_page
 from ..proposals.lookup import visible_proposal_or_404
+from ..visions.services import element_removal
 from . import moderation, services, threads
 from .lookup import (
     comment_location,
@@ -50,6 +53,13 @@ bp.app_template_filter("paragraphs_with_links")(paragraphs_with_links)
 # --- helpers --------------------------------------------------------------------------------------
 
 
+def reflection_refusal(vision: Vision, element: Element) -> str | None:
+    """Why the reader may not reflect on the element (None when they may): it was removed from the
+    working draft, the consultation is closed, or "sign in"."""
+    removal = element_removal(vision, element.key)
+    if removal is not None:
+        return removal.refusal("reflections")
+    return threads.reflection_refusal(current_user, vision)
 
 
 # --- votes ----------------------------------------------------------------------------------------
@@ -185,7 +195,7 @@ def reflections(slug: str, key: str):
     thread = threads.thread_page(viewer, element_id=element.id, page=page)
     if page > thread.pages:
         abort(404)
-    refusal = threads.reflection_refusal(current_user, vision)
+    refusal = reflection_refusal(vision, element)
     post_url = url_for(".reflections", slug=slug, key=key)
     more_url = lambda n: url_for(".reflections", slug=slug, key=key, page=n)  # noqa: E731
     if is_htmx():
@@ -216,6 +226,9 @@ def reflections(slug: str, key: str):
 def post_reflection(slug: str, key: str):
     vision, element = element_or_404(slug, key)
     require_member(url_for(".reflections", slug=slug, key=key))
+    removal = element_removal(vision, key)
+    if removal is not None:
+        raise WrongState(removal.refusal("reflections"))
     form = CommentForm()
     form.body.label.text = "Your reflection"
     parent_id = form.parent()
@@ -263,7 +276,7 @@ def replies(comment_id: int):
         refusal = threads.comment_refusal(current_user, context.proposal)
         post_url = url_for(".comments", proposal_id=context.proposal.id)
     else:
-        refusal = threads.reflection_refusal(current_user, context.vision)
+        refusal = reflection_refusal(context.vision, context.element)
         post_url = url_for(".reflections", slug=context.vision.slug, key=context.element.key)
     more_url = lambda n: url_for(".replies", comment_id=parent.id, page=n)  # noqa: E731
     if is_htmx():
@@ -506,13 +519,21 @@ def proposal_discussion(proposal: Proposal) -> threads.Discussion:
 
 
 @bp.app_template_global("element_reflections")
-def element_reflections(vision: Vision, element: Element) -> dict[str, Any]:
+@pass_context
+def element_reflections(context: Context, vision: Vision, element: Element) -> dict[str, Any]:
     """`{% set reflecting = element_reflections(vision, element) %}`: the newest reflections and the
-    form (used by discussion/_element_reflections.html, on the element page); two queries at most."""
+    form (used by discussion/_element_reflections.html, on the element page); two queries at most
+    when the page says whether the element was removed (its `removal`: a RemovedElement or None),
+    three otherwise."""
     viewer = threads.Viewer.of(current_user)
+    if "removal" in context:
+        removal = context["removal"]
+        refusal = removal.refusal("reflections") if removal else threads.reflection_refusal(current_user, vision)
+    else:
+        refusal = reflection_refusal(vision, element)
     return {
         "recent": threads.recent_reflections(viewer, element.id),
-        "refusal": threads.reflection_refusal(current_user, vision),
+        "refusal": refusal,
         "viewer": viewer,
         "post_url": url_for("discussion.reflections", slug=vision.slug, key=element.key),
     }

@@ -19,4 +19,4 @@ class RevisionForm(ProposalForm):
 
     def base_id(self) -> int | None:
         raw = (self.base_text_id.data or "").strip()
-        return int(raw) if raw.isdigit() and len(raw) <= 9 else None
+        return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None

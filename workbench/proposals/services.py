@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from .. import diffcache, diffing, permissions
-from ..exceptions import NotAllowed, ValidationError
+from ..exceptions import NotAllowed, ValidationError, WrongState
 from ..models import (
     PROPOSAL_CONTESTED,
     PROPOSAL_VOTES,
@@ -39,6 +39,7 @@ from ..models import (
     utcnow,
 )
 from ..pagination import PageNumbers
+from ..visions.services import element_removal
 from . import edit
 from .kinds import kind_of
 
@@ -82,14 +83,16 @@ def open_proposal(
     """Open a proposal to edit `element`, written against its current working text.
 
     Creates the Proposal (base text = the draft's current text), its revision 1 and an audit
-    event. Raises NotAllowed outside the consultation window or for someone not signed in, and
-    ValidationError for bad text or text that changes nothing.
+    event. Raises NotAllowed outside the consultation window or for someone not signed in,
+    WrongState for an element removed from the working draft, and ValidationError for bad text or
+    text that changes nothing.
     """
     if not permissions.can_propose(author, vision) or element.vision_id != vision.id:
         raise NotAllowed("You can propose changes to this vision while its consultation is open, once signed in.")
     entry = current_entry(element)
-    if entry is None:
-        raise ValidationError({"form": "This element has been removed from the working draft, so it cannot be changed"})
+    if entry is None:  # removed from the working draft: it takes no new proposals
+        removal = element_removal(vision, element.key)
+        raise WrongState(removal.refusal("proposals") if removal else "This element is not in the working draft.")
     text = edit.checked_text(title, body, rationale, entry.text, against_current=True)
     now = utcnow()
     proposal = Proposal(
@@ -390,12 +393,24 @@ SORTS: dict[str, Sort] = {
 DEFAULT_SORT = "newest"
 
 
+# A display name is at most 80 characters (User.display_name); a longer search is cut to that.
+AUTHOR_NAME_LENGTH = 80
+
+
 @dataclass(frozen=True)
 class ProposalFilters:
     status: str = ""  # "" = any status
     element_key: str = ""
     author_id: int | None = None
+    author_name: str = ""  # all or part of an author's display name, any case; "" = anyone
     sort: str = DEFAULT_SORT
+
+
+def clean_author_name(raw: str | None) -> str:
+    """What was typed in "Proposed by", as searched: printable characters only (no NUL, which
+    PostgreSQL refuses), spaces collapsed, at most AUTHOR_NAME_LENGTH characters; "" for nothing."""
+    printable = "".join(c if c.isprintable() else " " for c in (raw or ""))
+    return " ".join(printable.split())[:AUTHOR_NAME_LENGTH].strip()
 
 
 @dataclass
@@ -409,6 +424,9 @@ class ProposalPage(PageNumbers):
 def list_proposals(vision: Vision, filters: ProposalFilters, page: int, per_page: int = PER_PAGE) -> ProposalPage:
     """One page of the vision's visible proposals, filtered and sorted; two queries.
 
+    `filters.author_name` keeps proposals whose author's display name contains it, in any case
+    (ASCII letters only on SQLite, whose lower() folds nothing else).
+
     Each proposal comes with its author, element and base text loaded (no query per row).
     """
     where = [Proposal.vision_id == vision.id, Proposal.hidden_at.is_(None)]
@@ -421,6 +439,13 @@ def list_proposals(vision: Vision, filters: ProposalFilters, page: int, per_page
         )
     if filters.author_id is not None:
         where.append(Proposal.author_id == filters.author_id)
+    if filters.author_name:
+        # Names of deleted accounts are gone: "a former participant" is never found by name.
+        named = select(User.id).where(
+            User.is_deleted.is_(False),
+            func.lower(User.display_name).contains(filters.author_name.lower(), autoescape=True),
+        )
+        where.append(Proposal.author_id.in_(named))
     # Counted from the proposals alone, so the count reads an index of visible proposals.
     total = db.session.scalar(select(func.count()).select_from(Proposal).where(*where)) or 0
     sort = SORTS.get(filters.sort, SORTS[DEFAULT_SORT])
@@ -441,12 +466,23 @@ def list_proposals(vision: Vision, filters: ProposalFilters, page: int, per_page
     return ProposalPage(proposals, total, page, per_page)
 
 
-def first_change(proposal: Proposal) -> diffing.ListedChange | None:
-    """A short excerpt of what the proposal changes: its first change to the body (else title)."""
+@dataclass(frozen=True)
+class Excerpt:
+    """What a list shows of a proposal: its first change, in context, and how many more it makes."""
+
+    change: diffing.ListedChange
+    more: int
+
+
+def excerpt(proposal: Proposal) -> Excerpt | None:
+    """The proposal's first change to its body (else its title), with a few words around it, and the
+    number of its other changes (title and body); None when it changes nothing. No query: the
+    proposal's base text is loaded with it (`list_proposals`)."""
     base = proposal.base_text
-    for old, new in ((base.body, proposal.body), (base.title, proposal.title)):
-        if old != new:
-            items = diffing.change_list(diffcache.diff(old, new), context_words=4)
-            if items:
-                return items[0]
-    return None
+    found = [
+        item
+        for old, new in ((base.body, proposal.body), (base.title, proposal.title))
+        if old != new
+        for item in diffing.change_list(diffcache.diff(old, new), context_words=4)
+    ]
+    return Excerpt(found[0], len(found) - 1) if found else None

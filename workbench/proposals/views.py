@@ -25,7 +25,7 @@ from ..pagination import page_links, parse_page
 from ..text_diff import TextDiff
 from ..urls import ElementKeyConverter
 from ..visions.lookup import get_vision_or_404
-from ..visions.services import working_tree
+from ..visions.services import element_label, element_labels, element_removal, working_tree
 from . import services
 from .edit import clean_proposal_text
 from .forms import ProposalForm, RevisionForm
@@ -95,6 +95,23 @@ def build_preview(base_title: str, base_body: str, title: str | None, body: str 
     return Preview(diff=TextDiff.between(base_title, base_body, text.title, text.body))
 
 
+def current_or_refuse(vision: Vision, key: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The working tree and the element's row in it; raises WrongState (409) for an element removed
+    from the working draft, which takes no new proposals."""
+    tree, current = tree_row(vision, key)
+    if current is None:
+        removal = element_removal(vision, key)
+        if removal is None:
+            abort(404)
+        raise WrongState(removal.refusal("proposals"))
+    return tree, current
+
+
+def label_of(proposal: Proposal, current: dict[str, Any] | None) -> str:
+    """The element's label: its number in the draft, or its last label once removed."""
+    return current["label"] if current else element_label(proposal.vision, proposal.element.key)
+
+
 def refuse_outside_window(vision: Vision, element_row: dict[str, Any], status: int = 403):
     return (
         render_template(
@@ -133,9 +150,7 @@ def propose(slug: str, key: str):
     vision = get_vision_or_404(slug)
     element = get_element_or_404(vision, key)
     require_member(url_for(".propose", slug=slug, key=key))
-    _, current = tree_row(vision, key)
-    if current is None:  # removed from the working draft: nothing to edit
-        abort(404)
+    _, current = current_or_refuse(vision, key)
     if not permissions.can_propose(current_user, vision):
         return refuse_outside_window(vision, current)
     form = ProposalForm()
@@ -165,9 +180,7 @@ def preview(slug: str, key: str):
     vision = get_vision_or_404(slug)
     get_element_or_404(vision, key)
     require_member(url_for(".propose", slug=slug, key=key))
-    _, current = tree_row(vision, key)
-    if current is None:
-        abort(404)
+    _, current = current_or_refuse(vision, key)
     if not permissions.can_propose(current_user, vision):
         raise NotAllowed()
     result = build_preview(current["title"], current["body"], request.form.get("title"), request.form.get("body"))
@@ -193,7 +206,7 @@ def show(proposal_id: int):
         vision=vision,
         base=base,
         current=current,
-        label=current["label"] if current else proposal.element.key,
+        label=label_of(proposal, current),
         based_on=services.based_on(proposal, base),
         status_label=services.status_label(proposal),
         diff=diff,
@@ -231,7 +244,7 @@ def revision(proposal_id: int, number: int):
         "proposals/revision.html",
         proposal=proposal,
         vision=proposal.vision,
-        label=current["label"] if current else proposal.element.key,
+        label=label_of(proposal, current),
         revision=this,
         previous=previous,
         total=len(history),
@@ -332,7 +345,7 @@ def edit_page(*, proposal: Proposal, current: dict[str, Any] | None, form: Revis
             proposal=proposal,
             vision=proposal.vision,
             current=current,
-            label=current["label"] if current else proposal.element.key,
+            label=label_of(proposal, current),
             form=form,
             preview=preview,
             preview_url=url_for(".edit_preview", proposal_id=proposal.id),
@@ -353,17 +366,27 @@ def edit_preview(proposal_id: int):
         raise NotAllowed()
     _, current = tree_row(proposal.vision, proposal.element.key)
     raw = (request.form.get("base_text_id") or "").strip()
-    requested = int(raw) if raw.isdigit() and len(raw) <= 9 else None
+    requested = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
     _, base_title, base_body, _ = revision_base(proposal, current, requested)
     result = build_preview(base_title, base_body, request.form.get("title"), request.form.get("body"))
     return render_template("proposals/_preview.html", preview=result, oob=True)
 
 
-@bp.post("/proposals/<posint:proposal_id>/withdraw")
+@bp.route("/proposals/<posint:proposal_id>/withdraw", methods=["GET", "POST"])
 @per_account("RATELIMIT_PROPOSAL_WRITE")
 def withdraw(proposal_id: int):
-    proposal = visible_proposal_or_404(proposal_id, for_update=True)
+    """GET asks the author to confirm (what withdrawing means, and a way back); POST withdraws."""
+    proposal = visible_proposal_or_404(proposal_id, for_update=request.method == "POST")
     check_author(proposal, withdrawing=True)
+    if request.method == "GET":
+        _, current = tree_row(proposal.vision, proposal.element.key)
+        return render_template(
+            "proposals/withdraw.html",
+            proposal=proposal,
+            vision=proposal.vision,
+            label=label_of(proposal, current),
+            status_label=services.status_label(proposal),
+        )
     services.withdraw_proposal(proposal, current_user)
     db.session.commit()
     flash("You withdrew your proposal. It stays on the site, marked as withdrawn.", "success")
@@ -384,16 +407,22 @@ STATUS_FILTERS = {
 }
 
 
+def whole_number(raw: str | None) -> int | None:
+    """A positive id typed in ASCII digits (not "²" or "١"), at most nine of them; else None."""
+    raw = (raw or "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 and int(raw) > 0 else None
+
+
 def list_filters(args: Any) -> services.ProposalFilters:
     """The list's filters from the query string; anything unknown is no filter (or the default sort)."""
     status = args.get("status", "")
     element_key = args.get("element", "")
-    author_raw = (args.get("author") or "").strip()
     sort = args.get("sort", services.DEFAULT_SORT)
     return services.ProposalFilters(
         status=status if status in STATUS_FILTERS else "",
         element_key=element_key if ELEMENT_KEY.fullmatch(element_key) else "",
-        author_id=int(author_raw) if author_raw.isdigit() and len(author_raw) <= 9 else None,
+        author_id=whole_number(args.get("author")),
+        author_name=services.clean_author_name(args.get("by")),
         sort=sort if sort in services.SORTS else services.DEFAULT_SORT,
     )
 
@@ -411,11 +440,11 @@ def index(slug: str):
         "proposals/index.html",
         vision=vision,
         tree=tree,
-        labels={row["key"]: row["label"] for row in tree},
+        labels=element_labels(vision, {p.element.key for p in result.proposals} | {filters.element_key} - {""}, tree),
         result=result,
         filters=filters,
         author=db.session.get(User, filters.author_id) if filters.author_id else None,
-        excerpts={p.id: services.first_change(p) for p in result.proposals},
+        excerpts={p.id: services.excerpt(p) for p in result.proposals},
         status_filters=STATUS_FILTERS,
         sorts=services.SORTS,
         status_label=services.status_label,
@@ -425,8 +454,9 @@ def index(slug: str):
             status=filters.status,
             element=filters.element_key,
             author=filters.author_id,
+            by=filters.author_name,
             sort=filters.sort if filters.sort != services.DEFAULT_SORT else "",
         ),
-        filtered=bool(filters.status or filters.element_key or filters.author_id),
+        filtered=bool(filters.status or filters.element_key or filters.author_id or filters.author_name),
         can_propose=permissions.can_propose(current_user, vision),
     )

@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import defer
@@ -127,6 +127,133 @@ def working_tree(vision: Vision) -> list[dict[str, Any]]:
     return snapshots.number_tree(working_rows(vision))
 
 
+# --- removed elements: their last label ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RemovedElement:
+    """An element taken out of the working draft, named as readers last saw it."""
+
+    key: str
+    last_label: str  # "Objective 1.1": its label in the last version that held it (or in the draft)
+    removed_in: int | None  # the version that published the removal; None while it waits in the draft
+    ever_published: bool
+
+    @property
+    def label(self) -> str:
+        """"Objective 1.1 (removed in version 3)", or "(removed from the working draft)" while the
+        removal waits to be published, or "(removed before it was published)"."""
+        if self.removed_in is not None and self.ever_published:
+            return f"{self.last_label} (removed in version {self.removed_in})"
+        if self.ever_published:
+            return f"{self.last_label} (removed from the working draft)"
+        return f"{self.last_label} (removed before it was published)"
+
+    def refusal(self, what: str) -> str:
+        """Why the element takes no new `what` ("proposals", "reflections"), in words."""
+        if self.removed_in is not None and self.ever_published:
+            when = f"was removed from the vision in version {self.removed_in}"
+        else:
+            when = "has been removed from the working draft"
+        return (
+            f"{self.last_label} {when}, so it takes no new {what}. "
+            "You can still read what people proposed and reflected on it."
+        )
+
+
+def removed_elements(vision: Vision, keys: Iterable[str]) -> dict[str, RemovedElement]:
+    """The elements among `keys` that were removed from the working draft, by key; others are left out.
+
+    At most three queries whatever the number of keys: the removed entries; the snapshots of the
+    versions they were last in (unless parsed in this process already); the working draft, only for
+    an element removed before it was ever published (numbered where it stood). None for no keys.
+    """
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    parent = _PARENT
+    removed_rows = db.session.execute(
+        select(
+            Element.key,
+            Element.kind,
+            parent.key,
+            DraftEntry.position,
+            ElementText.title,
+            ElementText.body,
+            ElementText.id,
+            Version.number,
+        )
+        .join(DraftEntry, DraftEntry.element_id == Element.id)
+        .join(ElementText, ElementText.id == DraftEntry.text_id)
+        .outerjoin(parent, parent.id == DraftEntry.parent_element_id)
+        # The removal's change row says which version published it (none while it waits).
+        .outerjoin(DraftChange, (DraftChange.element_id == Element.id) & (DraftChange.kind == "remove"))
+        .outerjoin(Version, Version.id == DraftChange.version_id)
+        .where(DraftEntry.vision_id == vision.id, DraftEntry.is_removed.is_(True))
+    ).all()
+    rows = {row[0]: (snapshots.TreeRow(*row[:7]), row[7]) for row in removed_rows}
+    found = [key for key in wanted if key in rows]
+    if not found:
+        return {}
+    latest = vision.latest_version_number or 0
+    # The version last holding it: the one before its removal was published, else the latest.
+    holding = {key: (rows[key][1] - 1 if rows[key][1] else latest) for key in found}
+    versions = snapshots_of(vision.id, {n for n in holding.values() if n > 0})
+    draft_tree: list[snapshots.TreeRow] | None = None
+    result = {}
+    for key in found:
+        snapshot = versions.get(holding[key])
+        element = next((e for e in snapshot["elements"] if e["key"] == key), None) if snapshot else None
+        if element is not None:
+            label = element["label"]
+        else:  # never published: number it where it stood in today's draft
+            if draft_tree is None:
+                draft_tree = working_rows(vision)
+            chain = _with_removed_ancestors(key, rows)
+            label = next(
+                (e["label"] for e in snapshots.number_tree(draft_tree + chain) if e["key"] == key),
+                snapshots.KIND_NAMES[rows[key][0].kind],
+            )
+        result[key] = RemovedElement(key, label, rows[key][1], element is not None)
+    return result
+
+
+def _with_removed_ancestors(key: str, rows: dict[str, tuple[snapshots.TreeRow, int | None]]) -> list[snapshots.TreeRow]:
+    chain = []
+    while key in rows and len(chain) < 10:
+        row = rows[key][0]
+        chain.append(row)
+        key = row.parent  # type: ignore[assignment]
+    return chain
+
+
+def element_labels(
+    vision: Vision, keys: Iterable[str], tree: list[dict[str, Any]] | None = None
+) -> dict[str, str]:
+    """Each key's label in words: its number in the working draft ("Objective 2.3"); for an element
+    removed from the draft, its last label and when it went ("Objective 1.1 (removed in version 3)");
+    an unknown key stays as it is.
+
+    Give `tree` (`working_tree(vision)`) when you have it. Queries: the draft (without `tree`),
+    then the two of `removed_elements` only when some key is not in the draft.
+    """
+    keys = list(keys)
+    labels = {row["key"]: row["label"] for row in (tree if tree is not None else working_tree(vision))}
+    missing = [key for key in keys if key not in labels]
+    removed = removed_elements(vision, missing)
+    return {key: labels.get(key) or (removed[key].label if key in removed else key) for key in keys}
+
+
+def element_label(vision: Vision, key: str, tree: list[dict[str, Any]] | None = None) -> str:
+    """One element's label, as `element_labels` gives it."""
+    return element_labels(vision, [key], tree)[key]
+
+
+def element_removal(vision: Vision, key: str) -> RemovedElement | None:
+    """The element's removal from the working draft, or None while it is in the draft (one to three queries)."""
+    return removed_elements(vision, [key]).get(key)
+
+
 # --- in-process caches of immutable things (workbench/caching.py) -------------------------------
 
 
@@ -152,6 +279,27 @@ def parsed_snapshot(vision_id: int, number: int, text: str | None = None) -> dic
                 return None
         snapshot = cache.put((vision_id, number), json.loads(text))
     return snapshot
+
+
+def snapshots_of(vision_id: int, numbers: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """The parsed snapshots of the versions `numbers` that exist, by number: one query for those not
+    parsed in this process yet, none when all are. Treat them as read-only."""
+    cache = snapshot_cache()
+    found: dict[int, dict[str, Any]] = {}
+    missing = []
+    for number in set(numbers):
+        snapshot = cache.get((vision_id, number))
+        if snapshot is None:
+            missing.append(number)
+        else:
+            found[number] = snapshot
+    if missing:
+        rows = db.session.execute(
+            select(Version.number, Version.snapshot).where(Version.vision_id == vision_id, Version.number.in_(missing))
+        ).all()
+        for number, text in rows:
+            found[number] = cache.put((vision_id, number), json.loads(text))
+    return found
 
 
 # --- versions -------------------------------------------------------------------------------------

@@ -115,6 +115,7 @@ def element(slug: str, key: str):
         abort(404)
     element, vision = found
     current = next((e for e in services.working_tree(vision) if e["key"] == key), None)
+    removal = services.element_removal(vision, key) if current is None else None
     published = None
     if vision.latest_version_number:
         latest = services.load_version(slug, vision.latest_version_number)
@@ -125,6 +126,8 @@ def element(slug: str, key: str):
         vision=vision,
         element=element,
         current=current,
+        removal=removal,
+        label=current["label"] if current else (removal.label if removal else key),
         published=published,
         open_proposals=open_proposals,
         open_total=open_total,
