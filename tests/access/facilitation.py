@@ -1,4 +1,5 @@
-"""Facilitation: the queue and decisions are for facilitators; the one-click rebase for the author.
+"""Facilitation: the way in (the visions, a vision's overview), the queue and decisions are for
+facilitators; the one-click rebase for the author.
 
 The world's proposal is open and written by another user, so:
 - accept without the form's hidden fields is refused as out of date (409: allowed, nothing written);
@@ -9,6 +10,8 @@ The world's proposal is open and written by another user, so:
 from . import FACILITATORS, NOBODY, Rule
 
 RULES = [
+    Rule("facilitation.start", "GET", "/facilitate", FACILITATORS, note="one vision: a redirect to its overview"),
+    Rule("facilitation.vision_overview", "GET", "/visions/{slug}/facilitate/overview", FACILITATORS),
     Rule("facilitation.queue", "GET", "/visions/{slug}/facilitate", FACILITATORS),
     Rule("facilitation.accept", "GET", "/proposals/{proposal}/accept", FACILITATORS),
     Rule(

@@ -1,14 +1,17 @@
 """The facilitators' queue: the open, visible proposals of a vision waiting for a decision, with
-their flags (stale, conflicted, competing), filtered and sorted, a page at a time."""
+their flags (stale, conflicted, competing), filtered and sorted, a page at a time; the next one to
+decide after a decision made from a filtered queue; and its counts for the facilitators' overview."""
 
 from __future__ import annotations
 
-from collections.abc import Container, Mapping, Sequence
+import re
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
-from sqlalchemy import String, cast, exists, func, or_, select
+from sqlalchemy import String, and_, case, cast, exists, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from .. import diffing
@@ -22,18 +25,44 @@ PER_PAGE = 20
 FLAG_CHECK_LIMIT = 500
 
 
+def _later(proposal: Proposal) -> Any:
+    """SQL: written after `proposal` (by time, then id), as "Waiting longest first" orders them."""
+    return or_(
+        Proposal.created_at > proposal.created_at,
+        and_(Proposal.created_at == proposal.created_at, Proposal.id > proposal.id),
+    )
+
+
+def _earlier(proposal: Proposal) -> Any:
+    return or_(
+        Proposal.created_at < proposal.created_at,
+        and_(Proposal.created_at == proposal.created_at, Proposal.id < proposal.id),
+    )
+
+
+def _less_support(proposal: Proposal) -> Any:
+    return or_(
+        Proposal.support_count < proposal.support_count,
+        and_(Proposal.support_count == proposal.support_count, _later(proposal)),
+    )
+
+
 @dataclass(frozen=True)
 class QueueSort:
     label: str
     order_by: tuple[Any, ...]
+    # SQL: the proposals that come after the given one in this order (for "next in the queue").
+    after: Callable[[Proposal], Any]
 
 
 # The only sorts a request may name (`sort=`); anything else is the default.
 QUEUE_SORTS: dict[str, QueueSort] = {
-    "oldest": QueueSort("Waiting longest first", (Proposal.created_at.asc(), Proposal.id.asc())),
-    "newest": QueueSort("Newest first", (Proposal.created_at.desc(), Proposal.id.desc())),
+    "oldest": QueueSort("Waiting longest first", (Proposal.created_at.asc(), Proposal.id.asc()), _later),
+    "newest": QueueSort("Newest first", (Proposal.created_at.desc(), Proposal.id.desc()), _earlier),
     "support": QueueSort(
-        "Most support first", (Proposal.support_count.desc(), Proposal.created_at.asc(), Proposal.id.asc())
+        "Most support first",
+        (Proposal.support_count.desc(), Proposal.created_at.asc(), Proposal.id.asc()),
+        _less_support,
     ),
 }
 DEFAULT_QUEUE_SORT = "oldest"
@@ -69,6 +98,47 @@ class QueueFilters:
     def sort_param(self) -> str:
         """`sort` as a link names it: empty for the default."""
         return self.sort if self.sort != DEFAULT_QUEUE_SORT else ""
+
+    def link_args(self) -> dict[str, str]:
+        """The filters as a link to the queue names them (`url_for("facilitation.queue", slug=...,
+        **filters.link_args())`); defaults are left out."""
+        named = (("element", self.element_key), ("flag", self.flag), ("sort", self.sort_param))
+        return {name: value for name, value in named if value}
+
+    @property
+    def carried(self) -> str:
+        """The filters as a decision page carries them back to the queue (`from=`): the queue's
+        query string, with its order always named so that it is never empty."""
+        return urlencode({**self.link_args(), "sort": self.sort})
+
+    @classmethod
+    def from_carried(cls, raw: str | None, element_keys: Container[str] | None = None) -> QueueFilters | None:
+        """The queue a decision page was opened from (`raw` is `carried`), or None when there is
+        none or it cannot be read. Only the known filters survive (`parse`); an element key is
+        checked against `element_keys` when given, else only its shape (`objective-12`)."""
+        if not raw or len(raw) > MAX_CARRIED:
+            return None
+        try:
+            args = dict(parse_qsl(raw, max_num_fields=10))
+        except ValueError:  # more fields than the queue has filters: not a queue this site wrote
+            return None
+        if not args:
+            return None
+        keys = element_keys if element_keys is not None else _KeyShape()
+        return cls.parse(args, keys)
+
+
+# A carried queue (`from=`) is three short filters: anything longer was not written by this site.
+MAX_CARRIED = 200
+
+
+class _KeyShape:
+    """Contains any string shaped like an element key, for reading a carried queue without its vision."""
+
+    _SHAPE = re.compile(r"[a-z]{1,20}-[0-9]{1,9}")
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._SHAPE.fullmatch(key) is not None
 
 
 @dataclass
@@ -265,8 +335,13 @@ def queue_page(vision: Vision, filters: QueueFilters, page: int, per_page: int =
     page only; filtering on them checks at most FLAG_CHECK_LIMIT candidates in the chosen order
     (`checked_all` says whether that covered them all).
     """
+    return _select(vision, filters, [], page, per_page)
+
+
+def _select(vision: Vision, filters: QueueFilters, extra: list[Any], page: int, per_page: int) -> QueuePage:
+    """`queue_page`, narrowed further by the SQL conditions in `extra`."""
     sort = QUEUE_SORTS.get(filters.sort, QUEUE_SORTS[DEFAULT_QUEUE_SORT])
-    where = _open_where(vision, filters)
+    where = [*_open_where(vision, filters), *extra]
     if filters.flag in ("stale", "conflicted"):
         where.append(_stale_clause())
     elif filters.flag == "current":
@@ -277,6 +352,61 @@ def queue_page(vision: Vision, filters: QueueFilters, page: int, per_page: int =
     if filters.flag in ("conflicted", "competing"):
         return _flagged_page(where, sort, filters.flag, page, per_page)
     return _page(where, sort, page, per_page)
+
+
+def next_in_queue(vision: Vision, filters: QueueFilters, after: Proposal, decider_id: int) -> Proposal | None:
+    """The open proposal a facilitator takes next in this filtered queue, after deciding `after`.
+
+    The first one after `after` in the queue's order that the facilitator did not write (they never
+    decide their own); when none follows, the first from the top (one they passed over earlier);
+    None when nothing else in this queue waits for them. Two lookups of one row in the queue.
+    """
+    sort = QUEUE_SORTS.get(filters.sort, QUEUE_SORTS[DEFAULT_QUEUE_SORT])
+    not_theirs = [Proposal.author_id != decider_id, Proposal.id != after.id]
+    for extra in ([*not_theirs, sort.after(after)], not_theirs):
+        rows = _select(vision, filters, extra, 1, 1).rows
+        if rows:
+            return rows[0].proposal
+    return None
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    """What waits in a vision's queue, for the facilitators' overview."""
+
+    open: int
+    stale: int
+    oldest_created_at: datetime | None
+
+
+def queue_counts(vision: Vision) -> QueueCounts:
+    """How many open proposals wait, how many of them are stale, and when the oldest was written;
+    one query."""
+    row = db.session.execute(
+        _joined(
+            select(
+                func.count(Proposal.id),
+                func.coalesce(func.sum(case((_stale_clause(), 1), else_=0)), 0),
+                func.min(Proposal.created_at),
+            )
+        ).where(*_open_where(vision, QueueFilters()))
+    ).one()
+    return QueueCounts(open=row[0] or 0, stale=int(row[1] or 0), oldest_created_at=row[2])
+
+
+def conflicted_count(vision: Vision) -> tuple[int, bool]:
+    """How many open proposals are conflicted, as the queue's "Conflicted" filter finds them (the
+    oldest FLAG_CHECK_LIMIT stale ones checked), and whether that covered every stale one; two
+    queries at most."""
+    where = [*_open_where(vision, QueueFilters()), _stale_clause()]
+    rows = db.session.execute(
+        _joined(select(*_CANDIDATE_COLUMNS, *_TEXT_COLUMNS))
+        .where(*where)
+        .order_by(*QUEUE_SORTS[DEFAULT_QUEUE_SORT].order_by)
+        .limit(FLAG_CHECK_LIMIT + 1)
+    ).all()
+    conflicted, _ = _flag_details([_candidate(r) for r in rows[:FLAG_CHECK_LIMIT]], competition=False)
+    return sum(conflicted.values()), len(rows) <= FLAG_CHECK_LIMIT
 
 
 def _flagged_page(where: list[Any], sort: QueueSort, flag: str, page: int, per_page: int) -> QueuePage:

@@ -1,4 +1,5 @@
-"""Facilitation: the queue, accept or reject, reopen, and the author's one-click rebase (issue 6).
+"""Facilitation: the way in (the header's count, the overview), the queue, accept or reject and on to
+the next proposal of the same queue, reopen, and the author's one-click rebase (issues 6 and 13).
 
 Views are thin: parse -> load or 404 -> permission -> service -> commit -> redirect or render.
 Refusals (NotAllowed, WrongState...) go to the application's error handlers; a decision made
@@ -12,8 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, has_request_context, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import permissions
@@ -28,10 +30,18 @@ from ..proposals.rebase import Staleness
 from ..text_diff import TextDiff
 from ..visions.lookup import get_vision_or_404
 from ..visions.services import working_tree
-from . import decisions, panels
+from . import decisions, overview, panels
 from .decisions import Accepted
 from .forms import AcceptForm, RejectForm
-from .queue import FLAG_CHECK_LIMIT, QUEUE_FLAGS, QUEUE_SORTS, QueueFilters, age_in_words, queue_page
+from .queue import (
+    FLAG_CHECK_LIMIT,
+    QUEUE_FLAGS,
+    QUEUE_SORTS,
+    QueueFilters,
+    age_in_words,
+    next_in_queue,
+    queue_page,
+)
 
 bp = Blueprint("facilitation", __name__)
 
@@ -54,6 +64,60 @@ def decidable_proposal(proposal_id: int, action: str) -> Proposal:
     require_member()
     decisions.check_decider(proposal, current_user, action)
     return proposal
+
+
+# --- the queue a decision came from ---------------------------------------------------------------
+
+# The decision pages, which carry the queue they were opened from (`from=`, see QueueFilters.carried).
+DECISION_ENDPOINTS = frozenset({"facilitation.accept", "facilitation.reject"})
+
+
+def came_from_queue(vision: Vision) -> QueueFilters | None:
+    """The filtered queue this page was opened from (`from`, in the query string or the form), its
+    element checked against the vision's; None when it was not opened from the queue."""
+    raw = request.values.get("from")
+    if not raw:
+        return None
+    return QueueFilters.from_carried(raw, {row["key"] for row in working_tree(vision)})
+
+
+def queue_url(vision: Vision, filters: QueueFilters | None) -> str:
+    return url_for("facilitation.queue", slug=vision.slug, **(filters.link_args() if filters else {}))
+
+
+@bp.url_defaults
+def carry_the_queue(endpoint: str, values: dict[str, Any]) -> None:
+    """On a page opened from the queue (`?from=`), every link and form to accept or reject keeps
+    that queue, the proposal page's decision panel too: each decision leads on to the next
+    proposal of the same filtered queue. Only the known filters are carried (QueueFilters)."""
+    if endpoint in DECISION_ENDPOINTS and "from" not in values and has_request_context():
+        carried = QueueFilters.from_carried(request.values.get("from"))
+        if carried is not None:
+            values["from"] = carried.carried
+
+
+def decided(proposal: Proposal, message: str):
+    """Where a facilitator goes once a decision is committed. Opened from the queue: to the next
+    open proposal of that filtered queue (its page: the change, its votes and discussion, and both
+    decisions, still carrying the queue), or back to the queue when nothing else waits there; a
+    flash says what happened, with a link back to the queue. Otherwise: the decided proposal's page."""
+    vision = proposal.vision
+    filters = came_from_queue(vision)
+    if filters is None:
+        flash(message, "success")
+        return proposal_page(proposal.id)
+    back = queue_url(vision, filters)
+    upcoming = next_in_queue(vision, filters, proposal, current_user.id)
+    if upcoming is None:
+        flash(f"{message} Nothing else in this queue is waiting for your decision.", "success")
+        return redirect(back)
+    flash(
+        Markup('{} Next in the queue: proposal {}. <a href="{}">Back to the queue</a>').format(
+            message, upcoming.id, back
+        ),
+        "success",
+    )
+    return redirect(url_for("proposals.show", proposal_id=upcoming.id, **{"from": filters.carried}))
 
 
 @bp.errorhandler(AlreadyDecided)
@@ -96,6 +160,38 @@ def queue(slug: str):
         ),
         age_in_words=age_in_words,
         check_limit=FLAG_CHECK_LIMIT,
+        carry={"from": filters.carried},
+    )
+
+
+# --- the way in: what waits -----------------------------------------------------------------------
+
+
+@bp.get("/facilitate")
+def start():
+    """Where the header's "Facilitate" link leads: the visions with what waits on each, or
+    straight to the overview when the site holds one vision."""
+    require_member()
+    if not permissions.is_facilitator(current_user):
+        abort(403)
+    visions = overview.visions_waiting()
+    if len(visions) == 1:
+        return redirect(url_for(".vision_overview", slug=visions[0].vision.slug))
+    return render_template("facilitation/visions.html", visions=visions)
+
+
+@bp.get("/visions/<slug:slug>/facilitate/overview")
+def vision_overview(slug: str):
+    vision = get_vision_or_404(slug)
+    require_member()
+    if not permissions.can_see_queue(current_user, vision):
+        abort(403)
+    return render_template(
+        "facilitation/overview.html",
+        vision=vision,
+        overview=overview.vision_overview(vision),
+        age_in_words=age_in_words,
+        check_limit=FLAG_CHECK_LIMIT,
     )
 
 
@@ -113,6 +209,7 @@ def accept_page(proposal: Proposal, form: AcceptForm, status: int = 200, *, fill
         form.revision.data = str(plan.revision)
     if plan.mode == "conflict":
         form.body.label.text = "Resolved text"
+    filters = came_from_queue(proposal.vision)
     page = render_template(
         plan.template,
         proposal=proposal,
@@ -122,6 +219,8 @@ def accept_page(proposal: Proposal, form: AcceptForm, status: int = 200, *, fill
         form=form,
         mode=diff_view_mode(),
         diff_views=DIFF_VIEWS,
+        came_from=filters,
+        queue_url=queue_url(proposal.vision, filters),
     )
     return page, status
 
@@ -176,8 +275,7 @@ def accept(proposal_id: int):
     except (DraftMoved, StaleDataError) as error:
         return accept_again(proposal_id, form, error.reason if isinstance(error, DraftMoved) else "moved")
     db.session.commit()
-    flash(accepted_message(accepted), "success")
-    return proposal_page(proposal.id)
+    return decided(proposal, accepted_message(accepted))
 
 
 # --- reject and reopen ----------------------------------------------------------------------------
@@ -198,9 +296,9 @@ def reject(proposal_id: int):
                 status = 422
             else:
                 db.session.commit()
-                flash(f"You rejected proposal {proposal.id}. Your reason is shown publicly on the proposal.", "success")
-                return proposal_page(proposal.id)
+                return decided(proposal, f"You rejected proposal {proposal.id}. Your reason is shown publicly on the proposal.")
     base = proposal.base_text
+    filters = came_from_queue(proposal.vision)
     page = render_template(
         "facilitation/reject.html",
         proposal=proposal,
@@ -208,6 +306,8 @@ def reject(proposal_id: int):
         label=element_label(proposal.vision, proposal.element.key),
         form=form,
         diff=TextDiff.between(base.title, base.body, proposal.title, proposal.body),
+        came_from=filters,
+        queue_url=queue_url(proposal.vision, filters),
     )
     return page, status
 
@@ -247,6 +347,18 @@ def rebase(proposal_id: int):
     db.session.commit()
     flash("Your proposal now applies to the current text.", "success")
     return proposal_page(proposal.id)
+
+
+# --- for every page: the header ------------------------------------------------------------------
+
+
+@bp.app_template_global("facilitation_waiting")
+def facilitation_waiting() -> overview.Waiting | None:
+    """`{% set waiting = facilitation_waiting() %}` (used by _account_nav.html): what waits for the
+    facilitators on the whole site, for a facilitator or admin only (one query); None for others."""
+    if not permissions.is_facilitator(current_user):
+        return None
+    return overview.waiting_everywhere()
 
 
 # --- for the proposal page ------------------------------------------------------------------------
