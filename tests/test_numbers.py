@@ -46,3 +46,28 @@ def test_odd_page_numbers_never_500(client, vision, page):
 def test_odd_version_numbers_in_the_compare_form_get_a_message(client, vision, value):
     response = client.get(f"/visions/{vision.slug}/compare?from={value}&to=1")
     assert response.status_code == 400 or "Choose a version" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("parent_id", ["-1", "²", "abc", "0"])
+def test_a_reply_to_a_comment_that_is_not_a_number_is_refused_not_made_a_new_comment(client, vision, author, make_user, login_as, parent_id):
+    from sqlalchemy import func, select
+
+    from workbench.models import Comment, db
+
+    proposal = open_proposal(vision, author)
+    login_as(make_user())
+    response = client.post(f"/proposals/{proposal.id}/comments", data={"body": "A reply.", "parent_id": parent_id})
+    assert response.status_code == 404
+    assert "The comment you are replying to does not exist" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Comment)) == 0
+
+
+@pytest.mark.parametrize("value", ["²", "٣"])
+def test_odd_digits_in_the_revision_form_never_500(client, vision, author, login_as, value):
+    proposal = open_proposal(vision, author)
+    login_as(author)
+    response = client.post(
+        f"/proposals/{proposal.id}/edit",
+        data={"title": "Objective 1.1", "body": "Objective 1.1 new words.", "rationale": "Better.", "base_text_id": value},
+    )
+    assert response.status_code < 500

@@ -69,8 +69,10 @@ def test_facilitator_works_the_queue(queue_world, page, login_browser):
     page.get_by_label("Text to accept").fill("Objective 1.1 body, written plainly.")
     page.get_by_label("Note for the public record (optional)").fill("Shortened a little.")
     page.get_by_role("button", name="Accept into the working draft").click()
-    page.wait_for_url(re.compile(rf"/proposals/{to_accept.id}$"))
+    # From the queue, the decision leads on to the next proposal of the same queue.
+    page.wait_for_url(re.compile(rf"/proposals/{to_reject.id}\?from="))
     assert f"You accepted proposal {to_accept.id} with changes" in page.inner_text("main")
+    assert f"Next in the queue: proposal {to_reject.id}" in page.inner_text("main")
     accepted = _status(to_accept.id)
     assert accepted.status == "accepted" and accepted.accepted_with_changes is True
     assert db.session.get(ElementText, accepted.result_text_id).body == "Objective 1.1 body, written plainly."
@@ -88,7 +90,7 @@ def test_facilitator_works_the_queue(queue_world, page, login_browser):
     assert _status(to_reject.id).status == "open"
     page.get_by_label("Reason for rejecting (shown publicly)").fill("It widens the objective beyond its ambition.")
     page.get_by_role("button", name=f"Reject proposal {to_reject.id}").click()
-    page.wait_for_url(re.compile(rf"/proposals/{to_reject.id}$"))
+    page.wait_for_url(re.compile(rf"/proposals/{twenty.id}\?from="))
     assert f"You rejected proposal {to_reject.id}" in page.inner_text("main")
     rejected = _status(to_reject.id)
     assert rejected.status == "rejected" and rejected.decision_reason == "It widens the objective beyond its ambition."

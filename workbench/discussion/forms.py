@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 
+from ..exceptions import NotFound
 from ..numbers import whole_number
 
 
@@ -14,7 +15,14 @@ class CommentForm(FlaskForm):
     parent_id = HiddenField()
 
     def parent(self) -> int | None:
-        return whole_number(self.parent_id.data)
+        """The comment this one answers (None for a new comment). Raises NotFound for a parent that
+        is not a comment's number (`-1`, `²`): never silently a new top-level comment."""
+        if not (self.parent_id.data or "").strip():
+            return None
+        parent_id = whole_number(self.parent_id.data)
+        if parent_id is None:
+            raise NotFound("The comment you are replying to does not exist.")
+        return parent_id
 
 
 class EditForm(FlaskForm):

@@ -27,6 +27,7 @@ from ..forms import attempt
 from ..htmx import is_htmx, vary
 from ..limits import per_account
 from ..models import Comment, Element, Proposal, Vision, db
+from ..numbers import whole_number
 from ..pagination import page_links, parse_page
 from ..proposals.lookup import visible_proposal_or_404
 from ..visions.services import element_removal
@@ -41,7 +42,7 @@ from .lookup import (
     reported_subject_or_404,
     subject_title,
 )
-from .forms import CommentForm, ConfirmForm, EditForm, HideForm, ReportForm, whole_number
+from .forms import CommentForm, ConfirmForm, EditForm, HideForm, ReportForm
 from .text import paragraphs_with_links
 
 bp = Blueprint("discussion", __name__)

@@ -9,11 +9,12 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 
+from ..numbers import whole_number
+
 
 def small_int(value: str | None) -> int | None:
-    """A hidden field's whole number (1 to 9 digits), or None."""
-    raw = (value or "").strip()
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
+    """A hidden field's whole number (0 to 999,999,999), or None."""
+    return whole_number(value, minimum=0)
 
 
 class ElementTextForm(FlaskForm):

@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from .. import permissions
 from ..exceptions import NotAllowed, ValidationError
 from ..models import User, Vision, db, record_event, utcnow
+from ..numbers import whole_number
 from ..templating import format_date, format_datetime, local_time, site_zone
 
 REOPEN_DAYS_MAX = 365
@@ -90,10 +91,10 @@ def local_date_and_time(moment: datetime | None) -> tuple[str, str]:
 
 def clean_days(value: str | int | None) -> int:
     """A whole number of days from 1 to 365, or ValidationError({"days": ...})."""
-    text = str(value if value is not None else "").strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > 3 or not 1 <= int(text) <= REOPEN_DAYS_MAX:
+    days = whole_number(value, maximum=REOPEN_DAYS_MAX)
+    if days is None:
         raise ValidationError({"days": f"Enter a whole number of days from 1 to {REOPEN_DAYS_MAX}"})
-    return int(text)
+    return days
 
 
 # --- changing the window ---------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from ..proposals.lookup import visible_proposal_or_404
 from ..proposals.rebase import Staleness
 from ..text_diff import TextDiff
 from ..visions.lookup import get_vision_or_404
-from ..visions.services import working_tree
+from ..visions.services import element_label, working_tree
 from . import decisions, overview, panels
 from .decisions import Accepted
 from .forms import AcceptForm, RejectForm
@@ -47,10 +47,6 @@ bp = Blueprint("facilitation", __name__)
 
 
 # --- helpers --------------------------------------------------------------------------------------
-
-
-def element_label(vision: Vision, key: str) -> str:
-    return next((row["label"] for row in working_tree(vision) if row["key"] == key), key)
 
 
 def proposal_page(proposal_id: int):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 
+from ..numbers import whole_number
+
 
 class ProposalForm(FlaskForm):
     title = StringField("Title")
@@ -18,5 +20,4 @@ class RevisionForm(ProposalForm):
     base_text_id = HiddenField()
 
     def base_id(self) -> int | None:
-        raw = (self.base_text_id.data or "").strip()
-        return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
+        return whole_number(self.base_text_id.data)

@@ -21,6 +21,7 @@ from ..exceptions import NotAllowed, ValidationError, WrongState
 from ..forms import attempt
 from ..limits import per_account
 from ..models import Element, ElementText, Proposal, ProposalStatus, User, Vision, db
+from ..numbers import whole_number
 from ..pagination import page_links, parse_page
 from ..text_diff import TextDiff
 from ..urls import ElementKeyConverter
@@ -365,8 +366,7 @@ def edit_preview(proposal_id: int):
     if not permissions.can_edit_proposal(current_user, proposal):
         raise NotAllowed()
     _, current = tree_row(proposal.vision, proposal.element.key)
-    raw = (request.form.get("base_text_id") or "").strip()
-    requested = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
+    requested = whole_number(request.form.get("base_text_id"))
     _, base_title, base_body, _ = revision_base(proposal, current, requested)
     result = build_preview(base_title, base_body, request.form.get("title"), request.form.get("body"))
     return render_template("proposals/_preview.html", preview=result, oob=True)
@@ -405,12 +405,6 @@ STATUS_FILTERS = {
     ProposalStatus.REJECTED.value: "Rejected",
     ProposalStatus.WITHDRAWN.value: "Withdrawn",
 }
-
-
-def whole_number(raw: str | None) -> int | None:
-    """A positive id typed in ASCII digits (not "²" or "١"), at most nine of them; else None."""
-    raw = (raw or "").strip()
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 and int(raw) > 0 else None
 
 
 def list_filters(args: Any) -> services.ProposalFilters:
