@@ -57,7 +57,8 @@ def ensure_instance() -> None:
 
 
 def flask(*args: str) -> None:
-    run(BIN / "flask", "--app", "wsgi", *args)
+    # The development server: no public address needed (WORKBENCH_PUBLIC_URL is for production).
+    run(BIN / "flask", "--app", "wsgi", *args, env={"WORKBENCH_DEV": "1", **os.environ})
 
 
 def serve(args: list[str]) -> None:

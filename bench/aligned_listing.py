@@ -144,7 +144,7 @@ def main() -> int:
     if not url:
         temporary = tempfile.TemporaryDirectory()
         url = f"sqlite:///{temporary.name}/bench.sqlite3"
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False, "TESTING": False})
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False, "TESTING": False, "DEV": True})
     with app.app_context():
         from flask_migrate import upgrade
 

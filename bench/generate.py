@@ -83,7 +83,7 @@ def database_or_temporary(url: str | None, name: str) -> tuple[str, tempfile.Tem
 def make_app(database_url: str) -> Flask:
     """The app on `database_url`, configured for a one-off script (no secret needed to write data),
     and made ready to serve as wsgi.py makes it (the in-process benchmarks time it serving)."""
-    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench-generator", "RATELIMIT_ENABLED": False})
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench-generator", "RATELIMIT_ENABLED": False, "DEV": True})
     ready_to_serve()
     return app
 

@@ -100,6 +100,7 @@ def start_gunicorn(
         **os.environ,
         "WORKBENCH_DATABASE_URL": database_url,
         "WORKBENCH_SECRET_KEY": secret_key or secrets.token_hex(32),
+        "WORKBENCH_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "PYTHONDONTWRITEBYTECODE": "1",
         **(settings or {}),
     }

@@ -288,13 +288,22 @@ def test_sign_in_itself_needs_a_token(client, make_user):
 
 @pytest.mark.parametrize(
     "path",
-    ["/auth/logout", "/admin/accounts/1/deactivate", "/admin/accounts/1/reactivate", "/admin/accounts/1/role"],
+    ["/auth/logout", "/admin/accounts/1/reactivate", "/admin/accounts/1/role"],
 )
 def test_state_never_changes_on_get(client, make_user, login_as, path):
     admin = login_as(make_user(Role.ADMIN))
     response = client.get(path.replace("/1/", f"/{admin.id}/"))
     assert response.status_code == 405
     assert client.get("/account").status_code == 200
+
+
+def test_deactivating_by_get_only_asks_first(client, make_user, login_as):
+    login_as(make_user(Role.ADMIN))
+    other = make_user(Role.VOLUNTEER)
+    response = client.get(f"/admin/accounts/{other.id}/deactivate")
+    assert response.status_code == 200 and "Yes, deactivate the account" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, other.id).is_active
 
 
 # --- bad input: Unicode and bytes (REFERENCE.md 19) -----------------------------------------------

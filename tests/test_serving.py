@@ -54,7 +54,12 @@ def test_preloaded_workers_serve_pages_from_the_database(app, database_url, make
     db.session.remove()
     port = _free_port()
     log = tmp_path / "gunicorn.log"
-    env = {**os.environ, "WORKBENCH_DATABASE_URL": database_url, "WORKBENCH_SECRET_KEY": "serving-test-secret"}
+    env = {
+        **os.environ,
+        "WORKBENCH_DATABASE_URL": database_url,
+        "WORKBENCH_SECRET_KEY": "serving-test-secret",
+        "WORKBENCH_PUBLIC_URL": f"http://127.0.0.1:{port}",
+    }
     command = [
         sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
         "--workers", "2", "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT), "wsgi:app",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -35,7 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_PASSWORD": None,
     "SMTP_STARTTLS": True,
     "MAIL_FROM": "Vision Workbench <no-reply@localhost>",
-    "PUBLIC_URL": None,  # e.g. https://vision.example.org: used in emailed links instead of the Host header
+    "PUBLIC_URL": None,  # e.g. https://vision.example.org: every absolute link; requests for other hosts get 400
     "TIME_ZONE": "Europe/London",  # times are shown and entered in this IANA zone, stored in UTC
     "PROXY_FIX": 0,  # number of trusted proxies in front of the app (X-Forwarded-For/Proto)
     "DEV": False,
@@ -93,6 +94,36 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         raise RuntimeError(
             f"WORKBENCH_TIME_ZONE: {config['TIME_ZONE']!r} is not a time zone name; use one such as Europe/London"
         ) from None
+    config.update(public_address(config))
     if not config["MAIL_OUTBOX"]:
         config["MAIL_OUTBOX"] = str(instance_path / "outbox")
     return config
+
+
+def public_address(config: dict[str, Any]) -> dict[str, Any]:
+    """The settings that follow from the site's public address (WORKBENCH_PUBLIC_URL).
+
+    Every absolute link (mails, the version JSON, feeds, open data) must name the site itself, never
+    whatever host a request claimed: with the address set, requests for any other host get 400
+    (Flask's TRUSTED_HOSTS). Serving without it is refused outside development and tests.
+    """
+    raw = str(config.get("PUBLIC_URL") or "").strip()
+    if not raw:
+        if config["DEV"] or config.get("TESTING"):
+            return {}
+        raise RuntimeError(
+            "WORKBENCH_PUBLIC_URL is not set. Set it to the address people use, such as "
+            "https://vision.example.org: links in emails and open data are built from it, and "
+            "requests for other hosts are refused. (WORKBENCH_DEV=1 for local development.)"
+        )
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/") or parts.query:
+        raise RuntimeError(f"WORKBENCH_PUBLIC_URL: {raw!r} is not a site address such as https://vision.example.org")
+    hosts = [parts.hostname]
+    if config["DEV"]:
+        hosts += ["localhost", "127.0.0.1"]
+    return {
+        "PUBLIC_URL": f"{parts.scheme}://{parts.netloc}",
+        "PREFERRED_URL_SCHEME": parts.scheme,
+        "TRUSTED_HOSTS": config.get("TRUSTED_HOSTS") or hosts,
+    }

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -45,6 +46,9 @@ def render_error(code: int, message: str | None = None, typed: list[tuple[str, s
     """The designed page for an error `code`, with `message` (or the code's own words); JSON for
     JSON clients, and marked `Vary: HX-Request` when htmx asked (it shows the words in place)."""
     title, default_message = MESSAGES.get(code, (f"Error {code}", "Something went wrong."))
+    if request_ctx.url_adapter is None:
+        # The request named a host this site does not answer for: no page of ours can be built.
+        return Response(f"{title}: this site does not answer for that address.\n", code, mimetype="text/plain")
     if request.path.endswith(".json") or request.accept_mimetypes.best == "application/json":
         return jsonify(error=title, message=message or default_message), code
     page = render_template(
