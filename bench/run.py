@@ -101,6 +101,8 @@ def start_gunicorn(
         "WORKBENCH_DATABASE_URL": database_url,
         "WORKBENCH_SECRET_KEY": secret_key or secrets.token_hex(32),
         "WORKBENCH_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        # Several workers must share their rate-limit counts (gunicorn.conf.py refuses memory://).
+        "WORKBENCH_RATELIMIT_STORAGE_URI": os.environ.get("WORKBENCH_RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/14"),
         "PYTHONDONTWRITEBYTECODE": "1",
         **(settings or {}),
     }

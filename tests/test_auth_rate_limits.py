@@ -121,3 +121,27 @@ def test_password_checks_of_a_signed_in_person_are_limited(client, make_user):
         for _ in range(4)
     ]
     assert answers == [400, 400, 400, 429]
+
+
+def test_wrong_passwords_from_elsewhere_do_not_lock_the_owner_out_of_a_browser_they_used_before(app, client, make_user):
+    """The account limit stops a guesser spread over many addresses without keeping the rightful
+    owner out: a browser where the account signed in before is not counted against it."""
+    make_user(email="owner@example.org")
+    assert attempt(client, "owner@example.org", TEST_PASSWORD, address="192.0.2.10").status_code == 303
+    assert client.get_cookie("known_device") is not None
+    client.post("/auth/logout", **from_address("192.0.2.10"))
+
+    attacker = app.test_client()
+    for n in range(3):
+        assert attempt(attacker, "owner@example.org", address=f"203.0.113.{n}").status_code == 400
+    assert_friendly_429(attempt(attacker, "owner@example.org", TEST_PASSWORD, address="203.0.113.50"))
+    # The owner's own browser still gets in with the right password.
+    assert attempt(client, "owner@example.org", TEST_PASSWORD, address="192.0.2.10").status_code == 303
+
+
+def test_a_forged_known_device_cookie_counts_for_nothing(app, client, make_user):
+    make_user(email="owner@example.org")
+    client.set_cookie("known_device", "forged.value")
+    for n in range(3):
+        assert attempt(client, "owner@example.org", address=f"203.0.113.{n}").status_code == 400
+    assert_friendly_429(attempt(client, "owner@example.org", TEST_PASSWORD, address="203.0.113.60"))

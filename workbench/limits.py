@@ -22,7 +22,8 @@ from .extensions import limiter
 DEFAULT_LIMITS = {
     # Every sign-in attempt from one address.
     "RATELIMIT_SIGN_IN": "10/minute;100/hour",
-    # Failed sign-ins for one account, from anywhere (a spread-out guessing attack).
+    # Failed sign-ins for one account, from anywhere (a spread-out guessing attack); a browser where
+    # the account signed in before is not counted (auth/sessions.py: known devices).
     "RATELIMIT_SIGN_IN_ACCOUNT": "5/minute;30/hour",
     # Registration and reset requests from one address, and mails to one address.
     "RATELIMIT_MAIL_REQUEST": "5/minute;30/hour",
@@ -44,6 +45,18 @@ DEFAULT_LIMITS = {
 }
 
 
+def counted_alone(config: dict, workers: int) -> str | None:
+    """Why `workers` processes with these settings would each count limits alone (None: they would
+    not). gunicorn's start-up refuses such a configuration (gunicorn.conf.py)."""
+    storage = str(config.get("RATELIMIT_STORAGE_URI") or "memory://")
+    if workers > 1 and config.get("RATELIMIT_ENABLED", True) and storage.startswith("memory://"):
+        return (
+            f"Rate limits are kept in each worker's memory, so {workers} workers would each allow the full "
+            "limit. Set WORKBENCH_RATELIMIT_STORAGE_URI to a shared store (redis://127.0.0.1:6379) or run one worker."
+        )
+    return None
+
+
 def setting(name: str) -> Callable[[], str]:
     """A limit read from the app's settings when a request is checked."""
     return lambda: current_app.config.get(name) or DEFAULT_LIMITS[name]
@@ -59,11 +72,17 @@ def per_address(name: str):
     return limiter.limit(setting(name), key_func=client_address, methods=["POST"])
 
 
-def per_typed_email(name: str, *, failures_only: bool = False):
+def per_typed_email(
+    name: str, *, failures_only: bool = False, exempt_when: Callable[[], bool] | None = None
+):
     """Limit a route's POSTs per account named in the form (its email address) by setting `name`;
-    with `failures_only`, only attempts that failed count."""
+    with `failures_only`, only attempts that failed count; `exempt_when()` true: not counted."""
     return limiter.limit(
-        setting(name), key_func=typed_email, methods=["POST"], deduct_when=failed if failures_only else None
+        setting(name),
+        key_func=typed_email,
+        methods=["POST"],
+        deduct_when=failed if failures_only else None,
+        exempt_when=exempt_when,
     )
 
 

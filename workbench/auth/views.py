@@ -26,7 +26,7 @@ from .forms import (
     SignInForm,
 )
 from .redirects import safe_next_url
-from .sessions import sign_in
+from .sessions import is_known_device_for_typed_email, remember_device, sign_in
 
 bp = Blueprint("auth", __name__)
 
@@ -57,7 +57,7 @@ def _link_problem(purpose: str):
 
 @bp.route("/auth/login", methods=["GET", "POST"])
 @per_address("RATELIMIT_SIGN_IN")
-@per_typed_email("RATELIMIT_SIGN_IN_ACCOUNT", failures_only=True)
+@per_typed_email("RATELIMIT_SIGN_IN_ACCOUNT", failures_only=True, exempt_when=is_known_device_for_typed_email)
 def login():
     next_url = safe_next_url(request.values.get("next"))
     if current_user.is_authenticated:
@@ -71,7 +71,7 @@ def login():
             db.session.commit()  # an upgraded password hash
             sign_in(result.user, remember=bool(form.remember.data))
             flash(f"You are signed in as {result.user.display_name}.", "success")
-            return redirect(next_url or _home(), 303)
+            return remember_device(redirect(next_url or _home(), 303), result.user.email)
         form.email.errors = [result.problem]
     return render_template("auth/login.html", form=form), _status(form)
 
