@@ -171,6 +171,10 @@ def test_a_clean_set_is_accepted_in_one_text_and_each_author_is_credited(client,
     assert changelog_credits(entries)[:3] == [people.ana.id, people.ben.id, people.cal.id]
     history = client.get(f"/visions/{vision.slug}/versions").get_data(as_text=True)
     assert "Ana Author, Ben Builder, Cal Critic" in history
+    # Each proposal's page says which proposals it was accepted together with.
+    first, second, third = (p.id for p in chosen)
+    page = client.get(f"/proposals/{second}").get_data(as_text=True)
+    assert f"Accepted together with proposal {first} and proposal {third}" in page
 
 
 def test_a_competing_pair_is_named_and_nothing_is_written(client, login_as, vision, people, agreeing):
@@ -358,3 +362,4 @@ def test_two_facilitators_accepting_overlapping_sets_at_once(app, server, vision
     won = [agreeing.twenty, agreeing.on_time] if winner == 0 else [agreeing.on_time, agreeing.sooner]
     lost_alone = agreeing.sooner if winner == 0 else agreeing.twenty
     assert statuses(*won) == ["accepted", "accepted"] and statuses(lost_alone) == ["open"]  # nothing of theirs is lost
+

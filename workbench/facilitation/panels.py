@@ -67,7 +67,8 @@ def decision_history(proposal: Proposal) -> list[PastDecision]:
         .order_by(AuditEvent.created_at, AuditEvent.id)
     ).all()
     history = [
-        _past(row.action, row.created_at, row.details or {}, _name(row.display_name, row.is_deleted)) for row in rows
+        _past(row.action, row.created_at, row.details or {}, _name(row.display_name, row.is_deleted), proposal.id)
+        for row in rows
     ]
     if not history and proposal.decided_at is not None:
         person = db.session.get(User, proposal.decided_by_id) if proposal.decided_by_id is not None else None
@@ -88,10 +89,18 @@ def _name(display_name: str | None, is_deleted: bool | None) -> str:
     return FORMER_PARTICIPANT if is_deleted else display_name
 
 
-def _past(action: str, at: datetime, details: dict[str, Any], by: str) -> PastDecision:
+def _joined(items: list[str]) -> str:
+    """"a", "a and b", "a, b and c"."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _past(action: str, at: datetime, details: dict[str, Any], by: str, proposal_id: int | None = None) -> PastDecision:
     label = DECISION_EVENTS[action]
     if action == "proposal.accepted" and details.get("with_changes"):
         label = "Accepted with changes"
+    elif action == "proposal.accepted" and details.get("mode") == "together":
+        others = [f"proposal {n}" for n in details.get("together") or () if isinstance(n, int) and n != proposal_id]
+        label = "Accepted together with " + _joined(others) if others else label
     text = "" if action == "proposal.reopened" else str(details.get("note") or details.get("reason") or "")
     return PastDecision(label=label, by=by, at=at, text=text, details=details)
 
