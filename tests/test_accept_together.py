@@ -363,3 +363,10 @@ def test_two_facilitators_accepting_overlapping_sets_at_once(app, server, vision
     lost_alone = agreeing.sooner if winner == 0 else agreeing.twenty
     assert statuses(*won) == ["accepted", "accepted"] and statuses(lost_alone) == ["open"]  # nothing of theirs is lost
 
+
+
+def test_the_queue_filtered_to_one_element_links_to_accepting_several_together(client, login_as, vision, people, agreeing):
+    login_as(people.facilitator)
+    page = client.get(f"/visions/{vision.slug}/facilitate?element=objective-1").get_data(as_text=True)
+    assert f'href="/visions/{vision.slug}/elements/objective-1/accept-together"' in page
+    assert "accept-together" not in client.get(f"/visions/{vision.slug}/facilitate").get_data(as_text=True)

@@ -311,10 +311,13 @@ class Proposal(db.Model):
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     hidden_reason: Mapped[str] = mapped_column(Text, default="")
+    # The facilitator looking after it in the queue (facilitation/assignment.py); None: nobody yet.
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
 
     vision: Mapped[Vision] = relationship()
     element: Mapped[Element] = relationship()
     author: Mapped[User] = relationship(foreign_keys=[author_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     base_text: Mapped[ElementText] = relationship(foreign_keys=[base_text_id])
 
     __table_args__ = (

@@ -162,6 +162,12 @@ def can_see_queue(user: Any, vision: Vision) -> bool:
     return is_facilitator(user)
 
 
+def can_assign(user: Any, vision: Vision) -> bool:
+    """Assign open proposals of the queue (to oneself or another facilitator), or act on several
+    at once: facilitators (which proposals can be assigned or rejected is a service rule)."""
+    return is_facilitator(user)
+
+
 def can_rebase_proposal(user: Any, proposal: Proposal) -> bool:
     """Carry an open proposal over to the element's current text: its author, like any revision."""
     return can_edit_proposal(user, proposal)

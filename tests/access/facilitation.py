@@ -26,4 +26,34 @@ RULES = [
     Rule("facilitation.reject", "POST", "/proposals/{proposal}/reject", FACILITATORS, data={"reason": "Out of scope."}),
     Rule("facilitation.reopen", "POST", "/proposals/{proposal}/reopen", FACILITATORS, note="409 for an open proposal"),
     Rule("facilitation.rebase", "POST", "/proposals/{proposal}/rebase", NOBODY, note="the author only"),
+    Rule("facilitation.accept_together", "GET", "/visions/{slug}/elements/{key}/accept-together", FACILITATORS),
+    Rule(
+        "facilitation.accept_together",
+        "POST",
+        "/visions/{slug}/elements/{key}/accept-together",
+        FACILITATORS,
+        note="nothing chosen: 422 for facilitators (choose at least two)",
+    ),
+]
+
+# The queue at volume (issue 13, item 2): assigning one proposal, and acting on several selected
+# ones, are for facilitators (the world's proposal is open and someone else's: both succeed).
+RULES += [
+    Rule("facilitation.assign", "POST", "/proposals/{proposal}/assign", FACILITATORS, data={"assignee": "me"}),
+    Rule(
+        "facilitation.assign_selected",
+        "POST",
+        "/visions/{slug}/facilitate/assign",
+        FACILITATORS,
+        data={"assign_to": "me"},
+        note="nothing selected: a 422 for facilitators",
+    ),
+    Rule(
+        "facilitation.reject_selected",
+        "POST",
+        "/visions/{slug}/facilitate/reject",
+        FACILITATORS,
+        data={"reason": "Out of scope."},
+        note="nothing selected: a 422 for facilitators",
+    ),
 ]

@@ -125,3 +125,62 @@ def test_full_queue_reflows_at_320_px(queue_world, page, login_browser):
     page.goto(f"/visions/{vision.slug}/facilitate")
     assert_no_horizontal_scroll(page, 320)
     assert_no_axe_violations(page)
+
+
+def tick(page, proposal_id: int) -> None:
+    """Tick a row's box as a person does: on its label, which the design system draws the box on."""
+    page.locator(f"label[for='select-{proposal_id}']").click()
+    assert page.get_by_label(f"Select proposal {proposal_id}").is_checked()
+
+
+@pytest.mark.allow_console_errors(r"status of 422")  # the selection sent without a reason
+def test_facilitator_filters_selects_assigns_and_rejects_several(queue_world, make_user, page, login_browser):
+    vision, facilitator, to_accept, to_reject, twenty, fifteen = queue_world
+    make_user(Role.FACILITATOR, name="Sam Second")
+    login_browser(page, facilitator)
+
+    # Compact rows: each shows its change in <ins>/<del>; search and filters in one GET form.
+    page.goto(f"/visions/{vision.slug}/facilitate")
+    assert "plainly" in page.locator(f"#proposal-{to_accept.id} ins").first.inner_text()
+    assert "10,000" in page.locator(f"#proposal-{twenty.id} del").first.inner_text()
+    assert "20,000" in page.locator(f"#proposal-{twenty.id} ins").first.inner_text()
+    assert_no_axe_violations(page)
+    page.get_by_label("Words").fill("people in data")
+    page.get_by_label("Assigned to").select_option("none")
+    page.get_by_role("button", name="Show proposals").click()
+    page.wait_for_url(re.compile(r"q=people\+in\+data"))
+    main = page.inner_text("main")
+    assert f"Proposal {twenty.id}" in main and f"Proposal {to_accept.id} " not in main
+
+    # Assign one to me from its row.
+    page.get_by_role("button", name=f"Assign proposal {twenty.id} to me").click()
+    page.wait_for_url(re.compile(rf"assignee=none#proposal-{twenty.id}$"))
+    assert f"Proposal {twenty.id} is now assigned to you." in page.inner_text("main")
+    assert _status(twenty.id).assignee_id == facilitator.id
+
+    # Select two, assign them to Sam, then reject them without a reason (said), then with one.
+    page.goto(f"/visions/{vision.slug}/facilitate")
+    tick(page, to_accept.id)
+    tick(page, to_reject.id)
+    page.get_by_label("Assign them to").select_option(label="Sam Second")
+    page.get_by_role("button", name="Assign the selected proposals").click()
+    page.wait_for_url(re.compile(rf"/visions/{vision.slug}/facilitate$"))
+    assert f"Proposals {to_accept.id} and {to_reject.id} now assigned to Sam Second." in page.inner_text("main")
+    assert page.locator(f"#proposal-{to_accept.id}").get_by_text("Assigned to Sam Second").is_visible()
+
+    tick(page, to_accept.id)
+    tick(page, to_reject.id)
+    page.get_by_role("button", name="Reject the selected proposals").click()
+    assert page.get_by_role("heading", name="There is a problem: nothing was changed").is_visible()
+    assert page.get_by_label(f"Select proposal {to_accept.id}").is_checked()
+    assert_no_axe_violations(page)
+    assert _status(to_accept.id).status == "open"
+    page.get_by_label("Reason for rejecting them (shown publicly on each)").fill("Covered by another objective.")
+    page.get_by_role("button", name="Reject the selected proposals").click()
+    page.wait_for_url(re.compile(rf"/visions/{vision.slug}/facilitate$"))
+    assert f"You rejected proposals {to_accept.id} and {to_reject.id}." in page.inner_text("main")
+    for proposal in (to_accept, to_reject):
+        rejected = _status(proposal.id)
+        assert rejected.status == "rejected" and rejected.decision_reason == "Covered by another objective."
+    assert_no_axe_violations(page)
+    assert_no_horizontal_scroll(page, 320)

@@ -1,6 +1,7 @@
 """The facilitators' queue: the open, visible proposals of a vision waiting for a decision, with
-their flags (stale, conflicted, competing), filtered and sorted, a page at a time; the next one to
-decide after a decision made from a filtered queue; and its counts for the facilitators' overview."""
+their flags (stale, conflicted, competing), each with its first change, filtered (element, ambition,
+flag, words, author, assignee) and sorted, a page at a time; the next one to decide after a decision
+made from a filtered queue; and its counts for the facilitators' overview."""
 
 from __future__ import annotations
 
@@ -17,8 +18,11 @@ from sqlalchemy.orm import aliased, joinedload
 from .. import diffing
 from ..caching import app_cache
 from ..models import DraftEntry, Element, Proposal, ProposalStatus, Vision, db, utcnow
+from ..numbers import whole_number
 from ..pagination import PageNumbers
 from ..proposals.rebase import Texts, rebases_cleanly, texts_by_id
+from ..proposals.services import Excerpt, clean_author_name, excerpt
+from .queue_where import narrowing
 
 PER_PAGE = 20
 # A flag filter that needs word diffs (conflicted, competing) checks at most this many candidates.
@@ -77,22 +81,57 @@ QUEUE_FLAGS: dict[str, str] = {
 }
 
 
+# Who looks after a proposal (`assignee=`): these words, or a facilitator's id.
+ASSIGNEE_WORDS: dict[str, str] = {"me": "Assigned to me", "none": "Not assigned to anyone"}
+# Words searched for (`q=`) are cut to this many characters: a bounded LIKE.
+SEARCH_LENGTH = 100
+
+
+def clean_search(raw: str | None) -> str:
+    """What was typed in "Words", as searched: printable characters only, spaces collapsed, at most
+    SEARCH_LENGTH characters; "" for nothing."""
+    printable = "".join(c if c.isprintable() else " " for c in (raw or ""))
+    return " ".join(printable.split())[:SEARCH_LENGTH].strip()
+
+
 @dataclass(frozen=True)
 class QueueFilters:
     element_key: str = ""
     flag: str = ""
     sort: str = DEFAULT_QUEUE_SORT
+    q: str = ""  # words in the proposal's title, text or rationale
+    ambition_key: str = ""  # the ambition, its objectives and its enabling conditions
+    author_name: str = ""  # all or part of the author's name (as the proposals list's `by`)
+    assignee: str = ""  # "", "me", "none" or a facilitator's id
 
     @classmethod
-    def parse(cls, args: Mapping[str, str], element_keys: Container[str]) -> QueueFilters:
-        """The filters a request names (`element`, `flag`, `sort`); anything unknown is the default."""
-        element_key, flag = args.get("element", ""), args.get("flag", "")
+    def parse(
+        cls, args: Mapping[str, str], element_keys: Container[str], assignee_ids: Container[int] | None = None
+    ) -> QueueFilters:
+        """The filters a request names (`element`, `flag`, `sort`, `q`, `ambition`, `by`,
+        `assignee`); anything unknown is the default. An assignee id is checked against
+        `assignee_ids` when given, else only its shape."""
+        element_key, flag, ambition = args.get("element", ""), args.get("flag", ""), args.get("ambition", "")
         sort = args.get("sort", DEFAULT_QUEUE_SORT)
+        assignee = args.get("assignee", "")
+        if assignee not in ASSIGNEE_WORDS:
+            number = whole_number(assignee)
+            known = number is not None and (assignee_ids is None or number in assignee_ids)
+            assignee = str(number) if known else ""
         return cls(
             element_key=element_key if element_key in element_keys else "",
             flag=flag if flag in QUEUE_FLAGS else "",
             sort=sort if sort in QUEUE_SORTS else DEFAULT_QUEUE_SORT,
+            q=clean_search(args.get("q")),
+            ambition_key=ambition if ambition.startswith("ambition-") and ambition in element_keys else "",
+            author_name=clean_author_name(args.get("by")),
+            assignee=assignee,
         )
+
+    @property
+    def filtered(self) -> bool:
+        """Whether any filter narrows the queue (the order is not a filter)."""
+        return any((self.element_key, self.flag, self.q, self.ambition_key, self.author_name, self.assignee))
 
     @property
     def sort_param(self) -> str:
@@ -102,7 +141,15 @@ class QueueFilters:
     def link_args(self) -> dict[str, str]:
         """The filters as a link to the queue names them (`url_for("facilitation.queue", slug=...,
         **filters.link_args())`); defaults are left out."""
-        named = (("element", self.element_key), ("flag", self.flag), ("sort", self.sort_param))
+        named = (
+            ("element", self.element_key),
+            ("flag", self.flag),
+            ("sort", self.sort_param),
+            ("q", self.q),
+            ("ambition", self.ambition_key),
+            ("by", self.author_name),
+            ("assignee", self.assignee),
+        )
         return {name: value for name, value in named if value}
 
     @property
@@ -119,17 +166,20 @@ class QueueFilters:
         if not raw or len(raw) > MAX_CARRIED:
             return None
         try:
-            args = dict(parse_qsl(raw, max_num_fields=10))
+            pairs = parse_qsl(raw, keep_blank_values=True, max_num_fields=10)
         except ValueError:  # more fields than the queue has filters: not a queue this site wrote
             return None
-        if not args:
+        if not pairs or any(len(name) > MAX_FILTER_NAME for name, _ in pairs):
             return None
+        args = dict(pairs)
         keys = element_keys if element_keys is not None else _KeyShape()
         return cls.parse(args, keys)
 
 
-# A carried queue (`from=`) is three short filters: anything longer was not written by this site.
-MAX_CARRIED = 200
+# A carried queue (`from=`) is seven filters, two of them typed words (each at most 100 characters,
+# encoded), with names of a few letters: anything longer was not written by this site.
+MAX_CARRIED = 1500
+MAX_FILTER_NAME = 10
 
 
 class _KeyShape:
@@ -149,6 +199,8 @@ class QueueRow:
     removed: bool
     conflicted: bool
     competing_with: list[int]
+    # Its first change with a few words around it, and how many more (None: it changes nothing).
+    change: Excerpt | None = None
 
     @property
     def competing(self) -> bool:
@@ -169,7 +221,7 @@ def _stale_clause() -> Any:
     return or_(Proposal.base_text_id != DraftEntry.text_id, DraftEntry.is_removed.is_(True))
 
 
-def _open_where(vision: Vision, filters: QueueFilters) -> list[Any]:
+def _open_where(vision: Vision, filters: QueueFilters, viewer_id: int | None = None) -> list[Any]:
     where = [
         Proposal.vision_id == vision.id,
         Proposal.status == ProposalStatus.OPEN.value,
@@ -177,7 +229,7 @@ def _open_where(vision: Vision, filters: QueueFilters) -> list[Any]:
     ]
     if filters.element_key:
         where.append(Element.key == filters.element_key)
-    return where
+    return [*where, *narrowing(vision, filters, viewer_id)]
 
 
 def _peer_exists() -> Any:
@@ -326,8 +378,11 @@ _CANDIDATE_COLUMNS = (Proposal.id, Proposal.element_id, Proposal.base_text_id, D
 _TEXT_COLUMNS = (Proposal.title, Proposal.body)
 
 
-def queue_page(vision: Vision, filters: QueueFilters, page: int, per_page: int = PER_PAGE) -> QueuePage:
-    """One page of the facilitators' queue: open, visible proposals with their flags.
+def queue_page(
+    vision: Vision, filters: QueueFilters, page: int, per_page: int = PER_PAGE, *, viewer_id: int | None = None
+) -> QueuePage:
+    """One page of the facilitators' queue: open, visible proposals with their flags, first change,
+    author and assignee; "assigned to me" (`filters.assignee`) means `viewer_id`.
 
     A bounded number of queries whatever the data (at most five). "Stale" is computed in SQL (the
     proposal's base is not the element's working text). "Conflicted" (stale, and the strict rebase
@@ -335,13 +390,15 @@ def queue_page(vision: Vision, filters: QueueFilters, page: int, per_page: int =
     page only; filtering on them checks at most FLAG_CHECK_LIMIT candidates in the chosen order
     (`checked_all` says whether that covered them all).
     """
-    return _select(vision, filters, [], page, per_page)
+    return _select(vision, filters, [], page, per_page, viewer_id)
 
 
-def _select(vision: Vision, filters: QueueFilters, extra: list[Any], page: int, per_page: int) -> QueuePage:
+def _select(
+    vision: Vision, filters: QueueFilters, extra: list[Any], page: int, per_page: int, viewer_id: int | None = None
+) -> QueuePage:
     """`queue_page`, narrowed further by the SQL conditions in `extra`."""
     sort = QUEUE_SORTS.get(filters.sort, QUEUE_SORTS[DEFAULT_QUEUE_SORT])
-    where = [*_open_where(vision, filters), *extra]
+    where = [*_open_where(vision, filters, viewer_id), *extra]
     if filters.flag in ("stale", "conflicted"):
         where.append(_stale_clause())
     elif filters.flag == "current":
@@ -364,7 +421,7 @@ def next_in_queue(vision: Vision, filters: QueueFilters, after: Proposal, decide
     sort = QUEUE_SORTS.get(filters.sort, QUEUE_SORTS[DEFAULT_QUEUE_SORT])
     not_theirs = [Proposal.author_id != decider_id, Proposal.id != after.id]
     for extra in ([*not_theirs, sort.after(after)], not_theirs):
-        rows = _select(vision, filters, extra, 1, 1).rows
+        rows = _select(vision, filters, extra, 1, 1, decider_id).rows
         if rows:
             return rows[0].proposal
     return None
@@ -430,10 +487,7 @@ def _flagged_page(where: list[Any], sort: QueueSort, flag: str, page: int, per_p
     page_rows = matching[(page - 1) * per_page : page * per_page]
     ids = [r.id for r, _ in page_rows]
     loaded = {
-        p.id: p
-        for p in db.session.scalars(
-            select(Proposal).options(joinedload(Proposal.author)).where(Proposal.id.in_(ids))
-        )
+        p.id: p for p in db.session.scalars(select(Proposal).options(*_ROW_LOADS).where(Proposal.id.in_(ids)))
     } if ids else {}
     shown = [c if c is not None else _candidate(r, loaded[r.id]) for r, c in page_rows]
     # The other flag, for the shown page only (competitors are already known for every candidate).
@@ -454,10 +508,16 @@ def _flagged_page(where: list[Any], sort: QueueSort, flag: str, page: int, per_p
             removed=c.removed,
             conflicted=conflicted[c.id],
             competing_with=competing[c.id],
+            change=excerpt(loaded[c.id]),
         )
         for c in shown
     ]
     return QueuePage(result, total, page, per_page, checked_all)
+
+
+# What a row shows of each proposal, loaded with it: who wrote it, who looks after it, and the text
+# it was written against (for its first change, `proposals.services.excerpt`).
+_ROW_LOADS = (joinedload(Proposal.author), joinedload(Proposal.assignee), joinedload(Proposal.base_text))
 
 
 def _page(where: list[Any], sort: QueueSort, page: int, per_page: int) -> QueuePage:
@@ -465,7 +525,7 @@ def _page(where: list[Any], sort: QueueSort, page: int, per_page: int) -> QueueP
     total = db.session.scalar(_joined(select(func.count(Proposal.id))).where(*where)) or 0
     rows = db.session.execute(
         _joined(select(Proposal, Element.key, DraftEntry.text_id, DraftEntry.is_removed))
-        .options(joinedload(Proposal.author))
+        .options(*_ROW_LOADS)
         .where(*where)
         .order_by(*sort.order_by)
         .offset((page - 1) * per_page)
@@ -484,6 +544,7 @@ def _page(where: list[Any], sort: QueueSort, page: int, per_page: int) -> QueueP
             removed=bool(removed),
             conflicted=conflicted[p.id],
             competing_with=competing[p.id],
+            change=excerpt(p),
         )
         for p, key, text_id, removed in rows
     ]

@@ -22,18 +22,19 @@ from .. import permissions
 from ..auth.redirects import require_member
 from ..diff_views import DIFF_VIEWS, diff_view_mode
 from ..exceptions import AlreadyDecided, DraftMoved, RebaseConflict, ValidationError
-from ..forms import show_errors
-from ..models import Proposal, Vision, db
+from ..forms import attempt, show_errors
+from ..models import Proposal, User, Vision, db
 from ..pagination import page_links, parse_page
 from ..proposals.lookup import visible_proposal_or_404
 from ..proposals.rebase import Staleness
 from ..text_diff import TextDiff
 from ..visions.lookup import get_vision_or_404
 from ..visions.services import element_label, working_tree
-from . import decisions, overview, panels
+from . import assignment, decisions, overview, panels
 from .decisions import Accepted
 from .forms import AcceptForm, RejectForm
 from .queue import (
+    ASSIGNEE_WORDS,
     FLAG_CHECK_LIMIT,
     QUEUE_FLAGS,
     QUEUE_SORTS,
@@ -42,6 +43,7 @@ from .queue import (
     next_in_queue,
     queue_page,
 )
+from .queue_forms import SelectedForm
 
 bp = Blueprint("facilitation", __name__)
 
@@ -128,6 +130,44 @@ def already_decided(error: AlreadyDecided):
 # --- the queue ------------------------------------------------------------------------------------
 
 
+def queue_response(
+    vision: Vision,
+    tree: list[dict[str, Any]],
+    filters: QueueFilters,
+    page: int,
+    people: list[User],
+    form: SelectedForm | None = None,
+    status: int = 200,
+):
+    """The queue page: `filters` and `page` of the queue (404 past its last page), its rows in one
+    form to act on several at once (`form`: what was sent, with its errors); `tree` is the
+    vision's working tree, `people` the facilitators a proposal can be assigned to."""
+    result = queue_page(vision, filters, page, viewer_id=current_user.id)
+    if page > result.pages:
+        abort(404)
+    form = form or SelectedForm(formdata=None, assign_to="me")
+    return render_template(
+        "facilitation/queue.html",
+        vision=vision,
+        tree=tree,
+        labels={row["key"]: row["label"] for row in tree},
+        ambitions=[row for row in tree if row["kind"] == "ambition"],
+        people=people,
+        assignee_words=ASSIGNEE_WORDS,
+        result=result,
+        filters=filters,
+        flags=QUEUE_FLAGS,
+        sorts=QUEUE_SORTS,
+        filtered=filters.filtered,
+        page_url=page_links("facilitation.queue", slug=vision.slug, **filters.link_args()),
+        age_in_words=age_in_words,
+        check_limit=FLAG_CHECK_LIMIT,
+        carry={"from": filters.carried},
+        form=form,
+        checked=set(form.selected.data or ()),
+    ), status
+
+
 @bp.get("/visions/<slug:slug>/facilitate")
 def queue(slug: str):
     vision = get_vision_or_404(slug)
@@ -135,29 +175,92 @@ def queue(slug: str):
     if not permissions.can_see_queue(current_user, vision):
         abort(403)
     tree = working_tree(vision)
-    labels = {row["key"]: row["label"] for row in tree}
-    filters = QueueFilters.parse(request.args, labels)
-    page = parse_page(request.args.get("page"))
-    result = queue_page(vision, filters, page)
-    if page > result.pages:
-        abort(404)
-    return render_template(
-        "facilitation/queue.html",
-        vision=vision,
-        tree=tree,
-        labels=labels,
-        result=result,
-        filters=filters,
-        flags=QUEUE_FLAGS,
-        sorts=QUEUE_SORTS,
-        filtered=bool(filters.element_key or filters.flag),
-        page_url=page_links(
-            "facilitation.queue", slug=slug, element=filters.element_key, flag=filters.flag, sort=filters.sort_param
-        ),
-        age_in_words=age_in_words,
-        check_limit=FLAG_CHECK_LIMIT,
-        carry={"from": filters.carried},
-    )
+    people = assignment.facilitators()
+    filters = QueueFilters.parse(request.args, {row["key"] for row in tree}, {person.id for person in people})
+    return queue_response(vision, tree, filters, parse_page(request.args.get("page")), people)
+
+
+# --- assigning, and acting on several proposals at once -------------------------------------------
+
+
+def queue_sent_from(tree: list[dict[str, Any]]) -> tuple[QueueFilters, int]:
+    """The filtered queue and page a form of the queue was sent from (`from`, `page`)."""
+    filters = QueueFilters.from_carried(request.form.get("from"), {row["key"] for row in tree})
+    return filters or QueueFilters(), parse_page(request.form.get("page"))
+
+
+def back_to_queue(vision: Vision, filters: QueueFilters, page: int, anchor: str | None = None):
+    """To the queue the form was sent from, on its page, or its last page when that one emptied."""
+    page = min(page, queue_page(vision, filters, 1, viewer_id=current_user.id).pages)
+    target = url_for("facilitation.queue", slug=vision.slug, **filters.link_args(), **({"page": page} if page > 1 else {}))
+    return redirect(f"{target}#{anchor}" if anchor else target)
+
+
+def assigned_to_words(assignee: User | None) -> str:
+    if assignee is None:
+        return "nobody"
+    return "you" if assignee.id == current_user.id else assignee.public_name
+
+
+@bp.post("/proposals/<posint:proposal_id>/assign")
+def assign(proposal_id: int):
+    """One row's "Assign to me" (`assignee`: "me", "none" or a facilitator's id)."""
+    proposal = visible_proposal_or_404(proposal_id, for_update=True)
+    vision = proposal.vision
+    require_member(url_for("facilitation.queue", slug=vision.slug))
+    if not permissions.can_assign(current_user, vision):
+        abort(403)
+    assignee = assignment.assignee_named(request.form.get("assignee"), current_user)
+    assignment.assign_proposal(proposal, current_user, assignee)
+    db.session.commit()
+    flash(f"Proposal {proposal.id} is now assigned to {assigned_to_words(assignee)}.", "success")
+    filters, page = queue_sent_from(working_tree(vision))
+    return back_to_queue(vision, filters, page, f"proposal-{proposal.id}")
+
+
+def selection_action(slug: str, act):
+    """Assign or reject the proposals ticked in the queue's form: `act(form, proposals)` calls the
+    service and returns the message to flash. A refusal (a proposal that cannot be changed, a
+    missing reason) shows the queue again with the ticks and the reason kept, and writes nothing."""
+    vision = get_vision_or_404(slug)
+    require_member(url_for("facilitation.queue", slug=slug))
+    if not permissions.can_assign(current_user, vision):
+        abort(403)
+    form = SelectedForm()
+    tree = working_tree(vision)
+    filters, page = queue_sent_from(tree)
+    message = attempt(form, lambda: act(form, assignment.selected_proposals(vision, form.selected.data or [])))
+    if message is None:
+        return queue_response(vision, tree, filters, page, assignment.facilitators(), form, 422)
+    db.session.commit()
+    flash(message, "success")
+    return back_to_queue(vision, filters, page)
+
+
+def numbers_in_words(proposals: list[Proposal]) -> str:
+    numbers = [str(p.id) for p in proposals]
+    return numbers[0] if len(numbers) == 1 else f"{', '.join(numbers[:-1])} and {numbers[-1]}"
+
+
+@bp.post("/visions/<slug:slug>/facilitate/assign")
+def assign_selected(slug: str):
+    def act(form: SelectedForm, proposals: list[Proposal]) -> str:
+        assignee = assignment.assignee_named(form.assign_to.data, current_user, field="assign_to")
+        done = assignment.assign_selected(proposals, current_user, assignee)
+        which = "Proposal" if len(done) == 1 else "Proposals"
+        return f"{which} {numbers_in_words(done)} now assigned to {assigned_to_words(assignee)}."
+
+    return selection_action(slug, act)
+
+
+@bp.post("/visions/<slug:slug>/facilitate/reject")
+def reject_selected(slug: str):
+    def act(form: SelectedForm, proposals: list[Proposal]) -> str:
+        done = assignment.reject_selected(proposals, current_user, form.reason.data)
+        which = "proposal" if len(done) == 1 else "proposals"
+        return f"You rejected {which} {numbers_in_words(done)}. Your reason is shown publicly on each."
+
+    return selection_action(slug, act)
 
 
 # --- the way in: what waits -----------------------------------------------------------------------
@@ -370,3 +473,63 @@ def facilitation_decision(proposal: Proposal) -> panels.Decision:
 def facilitation_rebase_offer(proposal: Proposal, stale: Staleness | None = None) -> panels.RebaseOffer:
     """`{% set offer = facilitation_rebase_offer(proposal, stale) %}` (used by _rebase_offer.html)."""
     return panels.rebase_offer(proposal, current_user, stale)
+
+
+# --- accept together (issue 13) -------------------------------------------------------------------
+# Imported here, with the section, so that this section stays one block apart from the rest.
+
+from . import together  # noqa: E402
+from .together_form import TogetherForm, chosen_in_order, shown_revisions  # noqa: E402
+
+
+def together_page(vision: Vision, element: Any, form: TogetherForm, status: int = 200, reason: str | None = None):
+    page = together.together_page(element, chosen_in_order(request.values), current_user)
+    html = render_template(
+        "facilitation/together.html",
+        vision=vision,
+        label=element_label(vision, element.key),
+        page=page,
+        form=form,
+        reason=reason,
+        mode=diff_view_mode(),
+        fewest=together.FEWEST,
+        most=together.MOST,
+        page_url=url_for(".accept_together", slug=vision.slug, key=element.key),
+        queue_url=url_for(".queue", slug=vision.slug, element=element.key),
+    )
+    return html, status
+
+
+@bp.route("/visions/<slug:slug>/elements/<element_key:key>/accept-together", methods=["GET", "POST"])
+def accept_together(slug: str, key: str):
+    vision = get_vision_or_404(slug)
+    require_member()
+    if not permissions.can_see_queue(current_user, vision):
+        abort(403)
+    element = together.element_in(vision, key) or abort(404)
+    form = TogetherForm()
+    if request.method == "GET":
+        return together_page(vision, element, form)
+    if not form.validate_on_submit():
+        return together_page(vision, element, form, 400)
+    ids = chosen_in_order(request.form)
+    try:
+        accepted = together.accept_together(
+            vision,
+            key,
+            ids,
+            current_user,
+            expected_text_id=form.expected_id(),
+            revisions=shown_revisions(request.form, ids),
+            note=form.note.data,
+        )
+    except (ValidationError, DraftMoved, StaleDataError) as error:
+        # Nothing was written: the page again, worked out from the state now, saying why.
+        db.session.rollback()
+        if isinstance(error, ValidationError):
+            show_errors(form, error)  # the note's beside it; the choice's are worked out again
+            return together_page(vision, element, form, 422)
+        return together_page(vision, element, form, 409, error.reason if isinstance(error, DraftMoved) else "moved")
+    db.session.commit()
+    flash(together.accepted_message(accepted, element_label(vision, key)), "success")
+    return redirect(url_for(".queue", slug=vision.slug, element=key))
