@@ -197,6 +197,35 @@ def accept_proposal(
         raise DraftMoved("revised")
     now = utcnow()
     applied = accepting.apply(proposal, facilitator, text, expected_text_id, now)
+    mark_accepted(
+        proposal,
+        facilitator,
+        text_id=applied.text.id,
+        previous_text_id=applied.previous_text_id,
+        with_changes=applied.with_changes,
+        note=note,
+        now=now,
+        mode=applied.mode,
+        **resolve_record(proposal, applied),
+    )
+    db.session.flush()
+    return Accepted(proposal, applied.text, applied.with_changes)
+
+
+def mark_accepted(
+    proposal: Proposal,
+    facilitator: User,
+    *,
+    text_id: int,
+    previous_text_id: int | None,
+    with_changes: bool,
+    note: str,
+    now: Any,
+    **details: Any,
+) -> None:
+    """Record that `proposal` was accepted into the working text `text_id`: its draft change (which
+    the next version's changelog credits to its author), its decided state, and its audit event
+    (with `details`). The one place for this, whether accepted alone or together with others."""
     db.session.add(
         DraftChange(
             vision_id=proposal.vision_id,
@@ -204,14 +233,14 @@ def accept_proposal(
             kind="accept",
             actor_id=facilitator.id,
             reason=note,
-            text_id=applied.text.id,
+            text_id=text_id,
             proposal_id=proposal.id,
             created_at=now,
         )
     )
     proposal.status = ProposalStatus.ACCEPTED.value
-    proposal.accepted_with_changes = applied.with_changes
-    proposal.result_text_id = applied.text.id
+    proposal.accepted_with_changes = with_changes
+    proposal.result_text_id = text_id
     proposal.decided_by_id = facilitator.id
     proposal.decided_at = now
     proposal.decision_reason = note
@@ -222,17 +251,14 @@ def accept_proposal(
         actor=facilitator,
         vision_id=proposal.vision_id,
         element_id=proposal.element_id,
-        text_id=applied.text.id,
-        previous_text_id=applied.previous_text_id,
+        text_id=text_id,
+        previous_text_id=previous_text_id,
         base_text_id=proposal.base_text_id,
         revision=proposal.revision_count,
-        with_changes=applied.with_changes,
+        with_changes=with_changes,
         note=note,
-        mode=applied.mode,
-        **resolve_record(proposal, applied),
+        **details,
     )
-    db.session.flush()
-    return Accepted(proposal, applied.text, applied.with_changes)
 
 
 def resolve_record(proposal: Proposal, applied: edit.Applied) -> dict[str, Any]:

@@ -34,7 +34,6 @@ from sqlalchemy.orm import joinedload
 from .. import diffing, permissions
 from ..exceptions import AlreadyDecided, Conflict, DraftMoved, NotAllowed, NotFound, ValidationError, WrongState
 from ..models import (
-    DraftChange,
     DraftEntry,
     Element,
     ElementText,
@@ -43,14 +42,13 @@ from ..models import (
     User,
     Vision,
     db,
-    record_event,
     utcnow,
 )
 from ..proposals import edit as edit_kind
 from ..proposals.rebase import Texts, draft_entry, rebase_onto, texts_by_id
 from ..text_diff import TextDiff
 from ..validation import clean_text, has_disguising_characters, hidden_characters_message
-from .decisions import NOTE_MAX, check_decider
+from .decisions import NOTE_MAX, check_decider, mark_accepted
 
 FEWEST = 2
 MOST = 20
@@ -390,37 +388,14 @@ def _write(plan: TogetherPlan, entry: DraftEntry, facilitator: User, note: str) 
     db.session.flush()  # UPDATE ... WHERE lock_version = n: StaleDataError if it moved
     together = [p.id for p in plan.proposals]
     for position, proposal in enumerate(plan.proposals, start=1):
-        db.session.add(
-            DraftChange(
-                vision_id=proposal.vision_id,
-                element_id=proposal.element_id,
-                kind="accept",
-                actor_id=facilitator.id,
-                reason=note,
-                text_id=new.id,
-                proposal_id=proposal.id,
-                created_at=now,
-            )
-        )
-        proposal.status = ProposalStatus.ACCEPTED.value
-        proposal.accepted_with_changes = False
-        proposal.result_text_id = new.id
-        proposal.decided_by_id = facilitator.id
-        proposal.decided_at = now
-        proposal.decision_reason = note
-        record_event(
-            "proposal.accepted",
-            "proposal",
-            proposal.id,
-            actor=facilitator,
-            vision_id=proposal.vision_id,
-            element_id=proposal.element_id,
+        mark_accepted(
+            proposal,
+            facilitator,
             text_id=new.id,
             previous_text_id=previous_text_id,
-            base_text_id=proposal.base_text_id,
-            revision=proposal.revision_count,
             with_changes=False,
             note=note,
+            now=now,
             mode="together",
             together=together,
             position=position,
