@@ -4,6 +4,11 @@ Run on demand from the project root:
 
     .venv/bin/python bench/diff_timing.py [--words 2000] [--runs 20] [--seed 2024]
 
+It also times the worst pairs a volunteer can make (issue 19): two unrelated 20,000-character
+texts of made-up words (the longest body allowed), and such a text revised with 60 % of its
+words replaced; each diff must stay within its bound (DIFF_TIMEOUT_SECONDS of CPU, plus the
+tokenizing) and a rebase over them must be a conflict. bench/diff_bombs.py measures the pages.
+
 The text is reproducible (seeded): made-up words of 2-10 letters with commas and full
 stops, in paragraphs of 60-140 words. About 5 % of the words are then edited in
 scattered places (replaced, removed or followed by a new word). ``rebase`` is timed
@@ -23,9 +28,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from workbench.diffing import compete, diff_words, rebase  # noqa: E402
+from workbench.diffing import DIFF_TIMEOUT_SECONDS, compete, diff_words, is_rewritten, rebase  # noqa: E402
 
 BUDGET_MS = 20.0
+#: The worst pair's bound: the diff's CPU budget and a few ms of tokenizing and mapping.
+WORST_BOUND_MS = DIFF_TIMEOUT_SECONDS * 1000 + 15
 
 
 def make_vocabulary(rng: random.Random, size: int = 1500) -> list[str]:
@@ -89,13 +96,13 @@ def edit(
     return edited, chosen
 
 
-def timed(function: Callable[[], object], runs: int) -> list[float]:
+def timed(function: Callable[[], object], runs: int, clock: Callable[[], float] = time.perf_counter) -> list[float]:
     function()  # warm-up (compiles the token regex, fills caches)
     times = []
     for _ in range(runs):
-        start = time.perf_counter()
+        start = clock()
         function()
-        times.append((time.perf_counter() - start) * 1000)
+        times.append((clock() - start) * 1000)
     return times
 
 
@@ -137,7 +144,35 @@ def main() -> int:
     report("rebase onto another accepted proposal",
            timed(lambda: rebase(base, proposed, current), args.runs), None)
     print(f"rebase outcome: ok={result.ok}, failed hunks={result.failed_hunks}")
-    return 0
+    return worst_pairs(rng, args.runs)
+
+
+def twenty_thousand_characters(rng: random.Random, vocabulary: list[str]) -> str:
+    paragraphs = make_text(rng, vocabulary, 4000)
+    text = render(paragraphs)
+    return text[: text.rfind(" ", 0, 20_000)]
+
+
+def worst_pairs(rng: random.Random, runs: int) -> int:
+    """Time the worst pairs; 0 when each diff stays within WORST_BOUND_MS and each rebase is a conflict."""
+    vocabulary = make_vocabulary(rng, 3000)
+    first, second = twenty_thousand_characters(rng, vocabulary), twenty_thousand_characters(rng, vocabulary)
+    revised = " ".join(rng.choice(vocabulary) if rng.random() < 0.6 else word for word in first.split(" "))
+    # CPU time, as the bound counts it: on a busy machine wall time adds whatever else runs.
+    print(f"\nWorst pairs: {len(first):,} and {len(second):,} characters (bound {WORST_BOUND_MS:.0f} ms of CPU a diff)")
+    ok = True
+    for label, old, new in (("unrelated texts", first, second), ("revised, 60 % of words replaced", first, revised)):
+        times = timed(lambda: diff_words(old, new), runs, time.thread_time)
+        report(f"diff_words, {label} (CPU)", times, WORST_BOUND_MS)
+        rewritten = is_rewritten(diff_words(old, new))
+        moved = old.replace(".", "!", 1)  # the working text moved on a little
+        outcome = rebase(old, new, moved)
+        rebase_times = timed(lambda: rebase(old, new, moved), runs, time.thread_time)
+        report(f"rebase, {label} (CPU)", rebase_times, 2 * WORST_BOUND_MS)
+        print(f"  shown as a replaced block: {rewritten}; rebase ok={outcome.ok} (a conflict when rewritten)")
+        ok = ok and max(times) <= WORST_BOUND_MS and max(rebase_times) <= 2 * WORST_BOUND_MS
+        ok = ok and not (outcome.ok and rewritten)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

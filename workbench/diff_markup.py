@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from jinja2 import Environment
 from markupsafe import Markup, escape
 
-from .diffing import Change
+from .diffing import Change, DiffViews, is_rewritten
 
 
 def space_name(text: str) -> str:
@@ -66,6 +66,14 @@ def runs(changes: Iterable[Change]) -> Markup:
     return Markup("".join(parts))
 
 
+def rewritten(changes: Iterable[Change] | DiffViews) -> bool:
+    """Whether a diff (its changes, or its `DiffViews`) shows a passage as one replaced block
+    because comparing it word by word would have cost too much (`diffing.is_rewritten`)."""
+    if isinstance(changes, DiffViews):
+        return changes.rewritten
+    return is_rewritten(changes)
+
+
 def any_change(changes: Iterable[Change]) -> bool:
     """Whether anything was added or removed."""
     return any(op != "equal" for op, _ in changes)
@@ -74,5 +82,10 @@ def any_change(changes: Iterable[Change]) -> bool:
 def install(env: Environment) -> None:
     """Make the filters available to templates (the app's environment, or a test's own)."""
     env.filters.update(
-        diff_runs=runs, diff_inserted=inserted, diff_removed=removed, any_change=any_change, space_name=space_name
+        diff_runs=runs,
+        diff_inserted=inserted,
+        diff_removed=removed,
+        diff_rewritten=rewritten,
+        any_change=any_change,
+        space_name=space_name,
     )

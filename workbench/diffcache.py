@@ -36,11 +36,27 @@ def _characters(changes: tuple[diffing.Change, ...]) -> int:
 
 
 def diff(old: str, new: str) -> tuple[diffing.Change, ...]:
-    """`diffing.diff_words(old, new)`, computed once per process for each pair of texts."""
+    """`diffing.diff_words(old, new)`, computed once per process for each pair of texts.
+
+    A pair whose diff ran out of its budget (a replaced block, `diffing.is_rewritten`) is also
+    remembered in the small cache of flags: when its diff has been pushed out of the bounded diff
+    cache (long rewritten texts fill it fast), it comes back as `diffing.replaced_block`, the same
+    result without spending the budget again."""
     if old == new:
         return (diffing.Change("equal", old),) if old else ()
     cache = app_cache("text_diff", DIFFS_CACHED, max_weight=DIFF_CHARACTERS_CACHED, weigh=_characters)
-    return cache.get_or_compute(_key("diff", old, new), lambda: tuple(diffing.diff_words(old, new)))
+    return cache.get_or_compute(_key("diff", old, new), lambda: _word_diff(old, new))
+
+
+def _word_diff(old: str, new: str) -> tuple[diffing.Change, ...]:
+    flags = app_cache("text_flags", FLAGS_CACHED)
+    key = _key("rewritten", old, new)
+    if flags.get(key):
+        return tuple(diffing.replaced_block(old, new))
+    changes = tuple(diffing.diff_words(old, new))
+    if diffing.is_rewritten(changes):
+        flags.put(key, True)
+    return changes
 
 
 def _small(kind: str, texts: tuple[str, ...], compute: Callable[[], Any]) -> Any:

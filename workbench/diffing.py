@@ -24,13 +24,21 @@ texts themselves, so a code can never be confused with the text's own characters
 Codes are taken first from the supplementary private-use planes (U+F0000 upward) and
 then from the rest of the code space: 1,114,112 distinct tokens across both texts.
 A 2,000-word text has a few thousand. Beyond the limit ``diff_words`` falls back to a
-coarse but correct diff (common leading and trailing tokens kept, the middle replaced),
-which still never splits a word.
+coarse but correct diff (common leading and trailing tokens kept, the middle replaced:
+the replaced block described below), which still never splits a word.
 
-*Time limit.* ``diff_main`` stops refining after ``DIFF_TIMEOUT_SECONDS`` (2 s, shared
-by all the pieces of one diff). A timed-out diff is still correct (it rebuilds both
-texts) but may be coarser than minimal. A 2,000-word text with ~5 % of its words
-edited takes well under the 20 ms budget; ``bench/diff_timing.py`` measures it.
+*Bounded work.* One word diff may spend ``DIFF_TIMEOUT_SECONDS`` (20 ms) of CPU time on
+``diff_main`` and ``diff_cleanupSemantic`` together, counted on this thread's CPU clock
+(``time.thread_time``), so that other requests on a busy machine do not eat into it and an
+ordinary pair gives the same diff however loaded the server is. Two unrelated
+20,000-character texts would otherwise cost about a second (most of it in the cleanup,
+whose elimination passes are quadratic on such a diff). When the budget runs out the
+diff is not guessed at: the part between the shared ends is shown as one replaced
+block (``RewrittenChange`` runs: all of it removed, all of it added), which is true, and
+the pages say in words that the text was rewritten too extensively to compare word by
+word. A 2,000-word text with ~5 % of its words edited takes about 5 ms (the budget for
+it is 20 ms) and a 20,000-character one about 7 ms, far inside the bound;
+``bench/diff_timing.py`` measures them and the worst pairs.
 
 *Rebase is strict.* ``rebase`` turns the word diff base -> proposed into patches with
 ``patch_make(base, diffs)`` (never ``patch_make(base, proposed)``, which re-diffs by
@@ -40,7 +48,9 @@ but at its expected offset, so each hunk is first placed where its base text now
 in the current text (through the word diff base -> current); it then applies only if
 its removed text and ``PATCH_MARGIN`` characters of context either side are exactly
 there. Anything else is a conflict for a person to resolve: with the library's fuzzy
-defaults two edits of "10,000" were once merged into an invented "25,000".
+defaults two edits of "10,000" were once merged into an invented "25,000". A rebase
+whose word diffs ran out of their budget is a conflict too (``Conflict.rewritten``): a
+replaced block is a true diff but too coarse to place safely, so a person decides.
 """
 
 from __future__ import annotations
@@ -61,6 +71,7 @@ from diff_match_patch import diff_match_patch
 __all__ = [
     "Op",
     "Change",
+    "RewrittenChange",
     "Row",
     "ListedChange",
     "Conflict",
@@ -71,6 +82,8 @@ __all__ = [
     "PATCH_MARGIN",
     "tokenize",
     "diff_words",
+    "is_rewritten",
+    "replaced_block",
     "side_by_side",
     "change_list",
     "rebase",
@@ -85,8 +98,14 @@ __all__ = [
 
 Op = Literal["equal", "insert", "delete"]
 
-#: Seconds ``diff_main`` may spend before settling for a valid but coarser diff.
-DIFF_TIMEOUT_SECONDS = 2.0
+#: CPU seconds one word diff may spend in ``diff_main`` and its cleanup together; past
+#: them the changed middle is shown as one replaced block (see the module docstring).
+#: Read at each diff, so a test can lower it.
+DIFF_TIMEOUT_SECONDS = 0.02
+
+#: How many of the cleanup's steps (its passes ask the list's length once per step) run
+#: between two looks at the CPU clock.
+_CLEANUP_STEPS_PER_CHECK = 256
 
 #: Characters of unchanged context each rebase hunk must find intact on each side
 #: (the library default). Edits in current text that close to a proposal's edit make
@@ -113,6 +132,19 @@ class Change(NamedTuple):
 
     op: Op
     text: str
+
+
+class RewrittenChange(Change):
+    """A run of a replaced block: the removal or the addition of a whole passage that a
+    bounded diff did not compare word by word (it would have cost too much). Equal to
+    the plain ``Change`` with the same op and text; ``is_rewritten`` finds them."""
+
+    __slots__ = ()
+
+
+def is_rewritten(changes: Iterable[Change]) -> bool:
+    """Whether a word diff (or a part of one) holds a replaced block (``RewrittenChange``)."""
+    return any(isinstance(change, RewrittenChange) for change in changes)
 
 
 class Row(NamedTuple):
@@ -143,6 +175,7 @@ class ListedChange:
     after: str
     more_before: bool = False
     more_after: bool = False
+    rewritten: bool = False
 
 
 @dataclass(frozen=True)
@@ -151,10 +184,18 @@ class Conflict:
 
     removed: str
     added: str
+    #: The texts differ too much to carry the change over word by word (a word diff ran
+    #: out of its budget): the whole change is this one conflict.
+    rewritten: bool = False
 
     @property
     def description(self) -> str:
         """A plain-words summary, e.g. ``replace “10,000” with “15,000”``."""
+        if self.rewritten:
+            return (
+                "the texts differ too much to carry the changes over word by word: "
+                "compare them and make the changes by hand"
+            )
         removed, added = self.removed.strip(), self.added.strip()
         if removed and added:
             return f"replace “{removed}” with “{added}”"
@@ -241,8 +282,64 @@ def tokenize(text: str) -> list[str]:
 
 def _dmp() -> diff_match_patch:
     dmp = diff_match_patch()
-    dmp.Diff_Timeout = DIFF_TIMEOUT_SECONDS
+    # Always positive, so that diff_main tries its half-match speed-up as it always has (at 0
+    # it skips it, and diffs come out differently); the word diffs pass their own deadline
+    # (_Budget). Character diffs inside patch_apply (which rebase only reaches with exact
+    # text, see there) keep this as a wall-clock bound.
+    dmp.Diff_Timeout = DIFF_TIMEOUT_SECONDS if DIFF_TIMEOUT_SECONDS > 0 else 2.0
     return dmp
+
+
+class _OverBudget(Exception):
+    """A word diff ran out of its CPU budget."""
+
+
+class _Budget:
+    """The CPU time one word diff may spend (``DIFF_TIMEOUT_SECONDS``), shared by its pieces.
+
+    It is handed to ``diff_main`` as its ``deadline``. The library bails out of a bisection
+    when ``time.time() > deadline``; against this object Python answers that comparison with
+    ``__lt__`` (the reflection of ``>``), which reads this thread's CPU clock instead, so
+    another request's work on the machine never makes an ordinary diff coarse. ``spent``
+    stays True once the budget has been seen to run out.
+    """
+
+    def __init__(self) -> None:
+        # As for the library's Diff_Timeout, zero or less means no limit.
+        seconds = DIFF_TIMEOUT_SECONDS if DIFF_TIMEOUT_SECONDS > 0 else float("inf")
+        self.until = time.thread_time() + seconds
+        self.spent = False
+
+    def exhausted(self) -> bool:
+        if not self.spent and time.thread_time() > self.until:
+            self.spent = True
+        return self.spent
+
+    def __lt__(self, _now: object) -> bool:  # time.time() > deadline
+        return self.exhausted()
+
+
+class _Metered(list):  # type: ignore[type-arg]
+    """Diff runs that look at the budget while ``diff_cleanupSemantic`` works on them.
+
+    Every pass of the cleanup asks ``len(diffs)`` at each step; every
+    ``_CLEANUP_STEPS_PER_CHECK`` asks, this raises ``_OverBudget`` once the budget is spent.
+    (On two unrelated texts the cleanup's first pass goes back over the edits it has merged
+    after each equality it removes: about a second for 20,000 characters.)
+    """
+
+    __slots__ = ("budget", "steps")
+
+    def __init__(self, diffs: list[tuple[int, str]], budget: _Budget) -> None:
+        super().__init__(diffs)
+        self.budget = budget
+        self.steps = 0
+
+    def __len__(self) -> int:
+        self.steps += 1
+        if not self.steps % _CLEANUP_STEPS_PER_CHECK and self.budget.exhausted():
+            raise _OverBudget
+        return super().__len__()
 
 
 def _normalise(pairs: Iterable[tuple[Op, str]]) -> list[Change]:
@@ -278,7 +375,9 @@ def _normalise(pairs: Iterable[tuple[Op, str]]) -> list[Change]:
 
 
 def _coarse_diff(old_tokens: list[str], new_tokens: list[str]) -> list[Change]:
-    """Keep common leading and trailing tokens, replace the middle (the fallback)."""
+    """Keep common leading and trailing tokens, replace the middle (the fallback).
+
+    The middle comes as ``RewrittenChange`` runs: a replaced block, not a word diff."""
     limit = min(len(old_tokens), len(new_tokens))
     head = 0
     while head < limit and old_tokens[head] == new_tokens[head]:
@@ -287,35 +386,45 @@ def _coarse_diff(old_tokens: list[str], new_tokens: list[str]) -> list[Change]:
     while tail < limit - head and old_tokens[-1 - tail] == new_tokens[-1 - tail]:
         tail += 1
     old_end, new_end = len(old_tokens) - tail, len(new_tokens) - tail
-    return _normalise(
-        [
-            ("equal", "".join(old_tokens[:head])),
-            ("delete", "".join(old_tokens[head:old_end])),
-            ("insert", "".join(new_tokens[head:new_end])),
-            ("equal", "".join(old_tokens[old_end:])),
-        ]
+    return _as_rewritten(
+        _normalise(
+            [
+                ("equal", "".join(old_tokens[:head])),
+                ("delete", "".join(old_tokens[head:old_end])),
+                ("insert", "".join(new_tokens[head:new_end])),
+                ("equal", "".join(old_tokens[old_end:])),
+            ]
+        )
     )
 
 
+def _as_rewritten(changes: list[Change]) -> list[Change]:
+    """The same runs, with every removal and addition marked as part of a replaced block."""
+    return [change if change.op == "equal" else RewrittenChange(*change) for change in changes]
+
+
 def _cleanup_by_paragraph(
-    dmp: diff_match_patch, diffs: list[tuple[int, str]], breaks: set[str]
+    dmp: diff_match_patch, diffs: list[tuple[int, str]], breaks: set[str], budget: _Budget
 ) -> list[tuple[int, str]]:
     """``diff_cleanupSemantic`` on the encoded diff, one paragraph at a time.
 
     It runs on token codes, so it can only move whole tokens. Cutting at the paragraph
     breaks both texts keep stops it from fusing edits in neighbouring paragraphs into
-    one big replacement (it weighs a blank line like a word).
+    one big replacement (it weighs a blank line like a word). Raises ``_OverBudget`` when
+    the diff's budget runs out on the way.
     """
     if not breaks:
-        dmp.diff_cleanupSemantic(diffs)
-        return diffs
+        metered = _Metered(diffs, budget)
+        dmp.diff_cleanupSemantic(metered)
+        return list(metered)
     cleaned: list[tuple[int, str]] = []
     segment: list[tuple[int, str]] = []
 
     def flush() -> None:
         if segment:
-            dmp.diff_cleanupSemantic(segment)
-            cleaned.extend(segment)
+            metered = _Metered(segment, budget)
+            dmp.diff_cleanupSemantic(metered)
+            cleaned.extend(metered)
             segment.clear()
 
     for op, codes_run in diffs:
@@ -336,16 +445,17 @@ def _cleanup_by_paragraph(
     return cleaned
 
 
-def _anchored_diff(dmp: diff_match_patch, old: str, new: str) -> list[tuple[int, str]]:
+def _anchored_diff(dmp: diff_match_patch, old: str, new: str, budget: _Budget) -> list[tuple[int, str]]:
     """``diff_main`` on encoded texts, between anchors found first (patience diff).
 
     Anchors are tokens that occur exactly once in each text, kept in the longest run
     that is in the same order in both. Diffing the short gaps between them with
     ``diff_main`` costs a fraction of one bisection over the whole text (a 2,000-word
     text with scattered edits: ~3 ms instead of ~15 ms), and anchoring on distinctive
-    words tends to give the diff a person expects. The gaps share one deadline.
+    words tends to give the diff a person expects. The gaps share one budget; once it is
+    spent the result is a valid diff but maybe far from minimal (``budget.spent`` says so).
     """
-    deadline = time.time() + dmp.Diff_Timeout if dmp.Diff_Timeout > 0 else None
+    deadline = budget  # what diff_main takes as its deadline (see _Budget)
     # Positions of the tokens that occur once in each text, in old order. (dict(zip(...)) keeps a
     # code's last position, which for such a token is its only one.)
     old_counts, new_counts = Counter(old), Counter(new)
@@ -440,8 +550,9 @@ def _shared_ends(dmp: diff_match_patch, old: str, new: str) -> tuple[int, int]:
     return head, tail
 
 
-def _diff_tokens(old: str, new: str, *, cleanup: bool) -> list[Change]:
-    """Word diff of ``old`` -> ``new``; ``cleanup`` runs ``diff_cleanupSemantic``.
+def _diff_tokens(old: str, new: str, *, cleanup: bool, block: bool = False) -> list[Change]:
+    """Word diff of ``old`` -> ``new``; ``cleanup`` runs ``diff_cleanupSemantic``; ``block`` gives
+    the replaced block at once (what running out of the budget gives).
 
     The text both begin and end with is set aside first (as ``diff_main`` does): most edits
     leave long stretches alone, and the rest costs time in proportion to the text it sees.
@@ -450,27 +561,43 @@ def _diff_tokens(old: str, new: str, *, cleanup: bool) -> list[Change]:
         return [Change("equal", old)] if old else []
     dmp = _dmp()
     head, tail = _shared_ends(dmp, old, new)
-    middle = _diff_middle(dmp, old[head : len(old) - tail], new[head : len(new) - tail], cleanup)
-    return _normalise([("equal", old[:head]), *middle, ("equal", old[len(old) - tail :])])
+    middle, rewritten = _diff_middle(dmp, old[head : len(old) - tail], new[head : len(new) - tail], cleanup, block)
+    changes = _normalise([("equal", old[:head]), *middle, ("equal", old[len(old) - tail :])])
+    return _as_rewritten(changes) if rewritten else changes
 
 
-def _diff_middle(dmp: diff_match_patch, old: str, new: str, cleanup: bool) -> list[tuple[Op, str]]:
-    """The word diff of what lies between the shared ends, as (op, text) runs."""
+def _diff_middle(
+    dmp: diff_match_patch, old: str, new: str, cleanup: bool, block: bool = False
+) -> tuple[list[tuple[Op, str]], bool]:
+    """The word diff of what lies between the shared ends, as (op, text) runs, and whether
+    it is a replaced block instead (asked for, too many distinct tokens, or the budget ran out)."""
     old_tokens, new_tokens = tokenize(old), tokenize(new)
+    if block:
+        return _replaced_block(old_tokens, new_tokens), True
     distinct = dict.fromkeys(old_tokens)
     distinct.update(dict.fromkeys(new_tokens))  # each token once, in order of first appearance
     if len(distinct) > MAX_DISTINCT_TOKENS:
-        return _coarse_diff(old_tokens, new_tokens)
+        return _replaced_block(old_tokens, new_tokens), True
     code_of = {token: chr((_CODE_START + i) % _CODE_SPACE) for i, token in enumerate(distinct)}
     old_codes = "".join(map(code_of.__getitem__, old_tokens))
     new_codes = "".join(map(code_of.__getitem__, new_tokens))
     token_of = dict(zip(code_of.values(), code_of))
 
-    diffs = _anchored_diff(dmp, old_codes, new_codes)
+    budget = _Budget()
+    diffs = _anchored_diff(dmp, old_codes, new_codes, budget)
+    if budget.spent:
+        return _replaced_block(old_tokens, new_tokens), True
     if cleanup:
         breaks = {code for code, token in token_of.items() if "\n" in token and _PARAGRAPH_BREAK.search(token)}
-        diffs = _cleanup_by_paragraph(dmp, diffs, breaks)
-    return [(_OP_NAME[op], "".join(map(token_of.__getitem__, codes_run))) for op, codes_run in diffs]
+        try:
+            diffs = _cleanup_by_paragraph(dmp, diffs, breaks, budget)
+        except _OverBudget:
+            return _replaced_block(old_tokens, new_tokens), True
+    return [(_OP_NAME[op], "".join(map(token_of.__getitem__, codes_run))) for op, codes_run in diffs], False
+
+
+def _replaced_block(old_tokens: list[str], new_tokens: list[str]) -> list[tuple[Op, str]]:
+    return [(change.op, change.text) for change in _coarse_diff(old_tokens, new_tokens)]
 
 
 def diff_words(old: str, new: str) -> list[Change]:
@@ -482,8 +609,21 @@ def diff_words(old: str, new: str) -> list[Change]:
     the same op are merged and a deletion comes before the insertion replacing it.
     Identical texts give one equal change (none for two empty strings). Texts are
     returned as given: escaping is the template's job.
+
+    The work is bounded (``DIFF_TIMEOUT_SECONDS`` of CPU): past it, or past
+    ``MAX_DISTINCT_TOKENS``, the text between the shared ends comes as one replaced block
+    of ``RewrittenChange`` runs (``is_rewritten``), all the promises above still kept.
     """
     return _diff_tokens(old, new, cleanup=True)
+
+
+def replaced_block(old: str, new: str) -> list[Change]:
+    """Exactly what ``diff_words(old, new)`` gives when it runs out of its budget, without
+    spending it: for a pair already known to be too costly (``diffcache`` remembers them), so
+    that showing it again costs only the tokenizing."""
+    if old == new:
+        return diff_words(old, new)
+    return _diff_tokens(old, new, cleanup=True, block=True)
 
 
 # --------------------------------------------------------------------- side by side
@@ -612,7 +752,9 @@ def change_list(changes: Sequence[Change], context_words: int = 5) -> list[Liste
     A deletion next to an insertion is one ``"replaced"`` item; a lone insertion is
     ``"added"`` and a lone deletion ``"removed"``. ``before``/``after`` hold up to
     ``context_words`` words of the new text around the change, within its paragraph.
+    A replaced block (``is_rewritten``) is one item with ``rewritten`` set.
     """
+    rewritten = is_rewritten(changes)
     changes = _normalise(changes)
     items: list[ListedChange] = []
     # Only the text near each change matters: keep a bounded tail of the new text.
@@ -644,7 +786,7 @@ def change_list(changes: Sequence[Change], context_words: int = 5) -> list[Liste
             "replaced" if removed and added else "added" if added else "removed"
         )
         items.append(
-            ListedChange(kind, removed, added, before, after, more_before, more_after)
+            ListedChange(kind, removed, added, before, after, more_before, more_after, rewritten=rewritten)
         )
         new_tail = (new_tail + added)[-window:]
     return items
@@ -653,8 +795,9 @@ def change_list(changes: Sequence[Change], context_words: int = 5) -> list[Liste
 class DiffViews:
     """Everything the ``diff_view`` macro needs, built lazily from one word diff.
 
-    ``changes`` (inline view), ``rows`` (side by side), ``items`` (changes as a list)
-    and ``has_changes``. Build it in the view: ``DiffViews(diff_words(old, new))``.
+    ``changes`` (inline view), ``rows`` (side by side), ``items`` (changes as a list),
+    ``has_changes`` and ``rewritten`` (the change is shown as one replaced block, see
+    ``diff_words``). Build it in the view: ``DiffViews(diff_words(old, new))``.
     It is not a mapping, so ``views.items`` in a template is this list.
     """
 
@@ -673,6 +816,10 @@ class DiffViews:
     @property
     def has_changes(self) -> bool:
         return any(change.op != "equal" for change in self.changes)
+
+    @cached_property
+    def rewritten(self) -> bool:
+        return is_rewritten(self.changes)
 
 
 # --------------------------------------------------------------------------- rebase
@@ -749,6 +896,9 @@ def rebase(base: str, proposed: str, current: str) -> RebaseResult:
     * Any other hunk fails, and then the result is ``ok=False, text=None`` with the
       failed hunks in ``conflicts``. Text is never guessed: when ok, the result is the
       current text with exactly the proposal's deletions and insertions made.
+    * When either word diff (base -> proposed, base -> current) ran out of its budget
+      (``is_rewritten``), the result is one conflict with ``rewritten`` set: a replaced
+      block is never used to place or apply a change.
     """
     if current == base:
         return RebaseResult(ok=True, text=proposed)
@@ -757,10 +907,16 @@ def rebase(base: str, proposed: str, current: str) -> RebaseResult:
     if current == proposed:
         return RebaseResult(ok=True, text=current, already_applied=1)
 
-    dmp = _strict_dmp()
-    patches = dmp.patch_make(base, _as_dmp(diff_words(base, proposed)))
+    proposal = diff_words(base, proposed)
+    if is_rewritten(proposal):
+        return _too_different(proposal)
     # Where each base position now stands in current: a minimal (uncleaned) word diff.
-    moved = _PositionMap(_as_dmp(_diff_tokens(base, current, cleanup=False)))
+    placing = _diff_tokens(base, current, cleanup=False)
+    if is_rewritten(placing):
+        return _too_different(proposal)
+    dmp = _strict_dmp()
+    patches = dmp.patch_make(base, _as_dmp(proposal))
+    moved = _PositionMap(_as_dmp(placing))
 
     text = current
     rolled = 0  # length change of the hunks before this one, as patch_make assumed
@@ -805,6 +961,15 @@ def rebase(base: str, proposed: str, current: str) -> RebaseResult:
             already_applied=already,
         )
     return RebaseResult(ok=True, text=text, already_applied=already)
+
+
+def _too_different(proposal: list[Change]) -> RebaseResult:
+    """The one conflict of a rebase whose word diffs ran out of their budget."""
+    removed = "".join(change.text for change in proposal if change.op == "delete")
+    added = "".join(change.text for change in proposal if change.op == "insert")
+    return RebaseResult(
+        ok=False, text=None, failed_hunks=1, conflicts=(Conflict(removed, added, rewritten=True),)
+    )
 
 
 # ---------------------------------------------------------------- overlap / compete
