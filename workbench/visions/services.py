@@ -95,28 +95,32 @@ def add_element(
 _PARENT = db.aliased(Element, name="parent_element")
 
 
+def _draft_entries(*more: Any) -> Any:
+    """SELECT the columns of a `snapshots.TreeRow` (then `more`) for draft entries with their texts."""
+    return (
+        select(
+            Element.key,
+            Element.kind,
+            _PARENT.key,
+            DraftEntry.position,
+            ElementText.title,
+            ElementText.body,
+            ElementText.id,
+            *more,
+        )
+        .join(DraftEntry, DraftEntry.element_id == Element.id)
+        .join(ElementText, ElementText.id == DraftEntry.text_id)
+        .outerjoin(_PARENT, _PARENT.id == DraftEntry.parent_element_id)
+    )
+
+
 def working_rows(vision: Vision, *, for_update: bool = False) -> list[snapshots.TreeRow]:
     """The working draft as tree rows, in one query.
 
     `for_update` locks the draft entries (PostgreSQL; SQLite's write transactions are exclusive
     already) so that an accept cannot slip between reading the draft and publishing it.
     """
-    parent = _PARENT
-    query = (
-        select(
-            Element.key,
-            Element.kind,
-            parent.key,
-            DraftEntry.position,
-            ElementText.title,
-            ElementText.body,
-            ElementText.id,
-        )
-        .join(DraftEntry, DraftEntry.element_id == Element.id)
-        .join(ElementText, ElementText.id == DraftEntry.text_id)
-        .outerjoin(parent, parent.id == DraftEntry.parent_element_id)
-        .where(DraftEntry.vision_id == vision.id, DraftEntry.is_removed.is_(False))
-    )
+    query = _draft_entries().where(DraftEntry.vision_id == vision.id, DraftEntry.is_removed.is_(False))
     if for_update:
         query = query.with_for_update(of=DraftEntry)
     return [snapshots.TreeRow(*row) for row in db.session.execute(query)]
@@ -171,21 +175,8 @@ def removed_elements(vision: Vision, keys: Iterable[str]) -> dict[str, RemovedEl
     wanted = set(keys)
     if not wanted:
         return {}
-    parent = _PARENT
     removed_rows = db.session.execute(
-        select(
-            Element.key,
-            Element.kind,
-            parent.key,
-            DraftEntry.position,
-            ElementText.title,
-            ElementText.body,
-            ElementText.id,
-            Version.number,
-        )
-        .join(DraftEntry, DraftEntry.element_id == Element.id)
-        .join(ElementText, ElementText.id == DraftEntry.text_id)
-        .outerjoin(parent, parent.id == DraftEntry.parent_element_id)
+        _draft_entries(Version.number)
         # The removal's change row says which version published it (none while it waits).
         .outerjoin(DraftChange, (DraftChange.element_id == Element.id) & (DraftChange.kind == "remove"))
         .outerjoin(Version, Version.id == DraftChange.version_id)
