@@ -29,7 +29,7 @@ from workbench.diffing import (
 
 from .factories import open_proposal
 
-# Generous: the bound is DIFF_TIMEOUT_SECONDS (20 ms of CPU) per diff; this only catches the
+# Generous: the bound is DIFF_TIMEOUT_SECONDS (30 ms of CPU) per diff; this only catches the
 # unbounded seconds of before, on a busy test machine.
 WALL_BOUND = 0.5
 
