@@ -118,11 +118,13 @@ def test_settings_come_from_workbench_environment_variables(tmp_path, monkeypatc
     monkeypatch.setenv("WORKBENCH_SECRET_KEY", "from-env")
     monkeypatch.setenv("WORKBENCH_SESSION_COOKIE_SECURE", "true")
     monkeypatch.setenv("WORKBENCH_PERMALINK_CACHE_SIZE", "12")
+    monkeypatch.setenv("WORKBENCH_PUBLIC_URL", "https://vision.example.org")
     config = build_config(tmp_path)
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
     assert config["SECRET_KEY"] == "from-env"
     assert config["SESSION_COOKIE_SECURE"] is True
     assert config["PERMALINK_CACHE_SIZE"] == 12
+    assert config["TRUSTED_HOSTS"] == ["vision.example.org"]
 
 
 def test_a_production_app_without_a_secret_key_refuses_to_start(tmp_path, monkeypatch) -> None:
@@ -134,6 +136,7 @@ def test_a_production_app_without_a_secret_key_refuses_to_start(tmp_path, monkey
 
 def test_a_secret_key_file_in_the_instance_folder_is_used(tmp_path, monkeypatch) -> None:
     monkeypatch.delenv("WORKBENCH_SECRET_KEY", raising=False)
+    monkeypatch.setenv("WORKBENCH_PUBLIC_URL", "https://vision.example.org")
     (tmp_path / "secret_key").write_text("from-file\n")
     assert build_config(tmp_path)["SECRET_KEY"] == "from-file"
 
