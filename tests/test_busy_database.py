@@ -80,3 +80,67 @@ def test_a_busy_answer_to_htmx_varies_by_hx_request(app, client, vision, author,
     with another_writer_holds(app, proposal.id):
         response = client.post(f"/proposals/{proposal.id}/vote", data={"value": "support"}, headers={"HX-Request": "true"})
     assert response.status_code == 503 and "HX-Request" in response.headers["Vary"]
+
+
+@contextlib.contextmanager
+def another_process_holds_the_writers_queue() -> Iterator[None]:
+    """Another writer (a second open file stands in for another process) holds the SQLite
+    writers' queue (`database.WriteQueue`) until the block ends."""
+    import fcntl
+    import os
+
+    descriptor = os.open(db.engine.url.database + ".write-lock", os.O_CREAT | os.O_RDWR)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def test_a_writer_waiting_in_the_writers_queue_past_the_lock_timeout_is_told_it_is_busy(app, client, vision, author, make_user, login_as):
+    if db.engine.url.get_backend_name() != "sqlite":
+        pytest.skip("the writers' queue is for SQLite files")
+    import time
+
+    proposal = open_proposal(vision, author)
+    login_as(make_user())
+    with another_process_holds_the_writers_queue():
+        started = time.monotonic()
+        response = client.post(f"/proposals/{proposal.id}/vote", data={"value": "support"})
+        waited = time.monotonic() - started
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert 0.15 < waited < 3  # the 200 ms lock timeout, not gunicorn's 30 s
+    assert count(Vote) == 0
+    assert client.post(f"/proposals/{proposal.id}/vote", data={"value": "support"}).status_code in (302, 303)
+    assert count(Vote) == 1
+
+
+def test_a_writer_in_another_thread_also_gives_up_after_the_lock_timeout(app):
+    if db.engine.url.get_backend_name() != "sqlite":
+        pytest.skip("the writers' queue is for SQLite files")
+    import threading
+
+    from sqlalchemy.exc import OperationalError
+
+    from workbench.database import WriteQueue, is_busy
+
+    queue = WriteQueue(db.engine.url.database)
+    outcome: list[object] = []
+
+    def write() -> None:
+        try:
+            queue.acquire(0.2)
+            outcome.append("acquired")
+            WriteQueue.release_held()
+        except OperationalError as error:
+            outcome.append(is_busy(error))
+
+    with another_process_holds_the_writers_queue():
+        thread = threading.Thread(target=write)
+        thread.start()
+        thread.join(timeout=5)
+    assert outcome == [True]
+    thread = threading.Thread(target=write)
+    thread.start()
+    thread.join(timeout=5)
+    assert outcome == [True, "acquired"]

@@ -15,7 +15,10 @@ the authority (with its busy timeout as before); the queue only decides who asks
 from __future__ import annotations
 
 import os
+import signal
+import sqlite3
 import threading
+import time
 from typing import Any
 
 from flask import Flask, g, has_request_context, request
@@ -73,6 +76,8 @@ class WriteQueue:
 
     The file is opened once per process (a descriptor inherited across fork would share its lock).
     Threads of one process share the lock: they still queue on SQLite's busy timeout, as before.
+    A writer waits at most the lock timeout for its turn, like SQLite's own lock: then the request
+    is told the database is busy (503, nothing written) instead of waiting for gunicorn to kill it.
     """
 
     _held = threading.local()  # (pid, descriptor) pairs this thread has locked
@@ -90,9 +95,14 @@ class WriteQueue:
                 self._pid = os.getpid()
             return self._descriptor
 
-    def acquire(self) -> None:
+    def acquire(self, timeout: float) -> None:
+        """Take the lock, waiting at most `timeout` seconds; raises a "database is locked"
+        OperationalError (`is_busy`) when the wait runs out."""
         descriptor = self._file()
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            _wait_for_turn(descriptor, timeout)
         held = getattr(self._held, "locks", None)
         if held is None:
             held = self._held.locks = set()
@@ -105,6 +115,50 @@ class WriteQueue:
             if pid == os.getpid():
                 fcntl.flock(descriptor, fcntl.LOCK_UN)
         cls._held.locks = set()
+
+
+class _TurnTimedOut(Exception):
+    pass
+
+
+def _busy() -> OperationalError:
+    return OperationalError("waiting for the writers' queue", None, sqlite3.OperationalError("database is locked"))
+
+
+def _wait_for_turn(descriptor: int, timeout: float) -> None:
+    """Block on the lock until it is free or `timeout` seconds have passed.
+
+    In the main thread (gunicorn's sync workers) the kernel wakes the writer the moment the lock is
+    free, and a timer signal ends the wait; other threads (the development server) poll.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        deadline, pause = time.monotonic() + timeout, 0.0005
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise _busy() from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.01)
+
+    def give_up(signum: int, frame: Any) -> None:
+        raise _TurnTimedOut
+
+    previous = signal.signal(signal.SIGALRM, give_up)
+    try:
+        try:
+            signal.setitimer(signal.ITIMER_REAL, max(timeout, 0.001))
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    except _TurnTimedOut:
+        # The timer may have fired just after the lock was granted: let it go either way.
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
+        raise _busy() from None
+    finally:
+        signal.signal(signal.SIGALRM, previous)
 
 
 @event.listens_for(Session, "after_commit")
@@ -132,7 +186,7 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     def _on_begin(connection: Any) -> None:
         if _is_write_request():
             if queue is not None:
-                queue.acquire()
+                queue.acquire(busy_timeout_ms / 1000)
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
