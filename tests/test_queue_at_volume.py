@@ -334,3 +334,24 @@ def test_the_queue_runs_the_same_queries_for_1_and_20_rows(client, login_as, vis
 def test_the_assignee_column_is_indexed(app):
     # The "assigned to" filter reads an index, as the migration creates it.
     assert "ix_proposals_assignee_id" in schema_names("index")
+
+
+def test_assigning_a_proposal_to_whom_it_is_assigned_already_records_nothing(vision, people, spread):
+    from sqlalchemy import func, select
+
+    from workbench.facilitation.assignment import assign_proposal
+    from workbench.models import AuditEvent, Proposal, db
+
+    proposal = db.session.scalars(select(Proposal).where(Proposal.status == "open")).first()
+    facilitator = people.fran
+
+    def assignments() -> int:
+        return db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action.like("proposal.%assigned")))
+
+    before = assignments()
+    assign_proposal(proposal, facilitator, facilitator)
+    db.session.commit()
+    assign_proposal(proposal, facilitator, facilitator)
+    db.session.commit()
+    assert assignments() == before + 1
+    assert db.session.get(Proposal, proposal.id).assignee_id == facilitator.id

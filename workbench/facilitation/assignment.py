@@ -76,6 +76,8 @@ def _why_not_assigned(proposal: Proposal, assignee: User | None) -> str | None:
 
 def _assign(proposal: Proposal, facilitator: User, assignee: User | None) -> None:
     previous = proposal.assignee_id
+    if previous == (assignee.id if assignee is not None else None):
+        return  # already so: nothing changes, and the record says nothing happened
     proposal.assignee_id = assignee.id if assignee is not None else None
     record_event(
         "proposal.assigned" if assignee is not None else "proposal.unassigned",
