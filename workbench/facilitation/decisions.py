@@ -238,12 +238,8 @@ def mark_accepted(
             created_at=now,
         )
     )
-    proposal.status = ProposalStatus.ACCEPTED.value
-    proposal.accepted_with_changes = with_changes
+    _decide(proposal, ProposalStatus.ACCEPTED, facilitator, now, note, with_changes=with_changes)
     proposal.result_text_id = text_id
-    proposal.decided_by_id = facilitator.id
-    proposal.decided_at = now
-    proposal.decision_reason = note
     record_event(
         "proposal.accepted",
         "proposal",
@@ -259,6 +255,17 @@ def mark_accepted(
         note=note,
         **details,
     )
+
+
+def _decide(
+    proposal: Proposal, status: ProposalStatus, facilitator: User, now: Any, reason: str, *, with_changes: bool = False
+) -> None:
+    """Put the decision on the proposal itself: its state, who, when, and the public words."""
+    proposal.status = status.value
+    proposal.accepted_with_changes = with_changes
+    proposal.decided_by_id = facilitator.id
+    proposal.decided_at = now
+    proposal.decision_reason = reason
 
 
 def resolve_record(proposal: Proposal, applied: edit.Applied) -> dict[str, Any]:
@@ -296,11 +303,7 @@ def reject_proposal(proposal: Proposal, facilitator: User, reason: str | None) -
     if errors:
         raise ValidationError(errors)
     now = utcnow()
-    proposal.status = ProposalStatus.REJECTED.value
-    proposal.accepted_with_changes = False
-    proposal.decided_by_id = facilitator.id
-    proposal.decided_at = now
-    proposal.decision_reason = cleaned
+    _decide(proposal, ProposalStatus.REJECTED, facilitator, now, cleaned)
     record_event(
         "proposal.rejected",
         "proposal",
