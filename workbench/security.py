@@ -1,6 +1,9 @@
-"""Security headers on every response, and the optional proxy fix (DESIGN.md §7)."""
+"""Security headers on every response, the public address, and the optional proxy fix (DESIGN.md §7)."""
 
 from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -54,7 +57,34 @@ def refuse_too_many_form_fields() -> None:
             abort(413)
 
 
+class PublicAddress:
+    """WSGI middleware: a request for the site's host is taken as made to its public address
+    (WORKBENCH_PUBLIC_URL), in its scheme and port, whatever the request or a proxy said.
+
+    Absolute links (the version JSON, feeds, "how to cite", open data) are built from the request's
+    address, and immutable pages are kept per process once rendered: without this, the first
+    request for a page (over http, or naming a port) would fix its links for every later one, and
+    two servers could give different bytes for one permalink. Requests for other hosts pass
+    unchanged, for TRUSTED_HOSTS to refuse.
+    """
+
+    def __init__(self, wsgi_app: Any, public_url: str) -> None:
+        parts = urlsplit(public_url)
+        self.wsgi_app = wsgi_app
+        self.scheme = parts.scheme
+        self.hostname = parts.hostname or ""
+        self.host = self.hostname + (f":{parts.port}" if parts.port else "")
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("HTTP_HOST", "").rsplit(":", 1)[0].lower() == self.hostname:
+            environ["HTTP_HOST"] = self.host
+            environ["wsgi.url_scheme"] = self.scheme
+        return self.wsgi_app(environ, start_response)
+
+
 def init_app(app: Flask) -> None:
+    if app.config.get("PUBLIC_URL"):  # inside the proxy fix: it sees the host the proxy named
+        app.wsgi_app = PublicAddress(app.wsgi_app, app.config["PUBLIC_URL"])  # type: ignore[method-assign]
     proxies = int(app.config.get("PROXY_FIX") or 0)
     if proxies:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
