@@ -449,7 +449,7 @@ def test_replies_show_three_then_all_of_them(client, proposal, make_user) -> Non
     fragment = client.get(url, headers=HX).get_data(as_text=True)
     assert fragment.lstrip().startswith(f'<ol class="ds_no-bullets ds_inset-text app-replies" id="replies-{top.id}"')
     assert fragment.count("app-comment--reply") == 20
-    assert re.search(r'id="comment-\d+" tabindex="-1" autofocus>\s*<article[^>]*>\s*<p[^>]*>\s*<strong[^>]*>[^<]*</strong>,\s*<a[^>]*><time[^>]*>[^<]*</time></a>\s*</p>\s*<div class="app-comment__body"><p>Reply number 4\.', fragment)
+    assert re.search(r'id="comment-\d+" tabindex="-1" autofocus>\s*<article[^>]*>\s*<h4[^>]*>\s*<span class="visually-hidden">Reply by </span><strong[^>]*>[^<]*</strong>,\s*<a[^>]*><time[^>]*>[^<]*</time></a>\s*</h4>\s*<div class="app-comment__body"><p>Reply number 4\.', fragment)
     assert "17 more replies loaded." in fragment
     assert f"{url}?page=2" in fragment and "Show 5 more replies" in fragment
     second = client.get(f"{url}?page=2", headers=HX).get_data(as_text=True)
