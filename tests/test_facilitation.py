@@ -153,7 +153,7 @@ def test_queue_lists_open_proposals_with_counts_age_and_flags_in_words(client, l
     assert "<del" in page and "<ins" in page
     # oldest first by default
     assert page.index(f">Proposal {p1.id} on ") < page.index(f">Proposal {p2.id} on ")
-    assert "Showing 1 to 2 of 2 open proposals" in page
+    assert "2 open proposals, waiting longest first." in page
 
 
 def test_queue_flags_stale_conflicted_and_competing(client, login_as, vision, people):
@@ -256,23 +256,43 @@ def test_queue_sorts_by_support_and_ignores_unknown_parameters(client, login_as,
     login_as(people.facilitator)
     page = text(client.get(f"/visions/{vision.slug}/facilitate?sort=support"))
     assert page.index(f">Proposal {high.id} on ") < page.index(f">Proposal {low.id} on ")
-    for query in ("sort=author.email", "sort=1;--", "flag=status", "element=../../etc", "page=abc", "page=-1", "element=objective-999"):
+    for query in (
+        "sort=author.email", "sort=1;--", "flag=status", "element=../../etc", "after=abc", "before=-1", "after=²",
+        "after=1&before=2", "last=yes", "after=99999999999999999999", "element=objective-999",
+    ):
         response = client.get(f"/visions/{vision.slug}/facilitate?{query}")
         assert response.status_code == 200, query
         assert f">Proposal {low.id} on " in text(response)
-    assert client.get(f"/visions/{vision.slug}/facilitate?page=2").status_code == 404
 
 
-def test_queue_is_paginated(client, login_as, vision, people):
-    ids = [propose(vision, people.author, f"Objective 1.1 body, version {n}.").id for n in range(25)]
+def _links(page: str) -> dict[str, str]:
+    """The pagination's links by their rel (first, prev, next, last)."""
+    return {rel: href.replace("&amp;", "&") for href, rel in re.findall(r'href="([^"]+)" rel="(\w+)"', page)}
+
+
+def test_queue_is_paginated_by_keyset_and_every_page_is_reachable(client, login_as, vision, people):
+    ids = [propose(vision, people.author, f"Objective 1.1 body, version {n}.").id for n in range(45)]
     login_as(people.facilitator)
+    shown = lambda page: [int(n) for n in re.findall(r">Proposal (\d+) on ", page)]  # noqa: E731
     first = text(client.get(f"/visions/{vision.slug}/facilitate"))
-    assert len(re.findall(r">Proposal (\d+) on ", first)) == 20
-    assert "Showing 1 to 20 of 25 open proposals" in first
-    assert 'class="ds_pagination"' in first and "page=2" in first
-    second = text(client.get(f"/visions/{vision.slug}/facilitate?page=2"))
-    assert [int(n) for n in re.findall(r">Proposal (\d+) on ", second)] == ids[20:]
-    assert "Showing 21 to 25 of 25" in second
+    assert shown(first) == ids[:20]
+    assert "45 open proposals, waiting longest first: this page shows 20, from the start." in first
+    links = _links(first)
+    assert set(links) == {"next", "last"} and links["next"].endswith(f"?after={ids[19]}")
+    second = text(client.get(links["next"]))
+    assert shown(second) == ids[20:40] and set(_links(second)) == {"first", "prev", "next", "last"}
+    third = text(client.get(_links(second)["next"]))
+    assert shown(third) == ids[40:] and "this page shows 5, to the end" in third
+    assert set(_links(third)) == {"first", "prev"}
+    # Backwards from the third page, and the last page is the last twenty.
+    assert shown(text(client.get(_links(third)["prev"]))) == ids[20:40]
+    last = text(client.get(links["last"]))
+    assert shown(last) == ids[25:] and set(_links(last)) == {"first", "prev"}
+    assert shown(text(client.get(_links(last)["prev"]))) == ids[5:25]
+    # A page after a proposal that was decided meanwhile still starts after it.
+    db.session.execute(update(Proposal).where(Proposal.id == ids[19]).values(status="rejected"))
+    db.session.commit()
+    assert shown(text(client.get(links["next"]))) == ids[20:40]
 
 
 def _fill(vision, people, rounds: int) -> None:

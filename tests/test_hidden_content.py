@@ -234,7 +234,7 @@ def test_counts_leave_hidden_content_out(world, client) -> None:
     reflections = client.get(f"/visions/{SLUG}/elements/objective-1/reflections").get_data(as_text=True)
     assert "1 reflection, newest first" in reflections
     listing = client.get(f"/visions/{SLUG}/proposals").get_data(as_text=True)
-    assert "2 proposals, showing 1–2" in listing  # the visible open proposal and its sibling
+    assert ">2 proposals</h2>" in listing  # the visible open proposal and its sibling
     element = client.get(f"/visions/{SLUG}/elements/objective-2").get_data(as_text=True)
     assert "1 open proposal to change" in element
 

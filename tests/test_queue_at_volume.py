@@ -8,13 +8,13 @@ import re
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from workbench.caching import clear_caches
 from workbench.extensions import db
 from workbench.facilitation import assignment
 from workbench.facilitation.queue import QueueFilters
-from workbench.models import AuditEvent, Proposal, ProposalStatus, Role
+from workbench.models import AuditEvent, Proposal, ProposalStatus, Role, utcnow
 
 from .conftest import schema_names
 from .factories import events, fresh, open_proposal
@@ -81,16 +81,32 @@ def spread(vision, people):
     )
 
 
-def test_search_finds_words_in_the_text_and_the_rationale_in_any_case(client, login_as, vision, people, spread):
+def test_search_finds_words_and_their_beginnings_in_the_text_and_the_rationale_in_any_case(client, login_as, vision, people, spread):
     login_as(people.fran)
     assert shown(client, vision, "q=DATA+skills") == [spread.skills.id]
     assert shown(client, vision, "q=openness") == [spread.percent.id]
-    # % and _ are the words themselves, not wildcards.
+    assert shown(client, vision, "q=skil") == [spread.skills.id]  # the start of a word
+    assert shown(client, vision, "q=skills+nowhere") == []  # every word must be there
+    # Punctuation separates words, as in the text; on its own it finds nothing, and says why.
     assert shown(client, vision, "q=100%25") == [spread.percent.id]
-    assert shown(client, vision, "q=%25") == [spread.percent.id]
     assert shown(client, vision, "q=_") == []
+    page = client.get(url(vision, "q=%25")).get_data(as_text=True)
+    assert "No open proposals match these filters" in page and "“%” has no words to search for" in page
     page = client.get(url(vision, "q=nowhere+at+all")).get_data(as_text=True)
     assert "No open proposals match these filters" in page and 'value="nowhere at all"' in page
+
+
+def test_search_follows_a_revision_and_never_finds_a_hidden_proposal(client, login_as, vision, people, spread):
+    from workbench.proposals.services import revise_proposal
+
+    login_as(people.fran)
+    revise_proposal(spread.second, people.olu, title="Objective 2.1", body="Objective 2.1 body, plainer.", rationale="Plainer words.")
+    db.session.commit()
+    assert shown(client, vision, "q=plainer") == [spread.second.id]
+    assert shown(client, vision, "q=shorter") == []
+    db.session.execute(update(Proposal).where(Proposal.id == spread.second.id).values(hidden_at=utcnow()))
+    db.session.commit()
+    assert shown(client, vision, "q=plainer") == []
 
 
 def test_ambition_filter_includes_its_objectives_and_conditions(client, login_as, vision, people, spread):
@@ -145,8 +161,8 @@ def test_filters_are_kept_across_pages_and_in_the_links_to_decide(client, login_
     made = [open_proposal(vision, people.ana, "objective-1", f"Objective 1.1 body, number {n}.").id for n in range(23)]
     login_as(people.fran)
     page = client.get(url(vision, "q=number&by=ana&ambition=ambition-1")).get_data(as_text=True)
-    assert "Showing 1 to 20 of 23" in page
-    next_link = re.search(r'href="([^"]*page=2[^"]*)"', page).group(1).replace("&amp;", "&")
+    assert "23 open proposals that match, waiting longest first: this page shows 20, from the start." in page
+    next_link = re.search(r'href="([^"]*after=[^"]*)" rel="next"', page).group(1).replace("&amp;", "&")
     for part in ("q=number", "by=ana", "ambition=ambition-1"):
         assert part in next_link
     assert shown(client, vision, next_link.split("?", 1)[1]) == made[20:]
@@ -355,3 +371,16 @@ def test_assigning_a_proposal_to_whom_it_is_assigned_already_records_nothing(vis
     db.session.commit()
     assert assignments() == before + 1
     assert db.session.get(Proposal, proposal.id).assignee_id == facilitator.id
+
+
+def test_a_name_that_too_many_people_share_asks_for_more_of_it(client, login_as, vision, people, spread, monkeypatch):
+    from workbench.proposals import services
+
+    monkeypatch.setattr(services, "MOST_PEOPLE_NAMED", 1)
+    login_as(people.fran)
+    page = client.get(url(vision, "by=a")).get_data(as_text=True)  # Fran, Sam, Ana and Olu
+    assert "More than 1 people have “a” in their name: type more of the name to find theirs." in page
+    assert "No open proposals match these filters" in page
+    assert shown(client, vision, "by=ana") == [spread.skills.id, spread.ambition.id]
+    listing = client.get(f"/visions/{vision.slug}/proposals?by=a").get_data(as_text=True)
+    assert "More than 1 people have “a” in their name" in listing and "No proposals match these filters" in listing

@@ -25,6 +25,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    bindparam,
     case,
     event,
     text,
@@ -91,7 +93,14 @@ class User(UserMixin, db.Model):
 
     __table_args__ = (
         CheckConstraint("role IN ('volunteer', 'facilitator', 'admin')", name="role_known"),
+        # The accounts list by role, newest first (migration 0009).
+        Index("ix_users_role_id", "role", "id"),
     )
+
+    # The words of names and addresses (accounts.services.find_accounts), owned by migration 0009 and
+    # left out of the schema comparison: on SQLite the FTS5 table `account_words` and its shadow
+    # tables (named after it), on PostgreSQL the generated column `search_words` and its GIN index.
+    SEARCH_OBJECTS = ("account_words", "search_words", "ix_users_search_words")
 
     def get_id(self) -> str:
         return self.session_token
@@ -324,8 +333,17 @@ class Proposal(db.Model):
         CheckConstraint(
             "status IN ('open', 'accepted', 'rejected', 'withdrawn')", name="status_known"
         ),
-        Index("ix_proposals_vision_status_created", "vision_id", "status", "created_at"),
-        Index("ix_proposals_element_status", "element_id", "status"),
+        # By status, visible ones first, in the orders of the lists and the queue (migration 0010): a
+        # page, or a count, of the open proposals reads these indexes alone.
+        # Each ends in the columns the queue's filters read (element, base text, author, assignee),
+        # so that counting the proposals a filter keeps reads no proposal row either.
+        Index(
+            "ix_proposals_vision_status",
+            "vision_id", "status", "hidden_at", "created_at", "id", "element_id", "base_text_id", "author_id", "assignee_id",
+        ),
+        Index("ix_proposals_element_status", "element_id", "status", "hidden_at", "created_at", "id"),
+        # The groups the queue's competing check reads: open ones on one element and base text.
+        Index("ix_proposals_rivals", "element_id", "base_text_id", "status", "hidden_at", "id", "revision_count"),
     )
 
 
@@ -362,9 +380,58 @@ Index(
 )
 
 
+def waiting(proposal: Any = Proposal) -> Any:
+    """SQL: the proposal (or an alias of Proposal) is open and visible: it waits in the queue."""
+    return and_(proposal.status == ProposalStatus.OPEN.value, proposal.hidden_at.is_(None))
+
+
+# The queue's "most support first", waiting longest among equals (migration 0010).
+Index(
+    "ix_proposals_vision_status_support",
+    Proposal.vision_id, Proposal.status, Proposal.hidden_at, Proposal.support_count.desc(), Proposal.created_at, Proposal.id,
+    Proposal.element_id, Proposal.base_text_id, Proposal.author_id, Proposal.assignee_id,
+)
+
+# Assigned ones only (migration 0010): most proposals are assigned to nobody, and an index whose
+# entries are mostly NULL looks useless to SQLite's planner for "assigned to me".
+_ASSIGNED = text("assignee_id IS NOT NULL")
+Index(
+    "ix_proposals_assigned", Proposal.assignee_id, Proposal.status, Proposal.hidden_at, Proposal.created_at, Proposal.id,
+    sqlite_where=_ASSIGNED, postgresql_where=_ASSIGNED,
+)
+
+# Whom a proposal can be assigned to (facilitation.assignment.facilitators), by name: a few among all
+# the accounts (migration 0010). The planner's statistics cannot tell that a role is rare, so this
+# index holds only them, and a query must name the roles in its SQL (`staff()`), not as parameters.
+STAFF_ROLES = (Role.FACILITATOR.value, Role.ADMIN.value)
+_STAFF = text("role IN ('facilitator', 'admin')")
+Index("ix_users_staff_by_name", User.display_name, User.id, sqlite_where=_STAFF, postgresql_where=_STAFF)
+
+
+# Authors found by part of their name (proposals.services.written_by_someone_named): a search reads
+# this narrow index of names, not every account's row (migration 0010).
+Index("ix_users_display_name", User.display_name, User.is_deleted, User.id)
+
+
+def staff() -> Any:
+    """SQL: the account is a facilitator's or an administrator's (the roles written into the SQL)."""
+    return User.role.in_(bindparam(None, list(STAFF_ROLES), literal_execute=True, expanding=True))
+
+# The words of proposals (workbench/word_search.py, migration 0010): an FTS5 table and its shadow
+# tables on SQLite, the generated column `search_words` (as User.SEARCH_OBJECTS) and its GIN index
+# on PostgreSQL; migrations own them.
+WORD_SEARCH_TABLE = "proposal_words"
+WORD_SEARCH_INDEX = "ix_proposals_search_words"
+
+
 def schema_compared(item: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    """Alembic's `include_object`: everything but the expression indexes (see EXPRESSION_INDEXES)."""
-    return not (type_ == "index" and name in EXPRESSION_INDEXES)
+    """Alembic's `include_object`: everything but the expression indexes (see EXPRESSION_INDEXES)
+    and the word search's tables and index."""
+    if type_ == "table" and name is not None and name.startswith(WORD_SEARCH_TABLE):
+        return False
+    if name is not None and name.startswith(User.SEARCH_OBJECTS):
+        return False
+    return not (type_ == "index" and (name in EXPRESSION_INDEXES or name == WORD_SEARCH_INDEX))
 
 
 class ProposalRevision(db.Model):

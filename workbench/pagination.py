@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import url_for
 
+from .keyset import Seek
 from .numbers import whole_number
 
 MAX_PAGE_DIGITS = 6
@@ -24,6 +25,17 @@ def page_links(endpoint: str, **params: Any) -> Callable[[int], str]:
 
     def page_url(number: int) -> str:
         return url_for(endpoint, **kept, **({"page": number} if number > 1 else {}))
+
+    return page_url
+
+
+def seek_links(endpoint: str, **params: Any) -> Callable[[Seek], str]:
+    """`page_url(seek)` for a list paged by keyset (see keyset.py): `endpoint` with the filters in
+    `params` that are set and the page `seek` names (none for the first page)."""
+    kept = {name: value for name, value in params.items() if value not in ("", None)}
+
+    def page_url(seek: Seek) -> str:
+        return url_for(endpoint, **kept, **seek.link_args())
 
     return page_url
 

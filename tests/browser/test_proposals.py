@@ -142,7 +142,7 @@ def test_the_list_filters_by_name_and_shows_tallies_without_violations(vision, p
     page.get_by_role("button", name="Apply").click()
     page.wait_for_url(re.compile(r".*by=bea.*"))
     results = page.inner_text("main")
-    assert "2 proposals, showing 1–2" in results
+    assert page.get_by_role("heading", name="2 proposals").is_visible()
     assert "Ada Writer" not in results
     assert "0 support, 0 oppose" in results
     assert f"Proposal {gone.id}: a change to Objective 1.2 (removed from the working draft)" in results

@@ -6,12 +6,13 @@ deleting an account removes them for good. Services flush; the view commits, the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, or_, select
+from sqlalchemy import Integer, column, func, select, table, text
 from sqlalchemy.exc import IntegrityError
 
 from .. import permissions
@@ -21,7 +22,9 @@ from ..mail import Mail, compose, external_url
 from ..aligned.services import forget_contacts_of
 from ..models import AuditEvent, Role, User, db, record_event
 from ..exceptions import NotAllowed, ValidationError
+from ..keyset import KeysetPage, Seek, seek_in_list, seek_page
 from ..validation import clean_text
+from ..word_search import words_of
 
 EMAIL_LINK_LIFETIME = timedelta(hours=1)
 WRONG_PASSWORD = "Enter your current password. The password you entered was not right"
@@ -219,45 +222,116 @@ def _is_last_active_admin(account: User) -> bool:
     return _active_admin_ids(lock=True) == [account.id]
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+# The accounts list: newest (highest id) first, a page at a time by keyset (workbench/keyset.py).
+NEWEST_FIRST = (User.id.desc(),)
+# Counting every account costs PostgreSQL ~50 ms at 200,000: the list counts this far, then says
+# "more than".
+COUNTED_UP_TO = 10_000
+# A search lists at most this many of the accounts it finds, the newest: enough to find a person,
+# and each one found is read to be put in order.
+SEARCH_LIMIT = 250
+NO_WORDS = "“{query}” has no words to search for: search finds words (letters and digits), not punctuation on its own"
+UNKNOWN_ROLE = "Choose a role from the list. The list shows every role"
+
+# The words of names and addresses (migration 0009): an FTS5 table on SQLite.
+_ACCOUNT_WORDS = table("account_words", column("rowid", Integer))
 
 
 @dataclass(frozen=True)
-class AccountPage:
-    accounts: list[User]
-    total: int
-    page: int
-    pages: int
-    query: str
-    role: str
+class AccountFilters:
+    """What the accounts list is asked for: a search (cleaned, at most 100 characters) and a role.
+    `problems` holds, by field (`q`, `role`), what could not be used: an unknown role is ignored, a
+    search with no words finds no one."""
+
+    query: str = ""
+    role: str = ""
+    problems: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, args: Mapping[str, str]) -> AccountFilters:
+        query = clean_text(args.get("q", ""), multiline=False)[:100]
+        role = args.get("role", "")
+        problems: dict[str, str] = {}
+        if role and role not in ROLE_NAMES:
+            problems["role"], role = UNKNOWN_ROLE, ""
+        if query and not words_of(query) and auth.normalise_email(query) is None:
+            problems["q"] = NO_WORDS.format(query=query)
+        return cls(query=query, role=role, problems=problems)
 
 
-def list_accounts(query: str = "", role: str = "", page: int = 1) -> AccountPage:
-    """One page of accounts, newest first, filtered by a search in names and emails and by role.
+@dataclass(frozen=True)
+class AccountList:
+    """One page of the accounts list (`page.rows`: the accounts). `page.total` is how many the list
+    holds, or, with `more`, a bound it holds more than: COUNTED_UP_TO accounts for a list, whose
+    pages still reach the oldest account; SEARCH_LIMIT for a search, which lists only that many."""
 
-    Two queries whatever the size (a count and the page). Unknown roles are ignored.
+    page: KeysetPage
+    filters: AccountFilters
+    more: bool = False
+
+    @property
+    def accounts(self) -> list[User]:
+        return self.page.rows
+
+
+def list_accounts(filters: AccountFilters, seek: Seek) -> AccountList:
+    """The page `seek` asks for of the accounts, newest first, with the role and matching the search
+    of `filters`. A bounded number of queries, each reading at most a page of rows from an index or
+    counting at most COUNTED_UP_TO (see find_accounts for searches), however many accounts there are.
     """
-    text = clean_text(query or "", multiline=False)[:100]
-    role = role if role in ROLE_NAMES else ""
-    conditions = []
-    if text:
-        pattern = f"%{_escape_like(text.lower())}%"
-        conditions.append(
-            or_(func.lower(User.display_name).like(pattern, escape="\\"), User.email.like(pattern, escape="\\"))
-        )
-    if role:
-        conditions.append(User.role == role)
-    total = db.session.scalar(select(func.count(User.id)).where(*conditions)) or 0
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(1, page), pages)
-    accounts = list(
-        db.session.scalars(
-            select(User).where(*conditions).order_by(User.created_at.desc(), User.id.desc())
-            .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-        )
+    if filters.query:
+        return _search(filters, seek)
+    by_role = [User.role == filters.role] if filters.role else []
+    counted = db.session.scalar(
+        select(func.count()).select_from(select(User.id).where(*by_role).limit(COUNTED_UP_TO + 1).subquery())
+    ) or 0
+    page = seek_page(
+        select(User).where(*by_role), NEWEST_FIRST, seek, PAGE_SIZE,
+        total=min(counted, COUNTED_UP_TO), values=lambda row_id: (row_id,), row_id=lambda row: row[0].id,
     )
-    return AccountPage(accounts=accounts, total=total, page=page, pages=pages, query=text, role=role)
+    page.rows = [row[0] for row in page.rows]
+    return AccountList(page=page, filters=filters, more=counted > COUNTED_UP_TO)
+
+
+def find_accounts(words: list[str], role: str = "", limit: int = SEARCH_LIMIT) -> list[int]:
+    """The ids of the newest `limit` accounts (with `role`, if given) whose name or email address
+    has, for each of `words`, a word that starts with it, in any case ("ann lee" finds Ann Leeming
+    and lee.annabel@example.org), newest first. One query, on the words index of migration 0009:
+    SQLite's FTS5 reads its matches (within the role) newest first and stops at `limit`; PostgreSQL
+    reads the GIN index for a rare word, or the accounts newest first, testing each one's stored
+    words, for a common one.
+    """
+    if not words:
+        return []
+    if db.session.get_bind().dialect.name == "postgresql":
+        matching = text("users.search_words @@ to_tsquery('simple'::regconfig, :account_words)").bindparams(
+            account_words=" & ".join(f"{word}:*" for word in words)
+        )
+        by_role = [User.role == role] if role else []
+        return list(db.session.scalars(select(User.id).where(matching, *by_role).order_by(User.id.desc()).limit(limit)))
+    # Words are letters and digits, roles known names: nothing in them is FTS5 syntax.
+    query = "{display_name email} : (" + " ".join(f'"{word}"*' for word in words) + ")"
+    if role:
+        query += f' AND role : "{role}"'
+    rowid = _ACCOUNT_WORDS.c.rowid
+    matching = text("account_words MATCH :account_words").bindparams(account_words=query)
+    return list(db.session.scalars(select(rowid).where(matching).order_by(rowid.desc()).limit(limit)))
+
+
+def _search(filters: AccountFilters, seek: Seek) -> AccountList:
+    """A whole email address finds that account alone; otherwise the accounts whose names and
+    addresses hold the words searched for (find_accounts), at most SEARCH_LIMIT of them."""
+    by_role = [User.role == filters.role] if filters.role else []
+    address = auth.normalise_email(filters.query)
+    if address is not None:
+        account = db.session.scalar(select(User).where(User.email == address, *by_role))
+        if account is not None:
+            return AccountList(page=KeysetPage([account], 1, False, False, [account.id]), filters=filters)
+    found = find_accounts(words_of(filters.query), filters.role, SEARCH_LIMIT + 1)
+    page = seek_in_list(found[:SEARCH_LIMIT], seek, PAGE_SIZE, int)
+    accounts = {account.id: account for account in db.session.scalars(select(User).where(User.id.in_(page.ids)))} if page.ids else {}
+    page.rows = [accounts[account_id] for account_id in page.ids]
+    return AccountList(page=page, filters=filters, more=len(found) > SEARCH_LIMIT)
 
 
 def account_history(account: User, limit: int = 20) -> list[tuple[AuditEvent, str | None]]:

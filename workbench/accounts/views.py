@@ -19,7 +19,8 @@ from ..exceptions import NotAllowed
 from ..forms import attempt
 from ..limits import per_account
 from ..models import User, db
-from ..pagination import parse_page
+from ..keyset import Seek
+from ..pagination import parse_page, seek_links
 from . import activity, services
 from .forms import ConfirmForm, DeleteAccountForm, DisplayNameForm, EmailForm, PasswordForm, RoleForm
 
@@ -181,11 +182,16 @@ def _account_or_404(user_id: int) -> User:
 @bp.get("/admin/accounts")
 @members_only
 def admin_accounts():
+    """Every account, newest first, a page at a time; a search by email address or the words of names
+    and addresses; a role filter. Filters it cannot use are said beside their field."""
     _admin_only()
-    listing = services.list_accounts(
-        request.args.get("q", ""), request.args.get("role", ""), request.args.get("page", 1, type=int) or 1
+    filters = services.AccountFilters.parse(request.args)
+    return render_template(
+        "accounts/admin_list.html",
+        listing=services.list_accounts(filters, Seek.parse(request.args)),
+        role_names=services.ROLE_NAMES,
+        page_url=seek_links("accounts.admin_accounts", q=filters.query, role=filters.role),
     )
-    return render_template("accounts/admin_list.html", listing=listing, role_names=services.ROLE_NAMES)
 
 
 def _render_admin_account(account: User, role_form: RoleForm | None = None, action_form: ConfirmForm | None = None, status: int = 200):

@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 
 from .. import permissions
 from ..exceptions import Conflict, NotAllowed, ValidationError, WrongState
-from ..models import Proposal, ProposalStatus, Role, User, Vision, db, record_event
+from ..models import Proposal, ProposalStatus, User, Vision, db, record_event, staff
 from ..numbers import whole_number
 from ..proposals.services import status_label
 from . import decisions
@@ -37,7 +37,7 @@ def facilitators() -> list[User]:
         db.session.scalars(
             select(User)
             .where(
-                User.role.in_((Role.FACILITATOR.value, Role.ADMIN.value)),
+                staff(),
                 User.is_deactivated.is_(False),
                 User.is_deleted.is_(False),
             )

@@ -17,15 +17,13 @@ from ..aligned.screening import waiting_clause, waiting_count
 from ..discussion.moderation import open_report_count
 from ..drafting import state as draft
 from ..drafting.window import schedule_words
-from ..models import AlignedWork, Proposal, ProposalStatus, Report, Vision, db
+from ..models import AlignedWork, Proposal, Report, Vision, db, waiting
 from .queue import QueueCounts, conflicted_count, queue_counts
 
 
 def _open_proposals() -> Any:
     """The open, visible proposals: the ones the queue shows."""
-    return select(func.count(Proposal.id)).where(
-        Proposal.status == ProposalStatus.OPEN.value, Proposal.hidden_at.is_(None)
-    )
+    return select(func.count(Proposal.id)).where(waiting())
 
 
 def _reported_subjects() -> Any:

@@ -6,22 +6,23 @@ made from a filtered queue; and its counts for the facilitators' overview."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Container, Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from sqlalchemy import String, and_, case, cast, exists, func, or_, select
+from sqlalchemy import String, case, cast, exists, func, select
 from sqlalchemy.orm import aliased, joinedload
 
-from .. import diffing
+from .. import diffing, keyset
 from ..caching import app_cache
-from ..models import DraftEntry, Element, Proposal, ProposalStatus, Vision, db, utcnow
+from ..keyset import KeysetPage, Seek
+from ..models import DraftEntry, Element, Proposal, Vision, db, utcnow, waiting
 from ..numbers import whole_number
-from ..pagination import PageNumbers
 from ..proposals.rebase import Texts, rebases_cleanly, texts_by_id
 from ..proposals.services import Excerpt, clean_author_name, excerpt
+from ..word_search import searching_order
 from .queue_where import narrowing
 
 PER_PAGE = 20
@@ -29,45 +30,18 @@ PER_PAGE = 20
 FLAG_CHECK_LIMIT = 500
 
 
-def _later(proposal: Proposal) -> Any:
-    """SQL: written after `proposal` (by time, then id), as "Waiting longest first" orders them."""
-    return or_(
-        Proposal.created_at > proposal.created_at,
-        and_(Proposal.created_at == proposal.created_at, Proposal.id > proposal.id),
-    )
-
-
-def _earlier(proposal: Proposal) -> Any:
-    return or_(
-        Proposal.created_at < proposal.created_at,
-        and_(Proposal.created_at == proposal.created_at, Proposal.id < proposal.id),
-    )
-
-
-def _less_support(proposal: Proposal) -> Any:
-    return or_(
-        Proposal.support_count < proposal.support_count,
-        and_(Proposal.support_count == proposal.support_count, _later(proposal)),
-    )
-
-
 @dataclass(frozen=True)
 class QueueSort:
     label: str
+    # Ends in the id, so that every proposal has one place in the order (keyset.beyond).
     order_by: tuple[Any, ...]
-    # SQL: the proposals that come after the given one in this order (for "next in the queue").
-    after: Callable[[Proposal], Any]
 
 
 # The only sorts a request may name (`sort=`); anything else is the default.
 QUEUE_SORTS: dict[str, QueueSort] = {
-    "oldest": QueueSort("Waiting longest first", (Proposal.created_at.asc(), Proposal.id.asc()), _later),
-    "newest": QueueSort("Newest first", (Proposal.created_at.desc(), Proposal.id.desc()), _earlier),
-    "support": QueueSort(
-        "Most support first",
-        (Proposal.support_count.desc(), Proposal.created_at.asc(), Proposal.id.asc()),
-        _less_support,
-    ),
+    "oldest": QueueSort("Waiting longest first", (Proposal.created_at.asc(), Proposal.id.asc())),
+    "newest": QueueSort("Newest first", (Proposal.created_at.desc(), Proposal.id.desc())),
+    "support": QueueSort("Most support first", (Proposal.support_count.desc(), Proposal.created_at.asc(), Proposal.id.asc())),
 }
 DEFAULT_QUEUE_SORT = "oldest"
 
@@ -208,28 +182,37 @@ class QueueRow:
 
 
 @dataclass
-class QueuePage(PageNumbers):
-    rows: list[QueueRow]
-    total: int
-    page: int
-    per_page: int
+class QueuePage(KeysetPage):
+    """A page of the queue: `rows` are QueueRows."""
+
     # For the flags that need word diffs: whether every candidate was checked (see FLAG_CHECK_LIMIT).
     checked_all: bool = True
 
 
-def _stale_clause() -> Any:
-    return or_(Proposal.base_text_id != DraftEntry.text_id, DraftEntry.is_removed.is_(True))
+def _stale_clause(vision: Vision) -> Any:
+    """SQL: the proposal's base is not its element's working text (or the element was removed).
+    Texts belong to one element, so that is: its base is none of the vision's working texts (a set
+    the database reads once, not a join per proposal)."""
+    working_texts = select(DraftEntry.text_id).where(DraftEntry.vision_id == vision.id, DraftEntry.is_removed.is_(False))
+    return Proposal.base_text_id.not_in(working_texts)
 
 
-def _open_where(vision: Vision, filters: QueueFilters, viewer_id: int | None = None) -> list[Any]:
+def _open_where(vision: Vision, filters: QueueFilters, viewer_id: int | None = None, notes: list[str] | None = None) -> list[Any]:
+    """The conditions of the queue with `filters`; what the page should say about them is added to
+    `notes` when given."""
     where = [
         Proposal.vision_id == vision.id,
-        Proposal.status == ProposalStatus.OPEN.value,
-        Proposal.hidden_at.is_(None),
+        waiting(),
     ]
     if filters.element_key:
-        where.append(Element.key == filters.element_key)
-    return [*where, *narrowing(vision, filters, viewer_id)]
+        where.append(
+            Proposal.element_id
+            == select(Element.id).where(Element.vision_id == vision.id, Element.key == filters.element_key).scalar_subquery()
+        )
+    narrowed, said = narrowing(vision, filters, viewer_id)
+    if notes is not None:
+        notes += said
+    return [*where, *narrowed]
 
 
 def _peer_exists() -> Any:
@@ -238,15 +221,17 @@ def _peer_exists() -> Any:
         other.element_id == Proposal.element_id,
         other.base_text_id == Proposal.base_text_id,
         other.id != Proposal.id,
-        other.status == ProposalStatus.OPEN.value,
-        other.hidden_at.is_(None),
+        waiting(other),
     )
 
 
-def _joined(query: Any) -> Any:
-    return query.join(Element, Element.id == Proposal.element_id).join(
-        DraftEntry, DraftEntry.element_id == Proposal.element_id
-    )
+# Each shown proposal's element key and working-draft entry, read for the rows a query returns (the
+# queue's queries read proposals alone, so that a page walks one index of proposals and stops).
+_ELEMENT_KEY = select(Element.key).where(Element.id == Proposal.element_id).scalar_subquery().label("key")
+_ENTRY_TEXT = select(DraftEntry.text_id).where(DraftEntry.element_id == Proposal.element_id).scalar_subquery().label("text_id")
+_ENTRY_REMOVED = (
+    select(DraftEntry.is_removed).where(DraftEntry.element_id == Proposal.element_id).scalar_subquery().label("is_removed")
+)
 
 
 _NO_TEXTS = Texts("", "")  # for candidates only checked for competition (which reads stored ranges)
@@ -287,8 +272,7 @@ def _flag_details(
                 .where(
                     Proposal.element_id.in_({c.element_id for c in candidates}),
                     Proposal.base_text_id.in_(base_ids),
-                    Proposal.status == ProposalStatus.OPEN.value,
-                    Proposal.hidden_at.is_(None),
+                    waiting(),
                 )
                 .group_by(Proposal.element_id, Proposal.base_text_id)
             )
@@ -374,41 +358,48 @@ def _candidate(row: Any, texts: Any = None) -> _Candidate:
     )
 
 
-_CANDIDATE_COLUMNS = (Proposal.id, Proposal.element_id, Proposal.base_text_id, DraftEntry.text_id, DraftEntry.is_removed)
+_CANDIDATE_COLUMNS = (Proposal.id, Proposal.element_id, Proposal.base_text_id, _ENTRY_TEXT, _ENTRY_REMOVED)
 _TEXT_COLUMNS = (Proposal.title, Proposal.body)
 
 
 def queue_page(
-    vision: Vision, filters: QueueFilters, page: int, per_page: int = PER_PAGE, *, viewer_id: int | None = None
+    vision: Vision, filters: QueueFilters, seek: Seek = Seek(), per_page: int = PER_PAGE, *, viewer_id: int | None = None
 ) -> QueuePage:
-    """One page of the facilitators' queue: open, visible proposals with their flags, first change,
-    author and assignee; "assigned to me" (`filters.assignee`) means `viewer_id`.
+    """The page `seek` asks for of the facilitators' queue: open, visible proposals with their flags,
+    first change, author and assignee; "assigned to me" (`filters.assignee`) means `viewer_id`.
 
-    A bounded number of queries whatever the data (at most five). "Stale" is computed in SQL (the
-    proposal's base is not the element's working text). "Conflicted" (stale, and the strict rebase
-    fails) and "Competing" need word diffs: without a flag filter they are computed for the shown
-    page only; filtering on them checks at most FLAG_CHECK_LIMIT candidates in the chosen order
-    (`checked_all` says whether that covered them all).
+    A bounded number of queries whatever the data, each reading one page of rows from an index
+    however deep the page (keyset.seek_page). "Stale" is computed in SQL (the proposal's base is not
+    the element's working text). "Conflicted" (stale, and the strict rebase fails) and "Competing"
+    need word diffs: without a flag filter they are computed for the shown page only; filtering on
+    them checks at most FLAG_CHECK_LIMIT candidates in the chosen order (`checked_all` says whether
+    that covered them all).
     """
-    return _select(vision, filters, [], page, per_page, viewer_id)
+    return _select(vision, filters, [], seek, per_page, viewer_id)
 
 
 def _select(
-    vision: Vision, filters: QueueFilters, extra: list[Any], page: int, per_page: int, viewer_id: int | None = None
+    vision: Vision, filters: QueueFilters, extra: list[Any], seek: Seek, per_page: int, viewer_id: int | None = None
 ) -> QueuePage:
     """`queue_page`, narrowed further by the SQL conditions in `extra`."""
     sort = QUEUE_SORTS.get(filters.sort, QUEUE_SORTS[DEFAULT_QUEUE_SORT])
-    where = [*_open_where(vision, filters, viewer_id), *extra]
+    notes: list[str] = []
+    where = [*_open_where(vision, filters, viewer_id, notes), *extra]
     if filters.flag in ("stale", "conflicted"):
-        where.append(_stale_clause())
+        where.append(_stale_clause(vision))
     elif filters.flag == "current":
-        where.append(~_stale_clause())
+        where.append(~_stale_clause(vision))
     elif filters.flag == "competing":
         where.append(_peer_exists())
 
+    if filters.q:
+        sort = QueueSort(sort.label, tuple(searching_order(sort.order_by)))
     if filters.flag in ("conflicted", "competing"):
-        return _flagged_page(where, sort, filters.flag, page, per_page)
-    return _page(where, sort, page, per_page)
+        found = _flagged_page(where, sort, filters.flag, seek, per_page)
+    else:
+        found = _page(vision, where, sort, seek, per_page)
+    found.notes += notes
+    return found
 
 
 def next_in_queue(vision: Vision, filters: QueueFilters, after: Proposal, decider_id: int) -> Proposal | None:
@@ -420,8 +411,10 @@ def next_in_queue(vision: Vision, filters: QueueFilters, after: Proposal, decide
     """
     sort = QUEUE_SORTS.get(filters.sort, QUEUE_SORTS[DEFAULT_QUEUE_SORT])
     not_theirs = [Proposal.author_id != decider_id, Proposal.id != after.id]
-    for extra in ([*not_theirs, sort.after(after)], not_theirs):
-        rows = _select(vision, filters, extra, 1, 1, decider_id).rows
+    place = keyset.values_of(sort.order_by, Proposal.id, after.id)
+    following = [keyset.beyond(sort.order_by, place)] if place is not None else []
+    for extra in ([*not_theirs, *following], not_theirs):
+        rows = _select(vision, filters, extra, Seek(), 1, decider_id).rows
         if rows:
             return rows[0].proposal
     return None
@@ -440,12 +433,10 @@ def queue_counts(vision: Vision) -> QueueCounts:
     """How many open proposals wait, how many of them are stale, and when the oldest was written;
     one query."""
     row = db.session.execute(
-        _joined(
-            select(
-                func.count(Proposal.id),
-                func.coalesce(func.sum(case((_stale_clause(), 1), else_=0)), 0),
-                func.min(Proposal.created_at),
-            )
+        select(
+            func.count(Proposal.id),
+            func.coalesce(func.sum(case((_stale_clause(vision), 1), else_=0)), 0),
+            func.min(Proposal.created_at),
         ).where(*_open_where(vision, QueueFilters()))
     ).one()
     return QueueCounts(open=row[0] or 0, stale=int(row[1] or 0), oldest_created_at=row[2])
@@ -455,9 +446,9 @@ def conflicted_count(vision: Vision) -> tuple[int, bool]:
     """How many open proposals are conflicted, as the queue's "Conflicted" filter finds them (the
     oldest FLAG_CHECK_LIMIT stale ones checked), and whether that covered every stale one; two
     queries at most."""
-    where = [*_open_where(vision, QueueFilters()), _stale_clause()]
+    where = [*_open_where(vision, QueueFilters()), _stale_clause(vision)]
     rows = db.session.execute(
-        _joined(select(*_CANDIDATE_COLUMNS, *_TEXT_COLUMNS))
+        select(*_CANDIDATE_COLUMNS, *_TEXT_COLUMNS)
         .where(*where)
         .order_by(*QUEUE_SORTS[DEFAULT_QUEUE_SORT].order_by)
         .limit(FLAG_CHECK_LIMIT + 1)
@@ -466,13 +457,14 @@ def conflicted_count(vision: Vision) -> tuple[int, bool]:
     return sum(conflicted.values()), len(rows) <= FLAG_CHECK_LIMIT
 
 
-def _flagged_page(where: list[Any], sort: QueueSort, flag: str, page: int, per_page: int) -> QueuePage:
-    """A page of the candidates (at most FLAG_CHECK_LIMIT) that carry `flag`, one needing word diffs."""
+def _flagged_page(where: list[Any], sort: QueueSort, flag: str, seek: Seek, per_page: int) -> QueuePage:
+    """A page of the candidates (at most FLAG_CHECK_LIMIT) that carry `flag`, one needing word diffs;
+    `seek` pages through the matching ones (keyset.seek_in_list)."""
     # Checking conflicts needs every candidate's texts; checking competition needs none (see
     # _competition), so those are read for the shown page only.
     columns = (*_CANDIDATE_COLUMNS, *_TEXT_COLUMNS) if flag == "conflicted" else _CANDIDATE_COLUMNS
     rows = db.session.execute(
-        _joined(select(*columns)).where(*where).order_by(*sort.order_by).limit(FLAG_CHECK_LIMIT + 1)
+        select(*columns).where(*where).order_by(*sort.order_by).limit(FLAG_CHECK_LIMIT + 1)
     ).all()
     checked_all = len(rows) <= FLAG_CHECK_LIMIT
     rows = rows[:FLAG_CHECK_LIMIT]
@@ -483,9 +475,9 @@ def _flagged_page(where: list[Any], sort: QueueSort, flag: str, page: int, per_p
     else:
         _, competing = _flag_details([_candidate(r, _NO_TEXTS) for r in rows], conflicts=False)
         matching = [(r, None) for r in rows if competing[r.id]]
-    total = len(matching)
-    page_rows = matching[(page - 1) * per_page : page * per_page]
-    ids = [r.id for r, _ in page_rows]
+    found = keyset.seek_in_list(matching, seek, per_page, lambda match: match[0].id)
+    page_rows = found.rows
+    ids = found.ids
     loaded = {
         p.id: p for p in db.session.scalars(select(Proposal).options(*_ROW_LOADS).where(Proposal.id.in_(ids)))
     } if ids else {}
@@ -512,7 +504,7 @@ def _flagged_page(where: list[Any], sort: QueueSort, flag: str, page: int, per_p
         )
         for c in shown
     ]
-    return QueuePage(result, total, page, per_page, checked_all)
+    return QueuePage(result, found.total, found.has_previous, found.has_next, found.ids, checked_all=checked_all)
 
 
 # What a row shows of each proposal, loaded with it: who wrote it, who looks after it, and the text
@@ -520,20 +512,21 @@ def _flagged_page(where: list[Any], sort: QueueSort, flag: str, page: int, per_p
 _ROW_LOADS = (joinedload(Proposal.author), joinedload(Proposal.assignee), joinedload(Proposal.base_text))
 
 
-def _page(where: list[Any], sort: QueueSort, page: int, per_page: int) -> QueuePage:
-    """A page of the candidates, flagged for the shown page only."""
-    total = db.session.scalar(_joined(select(func.count(Proposal.id))).where(*where)) or 0
-    rows = db.session.execute(
-        _joined(select(Proposal, Element.key, DraftEntry.text_id, DraftEntry.is_removed))
-        .options(*_ROW_LOADS)
-        .where(*where)
-        .order_by(*sort.order_by)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
+def _page(vision: Vision, where: list[Any], sort: QueueSort, seek: Seek, per_page: int) -> QueuePage:
+    """The page `seek` asks for of the candidates, flagged for the shown page only."""
+    total = db.session.scalar(select(func.count(Proposal.id)).where(*where)) or 0
+    found = keyset.seek_page(
+        select(Proposal, _ELEMENT_KEY, _ENTRY_TEXT, _ENTRY_REMOVED).options(*_ROW_LOADS).where(*where),
+        sort.order_by,
+        seek,
+        per_page,
+        total=total,
+        values=lambda proposal_id: keyset.values_of(sort.order_by, Proposal.id, proposal_id, Proposal.vision_id == vision.id),
+        row_id=lambda row: row[0].id,
+    )
     candidates = [
         _Candidate(p.id, p.element_id, p.base_text_id, text_id, bool(removed), p.title, p.body)
-        for p, _, text_id, removed in rows
+        for p, _, text_id, removed in found.rows
     ]
     conflicted, competing = _flag_details(candidates)
     result = [
@@ -546,9 +539,9 @@ def _page(where: list[Any], sort: QueueSort, page: int, per_page: int) -> QueueP
             competing_with=competing[p.id],
             change=excerpt(p),
         )
-        for p, key, text_id, removed in rows
+        for p, key, text_id, removed in found.rows
     ]
-    return QueuePage(result, total, page, per_page)
+    return QueuePage(result, total, found.has_previous, found.has_next, found.ids)
 
 
 def age_in_words(then: datetime, now: datetime | None = None) -> str:

@@ -24,11 +24,13 @@ from ..diff_views import DIFF_VIEWS, diff_view_mode
 from ..exceptions import AlreadyDecided, DraftMoved, RebaseConflict, ValidationError
 from ..forms import attempt, show_errors
 from ..models import Proposal, User, Vision, db
-from ..pagination import page_links, parse_page
+from ..keyset import Seek
+from ..pagination import seek_links
 from ..proposals.lookup import visible_proposal_or_404
 from ..proposals.rebase import Staleness
 from ..text_diff import TextDiff
 from ..visions.lookup import get_vision_or_404
+from ..word_search import words_of
 from ..visions.services import element_label, working_tree
 from . import assignment, decisions, overview, panels
 from .decisions import Accepted
@@ -134,17 +136,15 @@ def queue_response(
     vision: Vision,
     tree: list[dict[str, Any]],
     filters: QueueFilters,
-    page: int,
+    seek: Seek,
     people: list[User],
     form: SelectedForm | None = None,
     status: int = 200,
 ):
-    """The queue page: `filters` and `page` of the queue (404 past its last page), its rows in one
-    form to act on several at once (`form`: what was sent, with its errors); `tree` is the
-    vision's working tree, `people` the facilitators a proposal can be assigned to."""
-    result = queue_page(vision, filters, page, viewer_id=current_user.id)
-    if page > result.pages:
-        abort(404)
+    """The queue page: `filters` and the page `seek` asks for, its rows in one form to act on
+    several at once (`form`: what was sent, with its errors); `tree` is the vision's working tree,
+    `people` the facilitators a proposal can be assigned to."""
+    result = queue_page(vision, filters, seek, viewer_id=current_user.id)
     form = form or SelectedForm(formdata=None, assign_to="me")
     return render_template(
         "facilitation/queue.html",
@@ -159,7 +159,9 @@ def queue_response(
         flags=QUEUE_FLAGS,
         sorts=QUEUE_SORTS,
         filtered=filters.filtered,
-        page_url=page_links("facilitation.queue", slug=vision.slug, **filters.link_args()),
+        page_url=seek_links("facilitation.queue", slug=vision.slug, **filters.link_args()),
+        seek=seek,
+        search_words=words_of(filters.q),
         age_in_words=age_in_words,
         check_limit=FLAG_CHECK_LIMIT,
         carry={"from": filters.carried},
@@ -177,22 +179,23 @@ def queue(slug: str):
     tree = working_tree(vision)
     people = assignment.facilitators()
     filters = QueueFilters.parse(request.args, {row["key"] for row in tree}, {person.id for person in people})
-    return queue_response(vision, tree, filters, parse_page(request.args.get("page")), people)
+    return queue_response(vision, tree, filters, Seek.parse(request.args), people)
 
 
 # --- assigning, and acting on several proposals at once -------------------------------------------
 
 
-def queue_sent_from(tree: list[dict[str, Any]]) -> tuple[QueueFilters, int]:
-    """The filtered queue and page a form of the queue was sent from (`from`, `page`)."""
+def queue_sent_from(tree: list[dict[str, Any]]) -> tuple[QueueFilters, Seek]:
+    """The filtered queue and page a form of the queue was sent from (`from`; `after`, `before` or `last`)."""
     filters = QueueFilters.from_carried(request.form.get("from"), {row["key"] for row in tree})
-    return filters or QueueFilters(), parse_page(request.form.get("page"))
+    return filters or QueueFilters(), Seek.parse(request.form)
 
 
-def back_to_queue(vision: Vision, filters: QueueFilters, page: int, anchor: str | None = None):
+def back_to_queue(vision: Vision, filters: QueueFilters, seek: Seek, anchor: str | None = None):
     """To the queue the form was sent from, on its page, or its last page when that one emptied."""
-    page = min(page, queue_page(vision, filters, 1, viewer_id=current_user.id).pages)
-    target = url_for("facilitation.queue", slug=vision.slug, **filters.link_args(), **({"page": page} if page > 1 else {}))
+    if not seek.first and not queue_page(vision, filters, seek, viewer_id=current_user.id).rows:
+        seek = Seek(last=True)
+    target = url_for("facilitation.queue", slug=vision.slug, **filters.link_args(), **seek.link_args())
     return redirect(f"{target}#{anchor}" if anchor else target)
 
 
@@ -214,8 +217,8 @@ def assign(proposal_id: int):
     assignment.assign_proposal(proposal, current_user, assignee)
     db.session.commit()
     flash(f"Proposal {proposal.id} is now assigned to {assigned_to_words(assignee)}.", "success")
-    filters, page = queue_sent_from(working_tree(vision))
-    return back_to_queue(vision, filters, page, f"proposal-{proposal.id}")
+    filters, seek = queue_sent_from(working_tree(vision))
+    return back_to_queue(vision, filters, seek, f"proposal-{proposal.id}")
 
 
 def selection_action(slug: str, act):
@@ -228,13 +231,13 @@ def selection_action(slug: str, act):
         abort(403)
     form = SelectedForm()
     tree = working_tree(vision)
-    filters, page = queue_sent_from(tree)
+    filters, seek = queue_sent_from(tree)
     message = attempt(form, lambda: act(form, assignment.selected_proposals(vision, form.selected.data or [])))
     if message is None:
-        return queue_response(vision, tree, filters, page, assignment.facilitators(), form, 422)
+        return queue_response(vision, tree, filters, seek, assignment.facilitators(), form, 422)
     db.session.commit()
     flash(message, "success")
-    return back_to_queue(vision, filters, page)
+    return back_to_queue(vision, filters, seek)
 
 
 def numbers_in_words(proposals: list[Proposal]) -> str:

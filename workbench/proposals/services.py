@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.orm import joinedload
 
 from .. import diffcache, diffing, permissions
@@ -38,7 +38,8 @@ from ..models import (
     record_event,
     utcnow,
 )
-from ..pagination import PageNumbers
+from .. import keyset
+from ..keyset import KeysetPage, Seek
 from ..visions.services import element_removal
 from . import edit
 from .kinds import kind_of
@@ -413,16 +414,42 @@ def clean_author_name(raw: str | None) -> str:
     return " ".join(printable.split())[:AUTHOR_NAME_LENGTH].strip()
 
 
-@dataclass
-class ProposalPage(PageNumbers):
-    proposals: list[Proposal]
-    total: int
-    page: int
-    per_page: int
+# Finding proposals by their author's name reads at most this many people.
+MOST_PEOPLE_NAMED = 200
 
 
-def list_proposals(vision: Vision, filters: ProposalFilters, page: int, per_page: int = PER_PAGE) -> ProposalPage:
-    """One page of the vision's visible proposals, filtered and sorted; two queries.
+@dataclass(frozen=True)
+class AuthorsNamed:
+    """The condition "written by someone whose name contains `name`", and what to say about it."""
+
+    condition: Any
+    note: str = ""
+
+
+def written_by_someone_named(name: str) -> AuthorsNamed:
+    """SQL: the proposal's author's display name contains `name`, in any case (ASCII letters only
+    on SQLite, whose lower() folds nothing else); deleted accounts are never found by name ("a
+    former participant"). The people are found first, from an index of names alone, and at most
+    MOST_PEOPLE_NAMED of them: a name that more people share finds nothing, and the note asks for
+    more of it (a bounded lookup of their proposals, however common the name)."""
+    people = list(
+        db.session.scalars(
+            select(User.id)
+            .where(User.is_deleted.is_(False), func.lower(User.display_name).contains(name.lower(), autoescape=True))
+            .limit(MOST_PEOPLE_NAMED + 1)
+        )
+    )
+    if len(people) > MOST_PEOPLE_NAMED:
+        return AuthorsNamed(
+            false(), f"More than {MOST_PEOPLE_NAMED} people have “{name}” in their name: type more of the name to find theirs."
+        )
+    return AuthorsNamed(Proposal.author_id.in_(people))
+
+
+def list_proposals(vision: Vision, filters: ProposalFilters, seek: Seek = Seek(), per_page: int = PER_PAGE) -> KeysetPage:
+    """The page `seek` asks for of the vision's visible proposals, filtered and sorted (rows are
+    Proposals); at most four queries, each reading at most one page of rows from an index however
+    deep the page (keyset.seek_page), and a count.
 
     `filters.author_name` keeps proposals whose author's display name contains it, in any case
     (ASCII letters only on SQLite, whose lower() folds nothing else).
@@ -439,31 +466,27 @@ def list_proposals(vision: Vision, filters: ProposalFilters, page: int, per_page
         )
     if filters.author_id is not None:
         where.append(Proposal.author_id == filters.author_id)
-    if filters.author_name:
-        # Names of deleted accounts are gone: "a former participant" is never found by name.
-        named = select(User.id).where(
-            User.is_deleted.is_(False),
-            func.lower(User.display_name).contains(filters.author_name.lower(), autoescape=True),
-        )
-        where.append(Proposal.author_id.in_(named))
+    named = written_by_someone_named(filters.author_name) if filters.author_name else None
+    if named is not None:
+        where.append(named.condition)
     # Counted from the proposals alone, so the count reads an index of visible proposals.
     total = db.session.scalar(select(func.count()).select_from(Proposal).where(*where)) or 0
-    sort = SORTS.get(filters.sort, SORTS[DEFAULT_SORT])
-    proposals = list(
-        db.session.scalars(
-            select(Proposal)
-            .options(
-                joinedload(Proposal.element),
-                joinedload(Proposal.author),
-                joinedload(Proposal.base_text),
-            )
-            .where(*where)
-            .order_by(*sort.order_by)
-            .offset((page - 1) * per_page)
-            .limit(per_page)
-        )
+    order_by = SORTS.get(filters.sort, SORTS[DEFAULT_SORT]).order_by
+    found = keyset.seek_page(
+        select(Proposal)
+        .options(joinedload(Proposal.element), joinedload(Proposal.author), joinedload(Proposal.base_text))
+        .where(*where),
+        order_by,
+        seek,
+        per_page,
+        total=total,
+        values=lambda proposal_id: keyset.values_of(order_by, Proposal.id, proposal_id, Proposal.vision_id == vision.id),
+        row_id=lambda row: row[0].id,
     )
-    return ProposalPage(proposals, total, page, per_page)
+    found.rows = [row[0] for row in found.rows]
+    if named is not None and named.note:
+        found.notes.append(named.note)
+    return found
 
 
 @dataclass(frozen=True)

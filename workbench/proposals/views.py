@@ -22,7 +22,8 @@ from ..forms import attempt
 from ..limits import per_account
 from ..models import Element, ElementText, Proposal, ProposalStatus, User, Vision, db
 from ..numbers import whole_number
-from ..pagination import page_links, parse_page
+from ..keyset import Seek
+from ..pagination import seek_links
 from ..text_diff import TextDiff
 from ..urls import ElementKeyConverter
 from ..visions.lookup import get_vision_or_404
@@ -425,24 +426,21 @@ def list_filters(args: Any) -> services.ProposalFilters:
 def index(slug: str):
     vision = get_vision_or_404(slug)
     filters = list_filters(request.args)
-    page = parse_page(request.args.get("page"))
-    result = services.list_proposals(vision, filters, page)
-    if page > result.pages:
-        abort(404)
+    result = services.list_proposals(vision, filters, Seek.parse(request.args))
     tree = working_tree(vision)
     return render_template(
         "proposals/index.html",
         vision=vision,
         tree=tree,
-        labels=element_labels(vision, {p.element.key for p in result.proposals} | {filters.element_key} - {""}, tree),
+        labels=element_labels(vision, {p.element.key for p in result.rows} | {filters.element_key} - {""}, tree),
         result=result,
         filters=filters,
         author=db.session.get(User, filters.author_id) if filters.author_id else None,
-        excerpts={p.id: services.excerpt(p) for p in result.proposals},
+        excerpts={p.id: services.excerpt(p) for p in result.rows},
         status_filters=STATUS_FILTERS,
         sorts=services.SORTS,
         status_label=services.status_label,
-        page_url=page_links(
+        page_url=seek_links(
             "proposals.index",
             slug=slug,
             status=filters.status,
