@@ -66,9 +66,24 @@ def serve(args: list[str]) -> None:
     ensure_instance()
     flask("db", "upgrade")
     flask("demo", "load")
+    flask("assets", "build")  # static files with hashed names, compressed (again only when they change)
     port = os.environ.get("PORT", "5000")
+    # The mail worker beside the server: it delivers queued mail (into instance/outbox/ unless
+    # WORKBENCH_SMTP_HOST is set) and stops with it.
+    mail_worker = subprocess.Popen(
+        [str(BIN / "flask"), "--app", "wsgi", "mail", "worker", "--poll", "1"], cwd=ROOT, env={"WORKBENCH_DEV": "1", **os.environ}
+    )
     print(f"\nVision Workbench is at http://127.0.0.1:{port}/  (Ctrl+C stops it)\n", flush=True)
-    flask("run", "--host", "127.0.0.1", "--port", port, *args)
+    try:
+        flask("run", "--host", "127.0.0.1", "--port", port, *args)
+    except KeyboardInterrupt:  # Ctrl+C reached the server and the worker too
+        pass
+    finally:
+        mail_worker.terminate()  # SIGTERM: it finishes the mail in hand, then exits
+        try:
+            mail_worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            mail_worker.kill()
 
 
 def test(args: list[str]) -> None:

@@ -37,6 +37,9 @@ def base_config(database_url: str) -> dict[str, Any]:
         "SECRET_KEY": "test-secret-key",
         "DATABASE_URL": database_url,
         "RATELIMIT_ENABLED": False,
+        # Mail queued by a request is delivered (to MAIL_OUTBOX) as the request ends, by one worker pass,
+        # so a test reads it at once; tests/test_mail_outbox.py runs the worker itself.
+        "MAIL_SEND_AT_ONCE": True,
     }
 
 

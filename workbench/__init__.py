@@ -26,12 +26,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(build_config(ROOT / "instance", config))
     app.url_map.converters.update(CONVERTERS)
 
-    from . import cli, errors, security
+    from . import assets, cli, compression, errors, security
     from .database import init_database
     from .extensions import csrf, limiter, login_manager
     from .models import db
 
     security.init_app(app)  # first: its request checks run before anything reads the form
+    compression.init_app(app)  # HTML pages gzipped: after every later hook that touches a response
+    assets.init_app(app)  # static files (WhiteNoise) and `asset()` for templates
     init_database(app)
     if app.config["MIGRATIONS"]:
         # Alembic (~10 MiB a process) is for `flask db ...`; serving processes leave it out (wsgi.py).

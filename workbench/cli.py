@@ -1,14 +1,18 @@
-"""Command line: `flask --app wsgi vision import`, `demo load`, `users create`."""
+"""Command line: `flask --app wsgi vision import`, `demo load`, `users create`, `assets build`,
+`mail worker`, `mail send-due`, `mail status`, `mail retry`."""
 
 from __future__ import annotations
 
+import logging
+import signal
 import sys
 from importlib import resources
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select
 
+from . import assets, outbox
 from .auth.passwords import hash_password, password_problem
 from .auth.services import clean_display_name, normalise_email
 from .drafting import window
@@ -134,7 +138,89 @@ def users_create(email: str, name: str, role: str) -> None:
     click.echo(f"Created {user.role} {user.email}")
 
 
+@click.group("assets", help="Static files.")
+def assets_group() -> None:
+    pass
+
+
+@assets_group.command("build")
+def assets_build() -> None:
+    """Copy static/ to content-hashed names, compressed (brotli, gzip), for serving (assets.py)."""
+    build, made = assets.build_assets(assets.source_folder(current_app), assets.build_folder(current_app))
+    if made:
+        click.echo(f"Built {len(build.names)} static files into {build.files.parent} (restart the server to serve them)")
+    else:
+        click.echo(f"The static files are built already: {build.files.parent}")
+
+
+@click.group("mail", help="Deliver the mail waiting in the outbox (workbench/outbox.py).")
+def mail_group() -> None:
+    pass
+
+
+def _log_mail_to_stderr() -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in ("workbench.mail", "workbench.outbox"):
+        logging.getLogger(name).disabled = False  # in case a logging configuration turned them off
+
+
+@mail_group.command("worker")
+@click.option("--poll", type=click.FloatRange(0.1, 3600), default=5.0, show_default=True, help="Seconds between two looks for due mail.")
+def mail_worker(poll: float) -> None:
+    """Deliver mail as it falls due, until stopped: SIGTERM or Ctrl+C finish the mail in hand, then exit."""
+    stop = outbox.StopSignal()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stop.set)
+    _log_mail_to_stderr()
+    outbox.run_worker(stop, poll_seconds=poll)
+
+
+@mail_group.command("send-due")
+def mail_send_due() -> None:
+    """Deliver every mail that is due, once, then exit (for cron); silent when there was none."""
+    done = outbox.send_due(limit=None)
+    if done.handled:
+        click.echo(f"Mail: {done}.")
+
+
+@mail_group.command("status")
+def mail_status() -> None:
+    """How much mail is waiting, sent, failed and withheld; the failed mails and those being retried.
+    Exits with 1 when some mail has failed (for monitoring)."""
+    status = outbox.outbox_status()
+    counts = {state: status.counts.get(state, 0) for state in ("waiting", "sent", "failed", "withheld")}
+    click.echo(", ".join(f"{n} {state}" for state, n in counts.items()) + ".")
+    if status.oldest_waiting is not None:
+        click.echo(f"The oldest waiting mail was written at {status.oldest_waiting:%Y-%m-%d %H:%M:%S} UTC.")
+    for title, mails in (("Waiting after a failed attempt", status.retrying), ("Failed (`flask mail retry ID` puts one back)", status.failed)):
+        if mails:
+            click.echo(f"{title}:")
+        for mail in mails:
+            click.echo(
+                f"  #{mail.id} to {mail.recipient}, {mail.subject!r}, written {mail.created_at:%Y-%m-%d %H:%M} UTC, "
+                f"{mail.attempts} attempt(s)" + (f", next after {mail.send_after:%H:%M} UTC" if mail.state == "waiting" else "")
+                + f": {mail.last_error}"
+            )
+    if counts["failed"]:
+        sys.exit(1)
+
+
+@mail_group.command("retry")
+@click.argument("ids", nargs=-1, type=click.IntRange(1))
+@click.option("--all-failed", is_flag=True, help="Every failed mail.")
+def mail_retry(ids: tuple[int, ...], all_failed: bool) -> None:
+    """Put failed mails back in the queue (by number, as `mail status` lists them), due now."""
+    if not ids and not all_failed:
+        _fail("Name the mails to try again (their numbers, from `flask mail status`), or give --all-failed.")
+    count = outbox.retry_failed(None if all_failed else ids)
+    db.session.commit()
+    click.echo(f"{count} failed mail(s) put back in the queue.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(vision_group)
     app.cli.add_command(demo_group)
     app.cli.add_command(users_group)
+    app.cli.add_command(assets_group)
+    app.cli.add_command(mail_group)

@@ -36,6 +36,8 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_PASSWORD": None,
     "SMTP_STARTTLS": True,
     "MAIL_FROM": "Vision Workbench <no-reply@localhost>",
+    "MAIL_MAX_ATTEMPTS": 24,  # the mail worker gives a mail up (failed, logged) after this many attempts: some 18 hours
+    "MAIL_SEND_AT_ONCE": False,  # tests: a worker pass runs as a request that queued mail ends (outbox.queue)
     "PUBLIC_URL": None,  # e.g. https://vision.example.org: every absolute link; requests for other hosts get 400
     "TIME_ZONE": "Europe/London",  # times are shown and entered in this IANA zone, stored in UTC
     "PROXY_FIX": 0,  # number of trusted proxies in front of the app (X-Forwarded-For/Proto)

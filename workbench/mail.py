@@ -1,7 +1,10 @@
-"""Sending email: by SMTP when SMTP_HOST is set, otherwise into an outbox folder and the log.
+"""Composing and delivering email: by SMTP when SMTP_HOST is set, otherwise into an outbox folder and
+the log.
 
-Services compose a `Mail` (plain text, rendered from a template) and return it; the view commits the
-change first and sends the mail after, so that a link in a mail always points at something saved.
+Services compose a `Mail` (plain text, rendered from a template) and return it; the view queues it
+in the outbox table in the same transaction as the change it tells of (`outbox.queue`), and the mail
+worker delivers it after the commit (`deliver`), so that a link in a mail always points at something
+saved and a mail server that is down only delays the mail.
 
 Settings (WORKBENCH_ environment variables): SMTP_HOST, SMTP_PORT (587; 465 means TLS from the start),
 SMTP_USERNAME, SMTP_PASSWORD, SMTP_STARTTLS (true), MAIL_FROM, MAIL_OUTBOX (development: a folder that
@@ -12,30 +15,50 @@ the server or proxy refuses unknown Host headers).
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 import smtplib
 import ssl
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from email.utils import formatdate, make_msgid
+from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app, render_template, request, url_for
 
+from .models import utcnow
+
 log = logging.getLogger(__name__)
+
+# What an SMTP server's refusal may say about the mail itself; longer answers are cut.
+ERROR_LENGTH = 300
 
 
 @dataclass(frozen=True)
 class Mail:
-    """One plain-text mail to one address."""
+    """One plain-text mail to one address; `headers` are any further headers it needs."""
 
     to: str
     subject: str
     body: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+class NotDelivered(Exception):
+    """The mail was not handed over. `permanent`: the server refused this mail or address for good
+    (a 5xx answer to the recipient or the content), so trying again would not help."""
+
+    def __init__(self, reason: str, *, permanent: bool = False):
+        super().__init__(reason[:ERROR_LENGTH])
+        self.reason = reason[:ERROR_LENGTH]
+        self.permanent = permanent
 
 
 def compose(to: str, subject: str, template: str, **context: Any) -> Mail:
@@ -51,62 +74,100 @@ def external_url(endpoint: str, **values: Any) -> str:
     return base.rstrip("/") + path
 
 
-def _message(mail: Mail) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = current_app.config["MAIL_FROM"]
-    message["To"] = mail.to
-    message["Subject"] = mail.subject
-    message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain="vision-workbench")
-    message.set_content(mail.body)
-    return message
+def new_message_id() -> str:
+    """A unique Message-ID, made once when the mail is written: every attempt to deliver it sends
+    the same one, so a receiver can recognise a mail it was given twice."""
+    domain = urlsplit(current_app.config.get("PUBLIC_URL") or "").hostname or "vision-workbench"
+    return make_msgid(domain=domain)
 
 
-def send(mail: Mail) -> bool:
-    """Send the mail; True when it was handed over (to SMTP or the outbox).
+def email_message(mail: Mail, *, message_id: str | None = None, date: datetime | None = None) -> EmailMessage:
+    """The mail as an RFC 5322 message: From (MAIL_FROM), To, Subject, Date (when it was written),
+    Message-ID, its own headers, and the plain-text body."""
+    built = EmailMessage()
+    built["From"] = current_app.config["MAIL_FROM"]
+    built["To"] = mail.to
+    built["Subject"] = mail.subject
+    built["Date"] = format_datetime(date or utcnow())
+    built["Message-ID"] = message_id or new_message_id()
+    for name, value in mail.headers.items():
+        built[name] = value
+    built.set_content(mail.body)
+    return built
 
-    A failure is logged and reported as False, never raised: a mail server being down must not turn a
-    saved change into an error page, and the same answer is shown whoever the mail was for.
+
+def deliver(built: EmailMessage, to: str) -> None:
+    """Hand one message to the SMTP server (SMTP_HOST), or write it to the outbox folder and the log.
+
+    Returns once the server accepted it (or the file is written). Raises NotDelivered otherwise,
+    saying why, and whether the refusal is for good.
     """
-    message = _message(mail)
     config = current_app.config
     try:
         if config.get("SMTP_HOST"):
-            _send_smtp(message, mail.to, config)
-            log.info("Mail sent to %s: %s", mail.to, mail.subject)
+            _send_smtp(built, to, config)
+            log.info("Mail sent to %s: %s", to, built["Subject"])
         else:
-            path = _write_outbox(message, Path(config["MAIL_OUTBOX"]))
-            log.info("Mail to %s written to %s (no SMTP_HOST set):\n%s", mail.to, path, mail.body)
+            path = _write_outbox(built, Path(config["MAIL_OUTBOX"]))
+            log.info("Mail to %s written to %s (no SMTP_HOST set):\n%s", to, path, built.get_content())
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        raise NotDelivered(f"The mail server refused the address: {_answers(exc.recipients.values())}",
+                           permanent=all(code >= 500 for code in codes)) from exc
+    except smtplib.SMTPResponseException as exc:
+        permanent = isinstance(exc, smtplib.SMTPDataError) and exc.smtp_code >= 500
+        raise NotDelivered(f"The mail server answered {_answers([(exc.smtp_code, exc.smtp_error)])}", permanent=permanent) from exc
+    except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
+        raise NotDelivered(f"{type(exc).__name__}: {exc}") from exc
+
+
+def send(mail: Mail) -> bool:
+    """Deliver a mail now, outside the outbox; True when it was handed over (to SMTP or the folder).
+
+    A failure is logged and reported as False, never raised. The application queues its mail
+    instead (`outbox.queue`), so that a failure is retried; this is the same delivery, at once.
+    """
+    try:
+        deliver(email_message(mail), mail.to)
         return True
-    except (smtplib.SMTPException, OSError, ssl.SSLError):
-        log.exception("Could not send mail to %s: %s", mail.to, mail.subject)
+    except NotDelivered as exc:
+        log.error("Could not send mail to %s: %s (%s)", mail.to, mail.subject, exc.reason)
         return False
 
 
-def _send_smtp(message: EmailMessage, to: str, config: Any) -> None:
+def _answers(answers: Any) -> str:
+    return "; ".join(
+        f"{code} {text.decode('utf-8', 'replace') if isinstance(text, bytes) else text}" for code, text in answers
+    )
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # The system's certificate authorities, read once a process: reading them costs ~50 ms a time.
+    return ssl.create_default_context()
+
+
+def _send_smtp(built: EmailMessage, to: str, config: Any) -> None:
     host, port = config["SMTP_HOST"], int(config.get("SMTP_PORT") or 587)
-    context = ssl.create_default_context()
     if port == 465:
-        connection: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=15, context=context)
+        connection: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=15, context=_tls_context())
     else:
         connection = smtplib.SMTP(host, port, timeout=15)
     with connection:
         if port != 465 and config.get("SMTP_STARTTLS", True):
-            connection.starttls(context=context)
+            connection.starttls(context=_tls_context())
         if config.get("SMTP_USERNAME"):
             connection.login(config["SMTP_USERNAME"], config.get("SMTP_PASSWORD") or "")
         # Recipients given explicitly: never derived from headers.
-        connection.send_message(message, to_addrs=[to])
+        connection.send_message(built, to_addrs=[to])
 
 
-def _write_outbox(message: EmailMessage, outbox: Path) -> Path:
+def _write_outbox(built: EmailMessage, outbox: Path) -> Path:
     outbox.mkdir(parents=True, exist_ok=True)
     # Sortable by time; random suffix so that two mails in one microsecond do not collide.
-    from .models import utcnow
-
     name = f"{utcnow():%Y%m%dT%H%M%S%f}-{secrets.token_hex(4)}.eml"
     path = outbox / name
-    path.write_bytes(message.as_bytes(policy=policy.SMTPUTF8))
+    path.write_bytes(built.as_bytes(policy=policy.SMTPUTF8))
     return path
 
 

@@ -635,3 +635,49 @@ def _refuse(mapper: Any, connection: Any, target: Any) -> None:
 for _model in IMMUTABLE_MODELS:
     event.listen(_model, "before_update", _refuse)
     event.listen(_model, "before_delete", _refuse)
+
+
+# --- mail waiting to be delivered (workbench/outbox.py) -------------------------------------------
+
+MAIL_STATES = ("waiting", "sent", "failed", "withheld")
+
+
+class OutgoingMail(db.Model):
+    """One mail to one address, written in the transaction of the change it tells of and delivered
+    after the commit by the mail worker (workbench/outbox.py). Never deleted.
+
+    `state`: waiting (to be delivered from `send_after`; a worker delivering it has moved
+    `send_after` to the end of its claim), sent (the server accepted it at `sent_at`), failed (refused
+    for good, or not accepted after the most attempts: `flask mail status` lists it and `flask mail
+    retry` puts it back), withheld (its account was deleted or deactivated before it went).
+    """
+
+    __tablename__ = "outgoing_mail"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The Message-ID header, made when the mail is written: the same on every attempt.
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    # Further headers, name to value (e.g. List-Unsubscribe).
+    headers: Mapped[Any] = mapped_column(JSON, default=dict)
+    # The account the mail is for, if any: nothing is delivered once it is deleted or deactivated.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    send_after: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    state: Mapped[str] = mapped_column(String(10), default="waiting")
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        CheckConstraint("state IN ('waiting', 'sent', 'failed', 'withheld')", name="state_known"),
+        CheckConstraint("(state = 'sent') = (sent_at IS NOT NULL)", name="sent_at_when_sent"),
+        # The mail not (yet) sent, by state and time: the worker's "what is due" reads it alone, and
+        # it stays as small as the queue however many mails were sent.
+        Index(
+            "ix_outgoing_mail_unsent", "state", "send_after", "id",
+            sqlite_where=text("sent_at IS NULL"), postgresql_where=text("sent_at IS NULL"),
+        ),
+    )

@@ -1,7 +1,8 @@
 """Your own account (name, email, password, deletion) and administrators' account management.
 
 Every change records an audit event. Emails and names are never written into audit details, so that
-deleting an account removes them for good. Services flush; the view commits, then sends any mail.
+deleting an account removes them for good. Services flush; the view queues any mail
+(outbox.queue), then commits.
 """
 
 from __future__ import annotations

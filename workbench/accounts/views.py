@@ -12,7 +12,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user, logout_user
 from flask_wtf import FlaskForm
 
-from .. import mail, permissions
+from .. import outbox, permissions
 from ..auth.redirects import members_only
 from ..auth.sessions import remember_cookie_present, sign_in
 from ..exceptions import NotAllowed
@@ -100,7 +100,8 @@ def change_email():
         sent = attempt(form, lambda: services.request_email_change(_me(), form.email.data, form.current_password.data))
         if sent is not None:
             address, message = sent
-            mail.send(message)
+            outbox.queue(message)
+            db.session.commit()
             flash(
                 f"We have sent an email to {address}. Open the link in it within 1 hour to confirm your new "
                 "email address. Until then your account keeps its current address.",
@@ -120,8 +121,8 @@ def confirm_email(token: str):
     if form.validate_on_submit():
         notice = attempt(form, lambda: services.confirm_email_change(_me(), token))
         if notice is not None:
+            outbox.queue(notice, user=_me())
             db.session.commit()
-            mail.send(notice)
             flash(f"Your email address is now {_me().email}.", "success")
             return redirect(url_for("accounts.account"), 303)
     return render_template("accounts/confirm_email.html", form=form, change=change), _status(form)
@@ -135,11 +136,11 @@ def change_password():
     if form.validate_on_submit():
         notice = attempt(form, lambda: services.change_password(_me(), form.current_password.data, form.new_password.data))
         if notice is not None:
+            outbox.queue(notice, user=_me())
             db.session.commit()
             # The session token changed: sign this browser in again with the new one (and renew its
             # remember-me cookie if it had one); every other browser is now signed out.
             sign_in(_me(), remember=remember_cookie_present())
-            mail.send(notice)
             flash("Your password has been changed. Any other browser signed in to your account has been signed out.", "success")
             return redirect(url_for("accounts.account"), 303)
     return render_template("accounts/change_password.html", form=form), _status(form)

@@ -5,7 +5,7 @@ compose exactly one mail, to the address given, whichever way things stand (the 
 is true, and only the owner of the address reads it). Signing in always does exactly one argon2
 verification, against a dummy hash when there is no such account.
 
-Services flush and return; the view commits and then sends the mail they composed.
+Services flush and return; the view queues the mail they composed (outbox.queue) and commits.
 """
 
 from __future__ import annotations

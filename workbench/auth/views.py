@@ -13,7 +13,7 @@ from flask_login import current_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from .. import mail
+from .. import outbox
 from ..forms import attempt
 from ..limits import per_address, per_typed_email
 from ..models import db
@@ -104,8 +104,8 @@ def register():
         sent = attempt(form, lambda: services.request_registration(form.email.data))
         if sent is not None:
             address, message = sent
+            outbox.queue(message)
             db.session.commit()
-            mail.send(message)
             return _check_your_email(address, "register")
     return render_template("auth/register.html", form=form), _status(form)
 
@@ -158,8 +158,8 @@ def request_reset():
         sent = attempt(form, lambda: services.request_password_reset(form.email.data))
         if sent is not None:
             address, message = sent
+            outbox.queue(message)
             db.session.commit()
-            mail.send(message)
             return _check_your_email(address, "reset")
     return render_template("auth/request_reset.html", form=form), _status(form)
 

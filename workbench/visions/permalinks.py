@@ -6,7 +6,6 @@ first) and a revalidation (`If-None-Match`) is answered 304 without touching the
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 from dataclasses import dataclass
 from typing import Callable, Hashable
@@ -15,6 +14,7 @@ from flask import Response, current_app, request
 from markupsafe import Markup
 
 from ..caching import app_cache
+from ..compression import accepts_gzip, gzip_bytes
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 
@@ -62,12 +62,12 @@ def immutable_response(key: Hashable, render: Callable[[], tuple[str, str] | Non
             body=body,
             mimetype=mimetype,
             etag=hashlib.sha256(body).hexdigest()[:40],
-            gzipped=gzip.compress(body, compresslevel=6, mtime=0),
+            gzipped=gzip_bytes(body),
         )
         cache.put(key, page)
     # The busiest pages of the site: headers are built as one list (werkzeug's header-by-header
     # setters scan the list each time), and request headers are parsed only when present.
-    compressed = _accepts_gzip()
+    compressed = accepts_gzip()
     headers = [
         ("ETag", f'"{page.gzip_etag if compressed else page.etag}"'),
         ("Cache-Control", IMMUTABLE),
@@ -80,15 +80,6 @@ def immutable_response(key: Hashable, render: Callable[[], tuple[str, str] | Non
     if compressed:
         headers.append(("Content-Encoding", "gzip"))
     return Response(page.gzipped if compressed else page.body, mimetype=page.mimetype, headers=headers)
-
-
-def _accepts_gzip() -> bool:
-    """Whether the client takes gzip. A plain list ("gzip, deflate, br", what browsers send) is read
-    without parsing; with q-values the header is parsed (`gzip;q=0` means no)."""
-    offered = request.headers.get("Accept-Encoding", "")
-    if ";" not in offered:
-        return any(token.strip() in ("gzip", "x-gzip", "*") for token in offered.split(","))
-    return request.accept_encodings.quality("gzip") > 0
 
 
 def cached_fragment(key: Hashable, render: Callable[[], str]) -> Markup:
