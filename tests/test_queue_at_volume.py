@@ -384,3 +384,19 @@ def test_a_name_that_too_many_people_share_asks_for_more_of_it(client, login_as,
     assert shown(client, vision, "by=ana") == [spread.skills.id, spread.ambition.id]
     listing = client.get(f"/visions/{vision.slug}/proposals?by=a").get_data(as_text=True)
     assert "More than 1 people have “a” in their name" in listing and "No proposals match these filters" in listing
+
+
+def test_a_search_counts_up_to_a_bound_and_finds_the_same_in_either_way_of_reading(client, login_as, vision, people, monkeypatch):
+    from workbench.facilitation import queue
+
+    made = [open_proposal(vision, people.ana, "objective-1", f"Objective 1.1 body, archive {n}.").id for n in range(5)]
+    login_as(people.fran)
+    monkeypatch.setattr(queue, "SEARCH_COUNTED_UP_TO", 3)
+    page = client.get(url(vision, "q=archive")).get_data(as_text=True)
+    assert "More than 3 open proposals that match" in page
+    for few in (0, 100):  # walking the queue's order, or reading the matches and sorting them
+        monkeypatch.setattr(queue, "FEW_FOUND", few)
+        assert shown(client, vision, "q=archive") == made
+        assert shown(client, vision, "q=archive&sort=newest") == made[::-1]
+    monkeypatch.setattr(queue, "SEARCH_COUNTED_UP_TO", 1000)
+    assert "5 open proposals that match" in client.get(url(vision, "q=archive")).get_data(as_text=True)

@@ -187,6 +187,8 @@ class QueuePage(KeysetPage):
 
     # For the flags that need word diffs: whether every candidate was checked (see FLAG_CHECK_LIMIT).
     checked_all: bool = True
+    # Set when the list was counted only this far (a search, SEARCH_COUNTED_UP_TO): more match.
+    counted_up_to: int | None = None
 
 
 def _stale_clause(vision: Vision) -> Any:
@@ -392,12 +394,12 @@ def _select(
     elif filters.flag == "competing":
         where.append(_peer_exists())
 
-    if filters.q:
-        sort = QueueSort(sort.label, tuple(searching_order(sort.order_by)))
     if filters.flag in ("conflicted", "competing"):
+        if filters.q:
+            sort = QueueSort(sort.label, tuple(searching_order(sort.order_by)))
         found = _flagged_page(where, sort, filters.flag, seek, per_page)
     else:
-        found = _page(vision, where, sort, seek, per_page)
+        found = _page(vision, where, sort, seek, per_page, searching=bool(filters.q))
     found.notes += notes
     return found
 
@@ -512,9 +514,27 @@ def _flagged_page(where: list[Any], sort: QueueSort, flag: str, seek: Seek, per_
 _ROW_LOADS = (joinedload(Proposal.author), joinedload(Proposal.assignee), joinedload(Proposal.base_text))
 
 
-def _page(vision: Vision, where: list[Any], sort: QueueSort, seek: Seek, per_page: int) -> QueuePage:
-    """The page `seek` asks for of the candidates, flagged for the shown page only."""
-    total = db.session.scalar(select(func.count(Proposal.id)).where(*where)) or 0
+# A search counts the proposals it finds this far, then says "more than": an exact count of the
+# proposals that hold a common word would read every one of them.
+SEARCH_COUNTED_UP_TO = 1000
+# A search that finds at most this many reads them from the word index and puts them in order; one
+# that finds more walks the queue's own order and stops after a page (word_search.searching_order).
+FEW_FOUND = 300
+
+
+def _page(vision: Vision, where: list[Any], sort: QueueSort, seek: Seek, per_page: int, *, searching: bool = False) -> QueuePage:
+    """The page `seek` asks for of the candidates, flagged for the shown page only; when `searching`,
+    counted up to SEARCH_COUNTED_UP_TO."""
+    counted_up_to = None
+    if searching:
+        found_so_far = select(Proposal.id).where(*where).limit(SEARCH_COUNTED_UP_TO + 1).subquery()
+        total = db.session.scalar(select(func.count()).select_from(found_so_far)) or 0
+        if total > SEARCH_COUNTED_UP_TO:
+            total, counted_up_to = SEARCH_COUNTED_UP_TO, SEARCH_COUNTED_UP_TO
+        if total <= FEW_FOUND:
+            sort = QueueSort(sort.label, tuple(searching_order(sort.order_by)))
+    else:
+        total = db.session.scalar(select(func.count(Proposal.id)).where(*where)) or 0
     found = keyset.seek_page(
         select(Proposal, _ELEMENT_KEY, _ENTRY_TEXT, _ENTRY_REMOVED).options(*_ROW_LOADS).where(*where),
         sort.order_by,
@@ -541,7 +561,7 @@ def _page(vision: Vision, where: list[Any], sort: QueueSort, seek: Seek, per_pag
         )
         for p, key, text_id, removed in found.rows
     ]
-    return QueuePage(result, total, found.has_previous, found.has_next, found.ids)
+    return QueuePage(result, total, found.has_previous, found.has_next, found.ids, counted_up_to=counted_up_to)
 
 
 def age_in_words(then: datetime, now: datetime | None = None) -> str:
