@@ -4,6 +4,7 @@
     .venv/bin/python bench/votes.py                                  # fresh SQLite data (~10 s to build)
     .venv/bin/python bench/votes.py --database-url sqlite:////path/bench.sqlite3 --reuse
     .venv/bin/python bench/votes.py --database-url postgresql+psycopg://postgres@127.0.0.1/vw_bench_delib --reuse
+    .venv/bin/python bench/votes.py --database-url sqlite:////path/bench.sqlite3 --reuse --profile 3000
 
 1. Data: the deliberation benchmark's (bench/deliberation.py: 20,000 people, 10,000 proposals,
    300,000 votes), unless `--reuse`.
@@ -12,14 +13,21 @@
    one account here votes far faster than a person can.
 3. Load: C clients (default 16; wrk with one connection a thread when it is installed, else C
    Python processes), each signed in as a different volunteer (a session cookie signed with the
-   server's key, as the sign-in page would set it), each sending as htmx does `POST /proposals/<id>/vote` with its CSRF token: support,
+   server's key, as the sign-in page sets it: Flask-Login's browser mark `_id` included, so the
+   server reads it unchanged and sends no new cookie), each sending as htmx does `POST /proposals/<id>/vote` with its CSRF token: support,
    oppose or clear in turn, on proposals picked at random among the open ones (never its own), so
    every request changes a vote (a write) and recounts the tallies. `--duration` seconds (default
    10) after `--warmup` seconds (default 2), `--rounds` times (default 3).
 4. Checks: every answer must be 200 (anything else is counted and shown with its body's first
    line), the server log must hold no "database is locked" (nor any traceback), and afterwards
    every voted proposal's tallies must equal its counted votes, one row per person and proposal.
-5. Prints writes/s per round and their median, latency p50/p95/p99, and server CPU ms per write.
+5. Prints writes/s per round (with the load average) and their median, latency p50/p95/p99, the
+   server's CPU ms per write and wrk's own, and what the cores allow at that cost: cores x 1,000 /
+   (server + load generator CPU ms per write), the steady figure on a machine shared with other work.
+
+`--profile N` instead sends N votes through the app inside this process (no HTTP server, the same
+settings, rate limits counted in Redis as the server's are) and prints the CPU ms per vote of each
+part of the request and the SQL statements per vote: where the server's CPU per write goes.
 """
 
 from __future__ import annotations
@@ -49,7 +57,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from bench import deliberation  # noqa: E402
 from bench import generate as gen  # noqa: E402
-from bench.run import WRK_DONE, cpu_seconds, free_port, start_gunicorn, stop_gunicorn, wait_for_health, wait_for_workers, write_report  # noqa: E402
+from bench.run import WRK_DONE, children_cpu_seconds, cpu_seconds, free_port, start_gunicorn, stop_gunicorn, wait_for_health, wait_for_workers, write_report  # noqa: E402
 from workbench.extensions import db  # noqa: E402
 from workbench.models import Proposal, ProposalStatus, Role, User, Vision, Vote  # noqa: E402
 
@@ -88,11 +96,29 @@ def voters_and_proposals(url: str, clients: int, secret_key: str, seed: int) -> 
     voters = []
     for person in people:
         raw = secrets.token_hex(20)
-        cookie = serializer.dumps({"_user_id": person.session_token, "_fresh": True, "csrf_token": raw})
+        cookie = serializer.dumps({**signed_in_session(app, person.session_token), "csrf_token": raw})
         csrf = URLSafeTimedSerializer(secret_key, salt="wtf-csrf-token").dumps(raw)
         voters.append({"cookie": f"{cookie_name}={cookie}", "csrf": csrf})
     random.Random(seed).shuffle(proposals)
     return voters, proposals
+
+
+def signed_in_session(app: Any, session_token: str) -> dict[str, Any]:
+    """The session the sign-in page leaves for a person, as Flask-Login writes it: with `_id`, the
+    mark of the browser (client address and User-Agent; the load generators send none), so the
+    server reads it unchanged and sets no new cookie, as it does for a real signed-in browser."""
+    from flask import session
+    from flask_login import login_user
+
+    class Person:  # what login_user needs of a user
+        is_active = True
+
+        def get_id(self) -> str:
+            return session_token
+
+    with app.test_request_context("/", base_url="http://127.0.0.1", environ_base={"REMOTE_ADDR": "127.0.0.1"}):
+        login_user(Person())
+        return dict(session)
 
 
 def _client(job: tuple[int, dict[str, Any], list[int], float, float, int, Any]) -> dict[str, Any]:
@@ -201,23 +227,32 @@ def run_round_wrk(port: int, voters: list[dict[str, Any]], proposals: list[int],
 
     if warmup > 0:
         wrk(max(1.0, warmup))
-    cpu_before = cpu_seconds(pids)
+    cpu_before, loader_before = cpu_seconds(pids), children_cpu_seconds()
     figures = wrk(duration)
-    cpu_after = cpu_seconds(pids)
+    cpu_after, loader_after = cpu_seconds(pids), children_cpu_seconds()
     return _round_figures(
         writes=figures["requests"] - figures["wrong_status"],
         seconds=figures["duration_us"] / 1e6,
         percentiles_ms=[round(figures[f"{p}_us"] / 1000, 2) for p in ("p50", "p95", "p99")],
         cpu_span=(cpu_before, cpu_after),
+        loader_cpu_seconds=loader_after - loader_before,
         wrong={"non-200 (wrk counts them, not their text)": figures["wrong_status"]} if figures["wrong_status"] else {},
         errors=figures["errors"],
     )
 
 
 def _round_figures(
-    *, writes: int, seconds: float, percentiles_ms: list[float], cpu_span: tuple[float | None, float | None], wrong: dict[str, int], errors: int
+    *,
+    writes: int,
+    seconds: float,
+    percentiles_ms: list[float],
+    cpu_span: tuple[float | None, float | None],
+    wrong: dict[str, int],
+    errors: int,
+    loader_cpu_seconds: float | None = None,
 ) -> dict[str, Any]:
-    """One round's figures as reported, from either load generator."""
+    """One round's figures as reported, from either load generator (only wrk's own CPU is measured:
+    the Python clients also run before and after the measured span)."""
     before, after = cpu_span
     cpu_ms = round((after - before) * 1000 / writes, 2) if before is not None and after is not None and writes else None
     p50, p95, p99 = percentiles_ms
@@ -228,6 +263,8 @@ def _round_figures(
         "p95_ms": p95,
         "p99_ms": p99,
         "server_cpu_ms_per_write": cpu_ms,
+        "loader_cpu_ms_per_write": round(loader_cpu_seconds * 1000 / writes, 2) if loader_cpu_seconds is not None and writes else None,
+        "load_average": round(os.getloadavg()[0], 2),
         "wrong_status": wrong,
         "connection_errors": errors,
     }
@@ -294,6 +331,141 @@ def check_tallies(url: str) -> list[str]:
     return problems
 
 
+def cpu_bound(rounds: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """What the machine's cores allow were they busy with nothing but this server and its load
+    generator: cores x 1,000 ms over the (server + load generator) CPU ms a write takes. Steadier than
+    writes/s on a machine that other work shares."""
+    server = [r["server_cpu_ms_per_write"] for r in rounds if r["server_cpu_ms_per_write"] is not None]
+    loader = [r["loader_cpu_ms_per_write"] for r in rounds if r["loader_cpu_ms_per_write"] is not None]
+    if not server or not loader:
+        return None
+    cores = os.cpu_count() or 1
+    server_ms, loader_ms = statistics.median(server), statistics.median(loader)
+    return {"cores": cores, "server_ms": server_ms, "loader_ms": loader_ms, "writes_per_second": cores * 1000 / (server_ms + loader_ms)}
+
+
+# --- where a vote's CPU goes (--profile) ----------------------------------------------------------
+
+
+class Parts:
+    """CPU time of wrapped functions, each without the wrapped functions it calls (a stack)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._stack: list[float] = []
+
+    def wrap(self, name: str, function: Any) -> Any:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            self._stack.append(0.0)
+            started = time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent = time.process_time() - started
+                inner = self._stack.pop()
+                self.seconds[name] = self.seconds.get(name, 0.0) + spent - inner
+                if self._stack:
+                    self._stack[-1] += spent
+
+        return timed
+
+    def patch(self, owner: Any, attribute: str, name: str) -> None:
+        if hasattr(owner, attribute):
+            setattr(owner, attribute, self.wrap(name, getattr(owner, attribute)))
+
+
+def profile(url: str, secret_key: str, voters: list[dict[str, Any]], proposals: list[int], count: int) -> None:
+    """`--profile N`: N votes through the app in this process, as gunicorn hands them to it (no HTTP,
+    no second worker), with the CPU each part of the request takes and the SQL statements per vote.
+    The parts are entry points of the app and its libraries, wrapped here; "the rest" is Flask and
+    Werkzeug themselves (contexts, request and response objects)."""
+    import flask_login
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+    from werkzeug.test import EnvironBuilder
+
+    from workbench import create_app, ready_to_serve
+    from workbench.discussion import services, threads
+    from workbench.discussion import views as discussion_views
+    from workbench.extensions import limiter, login_manager
+
+    storage = os.environ.get("WORKBENCH_RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/14")
+    app = create_app({
+        "DATABASE_URL": url, "SECRET_KEY": secret_key, "PUBLIC_URL": "http://127.0.0.1", "MIGRATIONS": False,
+        "RATELIMIT_STORAGE_URI": storage, "RATELIMIT_VOTE": "1000000/minute",
+    })  # fmt: skip
+    ready_to_serve()
+    rng = random.Random(time.time_ns())  # not the seed: a second run would repeat the first's votes, writing nothing
+
+    def environ(i: int) -> dict[str, Any]:
+        voter = voters[i % len(voters)]
+        body = urlencode({"value": VALUES[(i // len(voters)) % 3], "csrf_token": voter["csrf"]})
+        return EnvironBuilder(
+            method="POST", path=f"/proposals/{rng.choice(proposals)}/vote", base_url="http://127.0.0.1",
+            headers={"Cookie": voter["cookie"], "HX-Request": "true"}, data=body,
+            content_type="application/x-www-form-urlencoded", environ_base={"REMOTE_ADDR": "127.0.0.1"},
+        ).get_environ()  # fmt: skip
+
+    answers: dict[str, int] = {}
+
+    def vote(env: dict[str, Any]) -> None:
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+            answers[status] = answers.get(status, 0) + 1
+            if any(name.lower() == "set-cookie" for name, _ in headers):
+                answers["with Set-Cookie"] = answers.get("with Set-Cookie", 0) + 1
+
+        body = app(env, start_response)
+        b"".join(body)
+        getattr(body, "close", lambda: None)()
+
+    for env in [environ(i) for i in range(200)]:  # warm up: templates, compiled statements, pool
+        vote(env)
+    answers.clear()
+
+    parts = Parts()
+    app.session_interface.open_session = parts.wrap("session cookie: read", app.session_interface.open_session)  # type: ignore[method-assign]
+    app.session_interface.save_session = parts.wrap("session cookie: save", app.session_interface.save_session)  # type: ignore[method-assign]
+    for hooks, kind in ((app.before_request_funcs, "before"), (app.after_request_funcs, "after")):
+        for key, functions in hooks.items():
+            hooks[key] = [parts.wrap(f"{kind} request: {getattr(f, '__qualname__', None) or f.func.__qualname__}", f) for f in functions]
+    parts.patch(limiter, "_check_request_limit", "Flask-Limiter: the vote's limit")
+    parts.patch(limiter.limiter, "hit", "Flask-Limiter: counting (storage round trip)")
+    login_manager._user_callback = parts.wrap("the person: user_loader (with BEGIN IMMEDIATE)", login_manager._user_callback)
+    parts.patch(services, "proposal_for_vote", "the proposal: proposal_for_vote")
+    parts.patch(services, "cast_vote", "the vote: cast_vote (vote and recount)")
+    parts.patch(threads, "vote_panel", "the panel: vote_panel")
+    parts.patch(discussion_views, "render_template", "the answer: render_template")
+    parts.patch(Session, "commit", "COMMIT")
+    parts.patch(app, "dispatch_request", "the vote view and its decorators (own code)")
+    flask_login.utils._get_user = parts.wrap("Flask-Login: current_user", flask_login.utils._get_user)
+
+    statements: dict[str, int] = {}
+    with app.app_context():
+        engine = db.engine
+
+    def counted(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        words = " ".join(statement.split()[:4])
+        statements[words] = statements.get(words, 0) + 1
+
+    event.listen(engine, "before_cursor_execute", counted)
+    environs = [environ(200 + i) for i in range(count)]
+    started = time.process_time()
+    for env in environs:
+        vote(env)
+    total = time.process_time() - started
+    event.remove(engine, "before_cursor_execute", counted)
+
+    per_vote = total * 1000 / count
+    print(f"\nIn-process profile: {count} votes, rate limits counted in {storage}: {per_vote:.3f} ms CPU per vote; answers {answers}")
+    print(f"{'CPU ms':>8} {'share':>6}  part (without the parts it calls)")
+    rest = total - sum(parts.seconds.values())
+    for name, seconds in sorted([*parts.seconds.items(), ("the rest: Flask and Werkzeug (contexts, request, response)", rest)], key=lambda kv: -kv[1]):
+        print(f"{seconds * 1000 / count:8.3f} {seconds / total:6.1%}  {name}")
+    print(f"SQL statements per vote: {sum(statements.values()) / count:.2f}")
+    for words, n in sorted(statements.items(), key=lambda kv: -kv[1]):
+        print(f"{n / count:8.2f}  {words} ...")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", help="default: a fresh SQLite file in a temporary directory")
@@ -305,6 +477,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=2025)
     parser.add_argument("--loader", choices=("auto", "wrk", "python"), default="auto", help="auto: wrk when installed")
+    parser.add_argument("--profile", type=int, metavar="N", help="instead: N votes in this process, CPU per part of a request")
     args = parser.parse_args(argv)
     loader = args.loader if args.loader != "auto" else ("wrk" if shutil.which("wrk") else "python")
 
@@ -315,6 +488,11 @@ def main(argv: list[str] | None = None) -> int:
     voters, proposals = voters_and_proposals(url, args.clients, secret_key, args.seed)
     if len(voters) < args.clients or not proposals:
         raise SystemExit("Not enough volunteers or open proposals in that database.")
+    if args.profile:
+        profile(url, secret_key, voters, proposals, args.profile)
+        if temporary is not None:
+            temporary.cleanup()
+        return 0
 
     port = free_port()
     workdir = tempfile.TemporaryDirectory(prefix="vw-votes-")
@@ -336,7 +514,8 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"round {n + 1}: {result['writes_per_second']:8.1f} writes/s  p50 {result['p50_ms']:6.2f} ms  "
                 f"p95 {result['p95_ms']:6.2f} ms  p99 {result['p99_ms']:6.2f} ms  "
-                f"server CPU {result['server_cpu_ms_per_write']} ms/write  wrong {sum(result['wrong_status'].values())}  "
+                f"server CPU {result['server_cpu_ms_per_write']} ms/write  load generator CPU {result['loader_cpu_ms_per_write']} ms/write  "
+                f"load average {result['load_average']}  wrong {sum(result['wrong_status'].values())}  "
                 f"connection errors {result['connection_errors']}",
                 flush=True,
             )
@@ -357,11 +536,18 @@ def main(argv: list[str] | None = None) -> int:
         for key, n in r["wrong_status"].items():
             print(f"  !! {n} x {key}")
     print("Tallies and vote rows: " + ("consistent" if not problems else "; ".join(problems)))
+    bound = cpu_bound(rounds)
+    if bound:
+        print(
+            f"CPU per write (medians): server {bound['server_ms']} ms + load generator {bound['loader_ms']} ms: "
+            f"{bound['cores']} cores allow at most {bound['writes_per_second']:.0f} writes/s were the CPUs the only limit"
+        )
     print(f"Goal: {'MET' if met else 'MISSED'}")
 
     write_report("votes", dialect, {
         "workers": args.workers, "clients": args.clients, "loader": loader, "duration": args.duration, "rounds": rounds,
         "median_writes_per_second": median, "database_locked": locked, "tracebacks": tracebacks, "tally_problems": problems, "met": met,
+        "cpu_bound": bound,
     })  # fmt: skip
     workdir.cleanup()
     if temporary is not None:

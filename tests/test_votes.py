@@ -90,6 +90,37 @@ def test_clearing_without_a_vote_writes_nothing(client, proposal, make_user, log
     login_as(make_user())
     assert vote(client, proposal, "clear").status_code == 302
     assert votes_of(proposal) == []
+    assert "You have no vote on this proposal to clear." in client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+
+
+def test_a_vote_that_changes_nothing_leaves_its_row_as_it_was(client, proposal, make_user, login_as) -> None:
+    voter = login_as(make_user())
+
+    def row() -> tuple:
+        db.session.expire_all()
+        return tuple(db.session.execute(select(Vote.value, Vote.updated_at).where(Vote.user_id == voter.id)).one())
+
+    for value, words in (("support", "You already support this proposal."), ("clear", "You have no vote on this proposal to clear.")):
+        vote(client, proposal, value)
+        written = row()
+        again = vote(client, proposal, value, headers=HX).get_data(as_text=True)
+        assert f'<div id="vote-status-{proposal.id}" data-hx-swap-oob="innerHTML">{words}</div>' in again
+        assert row() == written  # not even its time rewritten
+    assert written[0] == 0
+    assert (fresh(Proposal, proposal.id).support_count, fresh(Proposal, proposal.id).oppose_count) == (0, 0)
+
+
+def test_a_vote_runs_a_fixed_few_statements(client, proposal, make_user, login_as, count_queries) -> None:
+    """The busiest write (800 a second, DESIGN.md §6): the person, the proposal's few columns (its
+    texts are not loaded), the vote, the recount; a vote that changes nothing stops after the vote."""
+    login_as(make_user())
+    with count_queries() as changed:
+        assert vote(client, proposal, "support", headers=HX).status_code == 200
+    with count_queries() as unchanged:
+        assert vote(client, proposal, "support", headers=HX).status_code == 200
+    assert changed.count == 4, changed.statements
+    assert unchanged.count == 3, unchanged.statements
+    assert not any("proposals.body" in statement or "element_texts" in statement for statement in changed.statements)
 
 
 def test_tallies_count_everyone(client, proposal, make_user, login_as) -> None:
@@ -275,6 +306,7 @@ def test_cast_vote_checks_its_rules_itself(app, proposal, author, make_user) -> 
     result = services.cast_vote(proposal, voter, "oppose")
     db.session.commit()
     assert (result.value, result.changed, result.support, result.oppose) == (-1, True, 0, 1)
+    assert (proposal.support_count, proposal.oppose_count) == (0, 1)  # the loaded proposal kept in step
     assert votes_of(proposal) == [(voter.id, -1)]
 
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 from flask import current_app, request
 from flask_login import login_user
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from werkzeug.wrappers import Response
 
 from ..extensions import login_manager
@@ -22,11 +22,16 @@ from .services import normalise_email
 REMEMBER_FOR = timedelta(days=30)
 
 
+# Built once: every signed-in request runs it, and a statement built per call cost more than the
+# lookup itself (SQLAlchemy then reuses its compiled form).
+_BY_SESSION_TOKEN = select(User).where(User.session_token == bindparam("session_token"))
+
+
 @login_manager.user_loader
 def load_user(session_token: str) -> User | None:
     # get_id() is a per-user session token, replaced on sign-out and password change, so a copied
     # cookie stops working.
-    user = db.session.scalar(select(User).where(User.session_token == session_token))
+    user = db.session.scalar(_BY_SESSION_TOKEN, {"session_token": session_token})
     if user is None or not user.is_active:
         return None
     return user

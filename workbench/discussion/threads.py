@@ -283,7 +283,7 @@ def recent_reflections(viewer: Viewer, element_id: int, limit: int = ELEMENT_PAG
 
 @dataclass
 class VotePanel:
-    proposal: Proposal
+    proposal: Proposal | services.VoteTarget
     mine: int | None  # +1, -1, 0 (cleared) or None (never voted)
     refusal: str | None  # why there are no buttons (None: the person can vote)
     signed_in: bool
@@ -303,9 +303,10 @@ class VotePanel:
         return self.refusal == services.SIGN_IN_TO_VOTE
 
 
-def vote_panel(user: Any, proposal: Proposal, return_to: str, *, mine: int | None = None) -> VotePanel:
+def vote_panel(user: Any, proposal: Proposal | services.VoteTarget, return_to: str, *, mine: int | None = None) -> VotePanel:
     """The vote panel's state: one query for the person's own vote (none for the author or an
-    anonymous visitor, nor when the caller gives it as `mine`, having just cast it)."""
+    anonymous visitor, nor when the caller gives it as `mine`, having just cast it). `proposal` is
+    the page's Proposal, or what the vote just read of it (`services.proposal_for_vote`)."""
     refusal = services.vote_refusal(user, proposal)
     signed_in = permissions.is_member(user)
     if mine is None and signed_in and proposal.author_id != user.id:

@@ -29,7 +29,7 @@ from ..limits import per_account
 from ..models import Comment, Element, Proposal, Vision, db
 from ..numbers import whole_number
 from ..pagination import page_links, parse_page
-from ..proposals.lookup import visible_proposal_or_404
+from ..proposals.lookup import visible_or_404, visible_proposal_or_404
 from ..visions.services import element_removal
 from . import moderation, services, threads
 from .lookup import (
@@ -80,18 +80,19 @@ VOTE_UNCHANGED = {
 @bp.post("/proposals/<posint:proposal_id>/vote")
 @per_account("RATELIMIT_VOTE")
 def vote(proposal_id: int):
-    # Not locked here: cast_vote locks the row and reads its state again before it decides.
-    proposal = visible_proposal_or_404(proposal_id, details=False)
-    require_member(url_for("proposals.show", proposal_id=proposal.id))
+    # The proposal's few columns a vote needs, its row locked: cast_vote decides on them as read.
+    proposal = visible_or_404(services.proposal_for_vote(proposal_id))
+    proposal_url = url_for("proposals.show", proposal_id=proposal.id)
+    require_member(proposal_url)
     value = request.form.get("value", "")
     if value not in services.VOTE_VALUES:  # a request no vote button sends (cast_vote checks again)
         return vary(render_error(400, "Choose Support or Oppose, or clear your vote."))
-    result = services.cast_vote(proposal, current_user, value)
+    user = current_user._get_current_object()
+    result = services.cast_vote(proposal, user, value)
     db.session.commit()
     message = (VOTE_FLASH if result.changed else VOTE_UNCHANGED)[result.value]
-    proposal_url = url_for("proposals.show", proposal_id=proposal.id)
     if is_htmx():
-        panel = threads.vote_panel(current_user, proposal, proposal_url, mine=result.value)
+        panel = threads.vote_panel(user, proposal, proposal_url, mine=result.value)
         return vary(render_template("discussion/_vote_response.html", panel=panel, proposal=proposal, message=message))
     flash(message, "success")
     return vary(redirect(safe_next_url(request.form.get("next")) or proposal_url + f"#votes-{proposal.id}"))

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from flask import abort
 from flask_login import current_user
 
 from ..models import Proposal
 from .services import can_see, load_proposal
 
+P = TypeVar("P")
+
 
 def visible_proposal_or_404(proposal_id: int, *, for_update: bool = False, details: bool = True) -> Proposal:
     """The proposal (see `load_proposal` for `for_update` and `details`), or 404; hidden proposals
     are a 404 for all but their author and facilitators."""
-    proposal = load_proposal(proposal_id, for_update=for_update, details=details)
+    return visible_or_404(load_proposal(proposal_id, for_update=for_update, details=details))
+
+
+def visible_or_404(proposal: P | None) -> P:
+    """`proposal` however it was read (a Proposal, or the columns a vote reads), or 404 when there
+    is none or it is hidden from the reader."""
     if proposal is None or not can_see(current_user, proposal):
         abort(404)
     return proposal
