@@ -15,7 +15,8 @@ PostgreSQL): "donnees" does not find "données" on either.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import false, func, text
@@ -56,6 +57,23 @@ def searching_order(order_by: Sequence[Any]) -> list[Any]:
         wrapped = func.coalesce(column, column)
         ordered.append(wrapped.desc() if getattr(clause, "modifier", None) is operators.desc_op else wrapped.asc())
     return ordered
+
+
+@contextmanager
+def walking_the_order() -> Iterator[None]:
+    """For the queries within: many proposals match (the caller has counted them), so a page is
+    found soonest by walking the list's own index in order and testing each row's words.
+    PostgreSQL guesses that few match (it has no statistics of word beginnings) and would read
+    every match and sort them (25 ms for 14,000 with the word index, 95 ms without); with sorting
+    off for these queries it walks the order and stops after a page. SQLite walks already (below)."""
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        db.session.execute(text("SET LOCAL enable_sort = off"))
+    try:
+        yield
+    finally:
+        if postgresql:
+            db.session.execute(text("SET LOCAL enable_sort TO DEFAULT"))
 
 
 def proposals_with_words(typed: str) -> Any:

@@ -22,7 +22,7 @@ from ..models import DraftEntry, Element, Proposal, Vision, db, utcnow, waiting
 from ..numbers import whole_number
 from ..proposals.rebase import Texts, rebases_cleanly, texts_by_id
 from ..proposals.services import Excerpt, clean_author_name, excerpt
-from ..word_search import searching_order
+from ..word_search import searching_order, walking_the_order
 from .queue_where import narrowing
 
 PER_PAGE = 20
@@ -386,20 +386,34 @@ def _select(
     """`queue_page`, narrowed further by the SQL conditions in `extra`."""
     sort = QUEUE_SORTS.get(filters.sort, QUEUE_SORTS[DEFAULT_QUEUE_SORT])
     notes: list[str] = []
-    where = [*_open_where(vision, filters, viewer_id, notes), *extra]
+    flagged = []
     if filters.flag in ("stale", "conflicted"):
-        where.append(_stale_clause(vision))
+        flagged.append(_stale_clause(vision))
     elif filters.flag == "current":
-        where.append(~_stale_clause(vision))
+        flagged.append(~_stale_clause(vision))
     elif filters.flag == "competing":
-        where.append(_peer_exists())
+        flagged.append(_peer_exists())
+    where = [*_open_where(vision, filters, viewer_id, notes), *flagged, *extra]
 
     if filters.flag in ("conflicted", "competing"):
         if filters.q:
             sort = QueueSort(sort.label, tuple(searching_order(sort.order_by)))
         found = _flagged_page(where, sort, filters.flag, seek, per_page)
+    elif filters.q:
+        # A search: count what it finds (up to a bound), then read a page the way that suits that many.
+        found_so_far = select(Proposal.id).where(*where).limit(SEARCH_COUNTED_UP_TO + 1).subquery()
+        total = db.session.scalar(select(func.count()).select_from(found_so_far)) or 0
+        counted_up_to = SEARCH_COUNTED_UP_TO if total > SEARCH_COUNTED_UP_TO else None
+        shown_total = min(total, SEARCH_COUNTED_UP_TO)
+        if total <= FEW_FOUND:
+            sort = QueueSort(sort.label, tuple(searching_order(sort.order_by)))
+            found = _page(vision, where, sort, seek, per_page, shown_total, counted_up_to)
+        else:
+            with walking_the_order():
+                found = _page(vision, where, sort, seek, per_page, shown_total, counted_up_to)
     else:
-        found = _page(vision, where, sort, seek, per_page, searching=bool(filters.q))
+        total = db.session.scalar(select(func.count(Proposal.id)).where(*where)) or 0
+        found = _page(vision, where, sort, seek, per_page, total)
     found.notes += notes
     return found
 
@@ -522,19 +536,11 @@ SEARCH_COUNTED_UP_TO = 1000
 FEW_FOUND = 300
 
 
-def _page(vision: Vision, where: list[Any], sort: QueueSort, seek: Seek, per_page: int, *, searching: bool = False) -> QueuePage:
-    """The page `seek` asks for of the candidates, flagged for the shown page only; when `searching`,
-    counted up to SEARCH_COUNTED_UP_TO."""
-    counted_up_to = None
-    if searching:
-        found_so_far = select(Proposal.id).where(*where).limit(SEARCH_COUNTED_UP_TO + 1).subquery()
-        total = db.session.scalar(select(func.count()).select_from(found_so_far)) or 0
-        if total > SEARCH_COUNTED_UP_TO:
-            total, counted_up_to = SEARCH_COUNTED_UP_TO, SEARCH_COUNTED_UP_TO
-        if total <= FEW_FOUND:
-            sort = QueueSort(sort.label, tuple(searching_order(sort.order_by)))
-    else:
-        total = db.session.scalar(select(func.count(Proposal.id)).where(*where)) or 0
+def _page(
+    vision: Vision, where: list[Any], sort: QueueSort, seek: Seek, per_page: int, total: int, counted_up_to: int | None = None
+) -> QueuePage:
+    """The page `seek` asks for of the candidates (`total` of them, or more than `counted_up_to`),
+    flagged for the shown page only."""
     found = keyset.seek_page(
         select(Proposal, _ELEMENT_KEY, _ENTRY_TEXT, _ENTRY_REMOVED).options(*_ROW_LOADS).where(*where),
         sort.order_by,
