@@ -385,7 +385,7 @@ def profile(url: str, secret_key: str, voters: list[dict[str, Any]], proposals: 
     from werkzeug.test import EnvironBuilder
 
     from workbench import create_app, ready_to_serve
-    from workbench.discussion import services, threads
+    from workbench.discussion import threads, votes
     from workbench.discussion import views as discussion_views
     from workbench.extensions import limiter, login_manager
 
@@ -431,8 +431,8 @@ def profile(url: str, secret_key: str, voters: list[dict[str, Any]], proposals: 
     parts.patch(limiter, "_check_request_limit", "Flask-Limiter: the vote's limit")
     parts.patch(limiter.limiter, "hit", "Flask-Limiter: counting (storage round trip)")
     login_manager._user_callback = parts.wrap("the person: user_loader (with BEGIN IMMEDIATE)", login_manager._user_callback)
-    parts.patch(services, "proposal_for_vote", "the proposal: proposal_for_vote")
-    parts.patch(services, "cast_vote", "the vote: cast_vote (vote and recount)")
+    parts.patch(votes, "proposal_for_vote", "the proposal: proposal_for_vote")
+    parts.patch(votes, "cast_vote", "the vote: cast_vote (vote and recount)")
     parts.patch(threads, "vote_panel", "the panel: vote_panel")
     parts.patch(discussion_views, "render_template", "the answer: render_template")
     parts.patch(Session, "commit", "COMMIT")

@@ -16,7 +16,7 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from workbench.discussion import services
+from workbench.discussion import votes
 from workbench.models import Proposal, ProposalStatus, Role, Vote, db, utcnow
 from workbench.exceptions import ValidationError
 
@@ -299,11 +299,11 @@ def test_without_htmx_the_answer_varies_on_hx_request_too(client, proposal, make
 def test_cast_vote_checks_its_rules_itself(app, proposal, author, make_user) -> None:
     voter = make_user()
     with pytest.raises(ValidationError):
-        services.cast_vote(proposal, voter, "maybe")
-    with pytest.raises(services.NotAllowed):
-        services.cast_vote(proposal, author, "support")
+        votes.cast_vote(proposal, voter, "maybe")
+    with pytest.raises(votes.NotAllowed):
+        votes.cast_vote(proposal, author, "support")
     db.session.rollback()
-    result = services.cast_vote(proposal, voter, "oppose")
+    result = votes.cast_vote(proposal, voter, "oppose")
     db.session.commit()
     assert (result.value, result.changed, result.support, result.oppose) == (-1, True, 0, 1)
     assert (proposal.support_count, proposal.oppose_count) == (0, 1)  # the loaded proposal kept in step
@@ -315,7 +315,7 @@ def test_tallies_are_recounted_from_the_votes(app, proposal, make_user) -> None:
     row = fresh(Proposal, proposal.id)
     row.support_count = 41
     db.session.commit()
-    services.cast_vote(fresh(Proposal, proposal.id), make_user(), "support")
+    votes.cast_vote(fresh(Proposal, proposal.id), make_user(), "support")
     db.session.commit()
     assert fresh(Proposal, proposal.id).support_count == 1
 

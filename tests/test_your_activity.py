@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from workbench.discussion.services import cast_vote, post_reflection, retract_comment
+from workbench.discussion.services import post_reflection, retract_comment
+from workbench.discussion.votes import cast_vote
 from workbench.drafting.edits import edit_element_text
 from workbench.models import Comment, Proposal, Role, db
 

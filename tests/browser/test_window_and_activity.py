@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from workbench.discussion.services import cast_vote, post_reflection
+from workbench.discussion.services import post_reflection
+from workbench.discussion.votes import cast_vote
 from workbench.extensions import db
 from workbench.models import Proposal, Role, User, Vision, utcnow
 

@@ -27,7 +27,7 @@ from ..drafting.window import closed_words
 from .. import permissions
 from ..models import Comment, CommentRevision, Element, Proposal, Vision, db
 from ..pagination import PageNumbers
-from . import services
+from . import votes
 
 COMMENTS_PER_PAGE = 20
 REPLIES_SHOWN = 3
@@ -283,7 +283,7 @@ def recent_reflections(viewer: Viewer, element_id: int, limit: int = ELEMENT_PAG
 
 @dataclass
 class VotePanel:
-    proposal: Proposal | services.VoteTarget
+    proposal: Proposal | votes.VoteTarget
     mine: int | None  # +1, -1, 0 (cleared) or None (never voted)
     refusal: str | None  # why there are no buttons (None: the person can vote)
     signed_in: bool
@@ -295,22 +295,22 @@ class VotePanel:
 
     @property
     def words(self) -> str:
-        return services.vote_words(self.mine)
+        return votes.vote_words(self.mine)
 
     @property
     def asks_to_sign_in(self) -> bool:
         """Anyone could vote here after signing in."""
-        return self.refusal == services.SIGN_IN_TO_VOTE
+        return self.refusal == votes.SIGN_IN_TO_VOTE
 
 
-def vote_panel(user: Any, proposal: Proposal | services.VoteTarget, return_to: str, *, mine: int | None = None) -> VotePanel:
+def vote_panel(user: Any, proposal: Proposal | votes.VoteTarget, return_to: str, *, mine: int | None = None) -> VotePanel:
     """The vote panel's state: one query for the person's own vote (none for the author or an
     anonymous visitor, nor when the caller gives it as `mine`, having just cast it). `proposal` is
-    the page's Proposal, or what the vote just read of it (`services.proposal_for_vote`)."""
-    refusal = services.vote_refusal(user, proposal)
+    the page's Proposal, or what the vote just read of it (`votes.proposal_for_vote`)."""
+    refusal = votes.vote_refusal(user, proposal)
     signed_in = permissions.is_member(user)
     if mine is None and signed_in and proposal.author_id != user.id:
-        mine = services.vote_of(user, proposal.id)
+        mine = votes.vote_of(user, proposal.id)
     return VotePanel(proposal, mine, refusal, signed_in, return_to)
 
 

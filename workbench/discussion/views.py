@@ -31,7 +31,7 @@ from ..numbers import whole_number
 from ..pagination import page_links, parse_page
 from ..proposals.lookup import visible_or_404, visible_proposal_or_404
 from ..visions.services import element_removal
-from . import moderation, services, threads
+from . import moderation, services, threads, votes
 from .lookup import (
     comment_location,
     element_label,
@@ -81,14 +81,14 @@ VOTE_UNCHANGED = {
 @per_account("RATELIMIT_VOTE")
 def vote(proposal_id: int):
     # The proposal's few columns a vote needs, its row locked: cast_vote decides on them as read.
-    proposal = visible_or_404(services.proposal_for_vote(proposal_id))
+    proposal = visible_or_404(votes.proposal_for_vote(proposal_id))
     proposal_url = url_for("proposals.show", proposal_id=proposal.id)
     require_member(proposal_url)
     value = request.form.get("value", "")
-    if value not in services.VOTE_VALUES:  # a request no vote button sends (cast_vote checks again)
+    if value not in votes.VOTE_VALUES:  # a request no vote button sends (cast_vote checks again)
         return vary(render_error(400, "Choose Support or Oppose, or clear your vote."))
     user = current_user._get_current_object()
-    result = services.cast_vote(proposal, user, value)
+    result = votes.cast_vote(proposal, user, value)
     db.session.commit()
     message = (VOTE_FLASH if result.changed else VOTE_UNCHANGED)[result.value]
     if is_htmx():
