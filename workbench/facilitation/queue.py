@@ -6,28 +6,43 @@ made from a filtered queue; and its counts for the facilitators' overview."""
 from __future__ import annotations
 
 import re
-from collections.abc import Container, Mapping, Sequence
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from sqlalchemy import String, case, cast, exists, func, select
+from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import aliased, joinedload
 
-from .. import diffing, keyset
-from ..caching import app_cache
+from .. import keyset
 from ..keyset import KeysetPage, Seek
 from ..models import DraftEntry, Element, Proposal, Vision, db, utcnow, waiting
 from ..numbers import whole_number
-from ..proposals.rebase import Texts, rebases_cleanly, texts_by_id
 from ..proposals.services import Excerpt, clean_author_name, excerpt
 from ..word_search import searching_order, walking_the_order
+from .queue_flags import (
+    CANDIDATE_COLUMNS,
+    ELEMENT_KEY,
+    ENTRY_REMOVED,
+    ENTRY_TEXT,
+    NO_TEXTS,
+    TEXT_COLUMNS,
+    Candidate,
+    candidate,
+    flag_details,
+)
 from .queue_where import narrowing
 
 PER_PAGE = 20
 # A flag filter that needs word diffs (conflicted, competing) checks at most this many candidates.
 FLAG_CHECK_LIMIT = 500
+# A search counts the proposals it finds this far, then says "more than": an exact count of the
+# proposals that hold a common word would read every one of them.
+SEARCH_COUNTED_UP_TO = 1000
+# A search that finds at most this many reads them from the word index and puts them in order; one
+# that finds more walks the queue's own order and stops after a page (word_search.searching_order).
+FEW_FOUND = 300
 
 
 @dataclass(frozen=True)
@@ -227,143 +242,6 @@ def _peer_exists() -> Any:
     )
 
 
-# Each shown proposal's element key and working-draft entry, read for the rows a query returns (the
-# queue's queries read proposals alone, so that a page walks one index of proposals and stops).
-_ELEMENT_KEY = select(Element.key).where(Element.id == Proposal.element_id).scalar_subquery().label("key")
-_ENTRY_TEXT = select(DraftEntry.text_id).where(DraftEntry.element_id == Proposal.element_id).scalar_subquery().label("text_id")
-_ENTRY_REMOVED = (
-    select(DraftEntry.is_removed).where(DraftEntry.element_id == Proposal.element_id).scalar_subquery().label("is_removed")
-)
-
-
-_NO_TEXTS = Texts("", "")  # for candidates only checked for competition (which reads stored ranges)
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    id: int
-    element_id: int
-    base_text_id: int
-    current_text_id: int
-    removed: bool
-    title: str
-    body: str
-
-
-def _flag_details(
-    candidates: Sequence[_Candidate], *, conflicts: bool = True, competition: bool = True
-) -> tuple[dict[int, bool], dict[int, list[int]]]:
-    """Conflicted (stale ones only) and competing ids for the given proposals; at most three queries.
-
-    Competing: another open, visible proposal on the same element and the same base whose changed
-    ranges overlap (`diffing.fields_compete`; see `_competition`). Either half can be skipped (then its
-    dict is empty).
-    """
-    if not candidates:
-        return {}, {}
-    base_ids = {c.base_text_id for c in candidates}
-    groups: dict[tuple[int, int], frozenset[str]] = {}
-    if competition:
-        # Each group's members as "id.revision" strings, aggregated by the database: one row per
-        # group instead of one per open proposal (7,000 in the benchmark).
-        member = cast(Proposal.id, String) + "." + cast(Proposal.revision_count, String)
-        groups = {
-            (element_id, base_text_id): frozenset(members.split(","))
-            for element_id, base_text_id, members in db.session.execute(
-                select(Proposal.element_id, Proposal.base_text_id, func.aggregate_strings(member, ","))
-                .where(
-                    Proposal.element_id.in_({c.element_id for c in candidates}),
-                    Proposal.base_text_id.in_(base_ids),
-                    waiting(),
-                )
-                .group_by(Proposal.element_id, Proposal.base_text_id)
-            )
-        }
-    stale_current = {c.current_text_id for c in candidates if c.base_text_id != c.current_text_id} if conflicts else set()
-    texts = texts_by_id({c.base_text_id for c in candidates if c.current_text_id in stale_current} | stale_current)
-
-    conflicted: dict[int, bool] = {}
-    if conflicts:
-        for c in candidates:
-            if c.removed:
-                conflicted[c.id] = True
-            elif c.base_text_id != c.current_text_id:
-                conflicted[c.id] = not rebases_cleanly(texts[c.base_text_id], c, texts[c.current_text_id])
-            else:
-                conflicted[c.id] = False
-
-    competing: dict[int, list[int]] = {}
-    if competition:
-        rivals = _competition(groups)
-        for c in candidates:
-            competing[c.id] = list(rivals.get((c.element_id, c.base_text_id), {}).get(c.id, ()))
-    return conflicted, competing
-
-
-def _competition(groups: dict[tuple[int, int], frozenset[str]]) -> dict[tuple[int, int], dict[int, tuple[int, ...]]]:
-    """For every group (the open proposals on one element written against one text, as a set of
-    "id.revision" strings), each member's id with the ids of those in its group it competes with.
-
-    A group's answer depends only on its members' revisions, so it is kept per process, keyed by
-    (element, base text, members and their revision numbers): a new, revised, withdrawn or decided
-    proposal makes a new key. For groups not yet known, the members' stored changed ranges are
-    read in one query (no word diff: they were computed when each revision was written).
-    """
-    cache = app_cache("competition", 1024)
-    found: dict[tuple[int, int], dict[int, tuple[int, ...]]] = {}
-    missing = []
-    for group, members in groups.items():
-        answer = cache.get((group, members))
-        if answer is None:
-            missing.append(group)
-        else:
-            found[group] = answer
-    if missing:
-        wanted = {group: dict(_id_and_revision(m) for m in groups[group]) for group in missing}
-        ids = [proposal_id for members in wanted.values() for proposal_id in members]
-        proposed = {
-            row.id: row
-            for row in db.session.execute(
-                select(Proposal.id, Proposal.revision_count, Proposal.changed_ranges).where(Proposal.id.in_(ids))
-            )
-        }
-        for group in missing:
-            members = [proposed[i] for i, revision in wanted[group].items() if i in proposed and proposed[i].revision_count == revision]
-            rivals: dict[int, list[int]] = {m.id: [] for m in members}
-            for a, b in sorted(diffing.competing_pairs({m.id: m.changed_ranges for m in members})):
-                rivals[a].append(b)
-                rivals[b].append(a)
-            answer = {i: tuple(r) for i, r in rivals.items()}
-            found[group] = answer
-            if len(members) == len(wanted[group]):  # nobody revised meanwhile: safe to keep
-                cache.put((group, groups[group]), answer)
-    return found
-
-
-def _id_and_revision(member: str) -> tuple[int, int]:
-    proposal_id, revision = member.split(".")
-    return int(proposal_id), int(revision)
-
-
-def _candidate(row: Any, texts: Any = None) -> _Candidate:
-    """A candidate from a row of _CANDIDATE_COLUMNS, with its title and body from the row (with
-    _TEXT_COLUMNS) or from `texts` (the loaded Proposal, or _NO_TEXTS)."""
-    texts = row if texts is None else texts
-    return _Candidate(
-        id=row.id,
-        element_id=row.element_id,
-        base_text_id=row.base_text_id,
-        current_text_id=row.text_id,
-        removed=bool(row.is_removed),
-        title=texts.title,
-        body=texts.body,
-    )
-
-
-_CANDIDATE_COLUMNS = (Proposal.id, Proposal.element_id, Proposal.base_text_id, _ENTRY_TEXT, _ENTRY_REMOVED)
-_TEXT_COLUMNS = (Proposal.title, Proposal.body)
-
-
 def queue_page(
     vision: Vision, filters: QueueFilters, seek: Seek = Seek(), per_page: int = PER_PAGE, *, viewer_id: int | None = None
 ) -> QueuePage:
@@ -464,12 +342,12 @@ def conflicted_count(vision: Vision) -> tuple[int, bool]:
     queries at most."""
     where = [*_open_where(vision, QueueFilters()), _stale_clause(vision)]
     rows = db.session.execute(
-        select(*_CANDIDATE_COLUMNS, *_TEXT_COLUMNS)
+        select(*CANDIDATE_COLUMNS, *TEXT_COLUMNS)
         .where(*where)
         .order_by(*QUEUE_SORTS[DEFAULT_QUEUE_SORT].order_by)
         .limit(FLAG_CHECK_LIMIT + 1)
     ).all()
-    conflicted, _ = _flag_details([_candidate(r) for r in rows[:FLAG_CHECK_LIMIT]], competition=False)
+    conflicted, _ = flag_details([candidate(r) for r in rows[:FLAG_CHECK_LIMIT]], competition=False)
     return sum(conflicted.values()), len(rows) <= FLAG_CHECK_LIMIT
 
 
@@ -477,19 +355,19 @@ def _flagged_page(where: list[Any], sort: QueueSort, flag: str, seek: Seek, per_
     """A page of the candidates (at most FLAG_CHECK_LIMIT) that carry `flag`, one needing word diffs;
     `seek` pages through the matching ones (keyset.seek_in_list)."""
     # Checking conflicts needs every candidate's texts; checking competition needs none (see
-    # _competition), so those are read for the shown page only.
-    columns = (*_CANDIDATE_COLUMNS, *_TEXT_COLUMNS) if flag == "conflicted" else _CANDIDATE_COLUMNS
+    # competition), so those are read for the shown page only.
+    columns = (*CANDIDATE_COLUMNS, *TEXT_COLUMNS) if flag == "conflicted" else CANDIDATE_COLUMNS
     rows = db.session.execute(
         select(*columns).where(*where).order_by(*sort.order_by).limit(FLAG_CHECK_LIMIT + 1)
     ).all()
     checked_all = len(rows) <= FLAG_CHECK_LIMIT
     rows = rows[:FLAG_CHECK_LIMIT]
     if flag == "conflicted":
-        candidates = [_candidate(r) for r in rows]
-        conflicted, _ = _flag_details(candidates, competition=False)
+        candidates = [candidate(r) for r in rows]
+        conflicted, _ = flag_details(candidates, competition=False)
         matching = [(r, c) for r, c in zip(rows, candidates) if conflicted[c.id]]
     else:
-        _, competing = _flag_details([_candidate(r, _NO_TEXTS) for r in rows], conflicts=False)
+        _, competing = flag_details([candidate(r, NO_TEXTS) for r in rows], conflicts=False)
         matching = [(r, None) for r in rows if competing[r.id]]
     found = keyset.seek_in_list(matching, seek, per_page, lambda match: match[0].id)
     page_rows = found.rows
@@ -497,12 +375,12 @@ def _flagged_page(where: list[Any], sort: QueueSort, flag: str, seek: Seek, per_
     loaded = {
         p.id: p for p in db.session.scalars(select(Proposal).options(*_ROW_LOADS).where(Proposal.id.in_(ids)))
     } if ids else {}
-    shown = [c if c is not None else _candidate(r, loaded[r.id]) for r, c in page_rows]
+    shown = [c if c is not None else candidate(r, loaded[r.id]) for r, c in page_rows]
     # The other flag, for the shown page only (competitors are already known for every candidate).
     if flag == "conflicted":
-        _, competing = _flag_details(shown, conflicts=False)
+        _, competing = flag_details(shown, conflicts=False)
     else:
-        conflicted, _ = _flag_details(shown, competition=False)
+        conflicted, _ = flag_details(shown, competition=False)
     keys = dict(
         db.session.execute(
             select(Element.id, Element.key).where(Element.id.in_({c.element_id for c in shown}))
@@ -528,21 +406,13 @@ def _flagged_page(where: list[Any], sort: QueueSort, flag: str, seek: Seek, per_
 _ROW_LOADS = (joinedload(Proposal.author), joinedload(Proposal.assignee), joinedload(Proposal.base_text))
 
 
-# A search counts the proposals it finds this far, then says "more than": an exact count of the
-# proposals that hold a common word would read every one of them.
-SEARCH_COUNTED_UP_TO = 1000
-# A search that finds at most this many reads them from the word index and puts them in order; one
-# that finds more walks the queue's own order and stops after a page (word_search.searching_order).
-FEW_FOUND = 300
-
-
 def _page(
     vision: Vision, where: list[Any], sort: QueueSort, seek: Seek, per_page: int, total: int, counted_up_to: int | None = None
 ) -> QueuePage:
     """The page `seek` asks for of the candidates (`total` of them, or more than `counted_up_to`),
     flagged for the shown page only."""
     found = keyset.seek_page(
-        select(Proposal, _ELEMENT_KEY, _ENTRY_TEXT, _ENTRY_REMOVED).options(*_ROW_LOADS).where(*where),
+        select(Proposal, ELEMENT_KEY, ENTRY_TEXT, ENTRY_REMOVED).options(*_ROW_LOADS).where(*where),
         sort.order_by,
         seek,
         per_page,
@@ -551,10 +421,10 @@ def _page(
         row_id=lambda row: row[0].id,
     )
     candidates = [
-        _Candidate(p.id, p.element_id, p.base_text_id, text_id, bool(removed), p.title, p.body)
+        Candidate(p.id, p.element_id, p.base_text_id, text_id, bool(removed), p.title, p.body)
         for p, _, text_id, removed in found.rows
     ]
-    conflicted, competing = _flag_details(candidates)
+    conflicted, competing = flag_details(candidates)
     result = [
         QueueRow(
             proposal=p,
