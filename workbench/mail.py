@@ -121,20 +121,6 @@ def deliver(built: EmailMessage, to: str) -> None:
         raise NotDelivered(f"{type(exc).__name__}: {exc}") from exc
 
 
-def send(mail: Mail) -> bool:
-    """Deliver a mail now, outside the outbox; True when it was handed over (to SMTP or the folder).
-
-    A failure is logged and reported as False, never raised. The application queues its mail
-    instead (`outbox.queue`), so that a failure is retried; this is the same delivery, at once.
-    """
-    try:
-        deliver(email_message(mail), mail.to)
-        return True
-    except NotDelivered as exc:
-        log.error("Could not send mail to %s: %s (%s)", mail.to, mail.subject, exc.reason)
-        return False
-
-
 def _answers(answers: Any) -> str:
     return "; ".join(
         f"{code} {text.decode('utf-8', 'replace') if isinstance(text, bytes) else text}" for code, text in answers
