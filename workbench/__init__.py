@@ -12,7 +12,7 @@ from .config import ROOT, build_config
 from .urls import CONVERTERS
 
 # Each feature's routes are its `views.bp`, registered in this order.
-FEATURES = ("visions", "history", "pages", "auth", "accounts", "proposals", "discussion", "facilitation", "drafting", "aligned")
+FEATURES = ("visions", "history", "pages", "auth", "accounts", "proposals", "discussion", "facilitation", "drafting", "aligned", "notifications")
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -26,7 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(build_config(ROOT / "instance", config))
     app.url_map.converters.update(CONVERTERS)
 
-    from . import assets, cli, compression, errors, security
+    from . import assets, cli, compression, errors, security, worker
     from .database import init_database
     from .extensions import csrf, limiter, login_manager
     from .models import db
@@ -49,6 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     errors.init_app(app)
     cli.init_app(app)
+    worker.init_app(app)
     from .templating import init_app as init_templating
 
     init_templating(app)

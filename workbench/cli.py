@@ -1,5 +1,5 @@
 """Command line: `flask --app wsgi vision import`, `demo load`, `users create`, `assets build`,
-`mail worker`, `mail send-due`, `mail status`, `mail retry`."""
+`mail worker`, `mail send-due`, `mail status`, `mail retry`, `notifications digest`."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from . import assets, outbox
+from . import assets, outbox, worker
 from .auth.passwords import hash_password, password_problem
 from .auth.services import clean_display_name, normalise_email
 from .drafting import window
 from .exceptions import ValidationError
 from .models import Role, User, Vision, db, record_event
+from .notifications import digest, telling
 from .visions.importer import VisionFileError, import_vision, parse_vision
 
 DEMO_PASSWORD = "demo-password-2026"
@@ -161,7 +162,7 @@ def mail_group() -> None:
 def _log_mail_to_stderr() -> None:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for name in ("workbench.mail", "workbench.outbox"):
+    for name in ("workbench.mail", "workbench.outbox", "workbench.notifications.telling", "workbench.notifications.digest"):
         logging.getLogger(name).disabled = False  # in case a logging configuration turned them off
 
 
@@ -173,13 +174,13 @@ def mail_worker(poll: float) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, stop.set)
     _log_mail_to_stderr()
-    outbox.run_worker(stop, poll_seconds=poll)
+    outbox.run_worker(stop, poll_seconds=poll, work=worker.one_pass)
 
 
 @mail_group.command("send-due")
 def mail_send_due() -> None:
     """Deliver every mail that is due, once, then exit (for cron); silent when there was none."""
-    done = outbox.send_due(limit=None)
+    done = worker.one_pass(limit=None)
     if done.handled:
         click.echo(f"Mail: {done}.")
 
@@ -191,6 +192,7 @@ def mail_status() -> None:
     status = outbox.outbox_status()
     counts = {state: status.counts.get(state, 0) for state in ("waiting", "sent", "failed", "withheld")}
     click.echo(", ".join(f"{n} {state}" for state, n in counts.items()) + ".")
+    click.echo(f"{telling.due_count()} event(s) waiting for the worker to tell people of them.")
     if status.oldest_waiting is not None:
         click.echo(f"The oldest waiting mail was written at {status.oldest_waiting:%Y-%m-%d %H:%M:%S} UTC.")
     for title, mails in (("Waiting after a failed attempt", status.retrying), ("Failed (`flask mail retry ID` puts one back)", status.failed)):
@@ -218,9 +220,28 @@ def mail_retry(ids: tuple[int, ...], all_failed: bool) -> None:
     click.echo(f"{count} failed mail(s) put back in the queue.")
 
 
+# --- notifications (issue 15) ----------------------------------------------------------------------
+
+
+@click.group("notifications", help="Notifications: the daily email.")
+def notifications_group() -> None:
+    pass
+
+
+@notifications_group.command("digest")
+def notifications_digest() -> None:
+    """Queue the daily email of everyone with notifications waiting for it (run once a day, e.g.
+    from a systemd timer or cron); the mail worker delivers them. Safe to run twice."""
+    _log_mail_to_stderr()
+    with worker.links_context():
+        done = digest.send_digests()
+    click.echo(f"Daily emails: {done}.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(vision_group)
     app.cli.add_command(demo_group)
     app.cli.add_command(users_group)
     app.cli.add_command(assets_group)
     app.cli.add_command(mail_group)
+    app.cli.add_command(notifications_group)

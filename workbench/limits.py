@@ -40,6 +40,8 @@ DEFAULT_LIMITS = {
     "RATELIMIT_COMMENT_WRITE": "20/minute;300/day",
     "RATELIMIT_REPORT": "10/minute;100/day",
     "RATELIMIT_MODERATION": "60/minute",
+    # Per signed-in account: following and unfollowing.
+    "RATELIMIT_FOLLOW": "60/minute;1000/day",
     # Per client address: submitting and editing aligned work.
     "RATELIMIT_ALIGNED_WRITE": "30/hour",
 }

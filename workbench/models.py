@@ -615,7 +615,124 @@ def record_event(
         details=details,
     )
     db.session.add(event_)
+    # Whom to tell is decided off the request, by the worker (workbench/notifications/telling.py).
+    db.session.add(EventToTell(event=event_))
     return event_
+
+
+# --- following and notifications (workbench/notifications/) --------------------------------------
+
+
+class EventToTell(db.Model):
+    """An audit event whose people have not been told yet: a job written in the transaction of the
+    event, taken by the worker, which writes the notifications and mails and removes this row in
+    one transaction (so an event is told once, or again after a failure, never lost)."""
+
+    __tablename__ = "events_to_tell"
+
+    audit_event_id: Mapped[int] = mapped_column(ForeignKey("audit_events.id"), primary_key=True)
+    # When the worker may take it: when it was written, or a while after a failed attempt.
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+
+    event: Mapped[AuditEvent] = relationship()
+
+    __table_args__ = (Index("ix_events_to_tell_due", "due_at", "audit_event_id"),)
+
+
+FOLLOWED_THINGS = ("vision", "element", "proposal")
+
+
+class Follow(db.Model):
+    """A person follows a vision (its new versions), an element (its new proposals and
+    reflections) or a proposal (its comments and decision). Unfollowing removes the row: a
+    preference, not content."""
+
+    __tablename__ = "follows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    thing_type: Mapped[str] = mapped_column(String(10))
+    thing_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("thing_type IN ('vision', 'element', 'proposal')", name="thing_known"),
+        UniqueConstraint("user_id", "thing_type", "thing_id"),
+        # The followers of one thing, read by the worker when it tells them.
+        Index("ix_follows_thing", "thing_type", "thing_id", "user_id"),
+    )
+
+
+class Notification(db.Model):
+    """What one person is told about one thing, in the app (and by mail, as they chose).
+
+    Events of one kind on one thing merge into the person's unread notification about it
+    (`event_count`, `last_event_id`), so five comments make one "5 new comments". Never deleted:
+    read is a state (`read_at`). `mail_id` is the immediate mail that told of it, while it may still
+    be rewritten to count later events; `digest_due` puts it in the next daily digest.
+    """
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    about_type: Mapped[str] = mapped_column(String(20))
+    about_id: Mapped[int] = mapped_column(Integer)
+    vision_id: Mapped[int | None] = mapped_column(ForeignKey("visions.id"))
+    first_event_id: Mapped[int] = mapped_column(ForeignKey("audit_events.id"))
+    last_event_id: Mapped[int] = mapped_column(ForeignKey("audit_events.id"))
+    event_count: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    mail_id: Mapped[int | None] = mapped_column(ForeignKey("outgoing_mail.id"))
+    digest_due: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    last_event: Mapped[AuditEvent] = relationship(foreign_keys=[last_event_id])
+
+    __table_args__ = (
+        CheckConstraint("event_count >= 1", name="counts_events"),
+        # A person's notifications, newest first (the notifications page pages by id).
+        Index("ix_notifications_person", "user_id", "id"),
+    )
+
+
+_UNREAD = text("read_at IS NULL")
+# At most one unread notification per person, kind and thing: later events merge into it. It also
+# serves the header's unread count.
+Index(
+    "ix_notifications_unread", Notification.user_id, Notification.kind, Notification.about_type, Notification.about_id,
+    unique=True, sqlite_where=_UNREAD, postgresql_where=_UNREAD,
+)
+# The unread notifications about one thing, found when an event about it is told to its followers.
+Index(
+    "ix_notifications_unread_about", Notification.about_type, Notification.about_id, Notification.kind,
+    sqlite_where=_UNREAD, postgresql_where=_UNREAD,
+)
+_DIGEST_DUE = text("digest_due")
+# Who has something for the daily digest.
+Index(
+    "ix_notifications_digest_due", Notification.user_id, Notification.id,
+    sqlite_where=_DIGEST_DUE, postgresql_where=_DIGEST_DUE,
+)
+
+EMAIL_HOW = ("immediately", "daily", "never")
+
+
+class EmailChoice(db.Model):
+    """How a person wants mail about one kind of notification (notifications/kinds.py has the
+    defaults, used where a person has no row)."""
+
+    __tablename__ = "email_choices"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30), primary_key=True)
+    how: Mapped[str] = mapped_column(String(12))
+
+    __table_args__ = (CheckConstraint("how IN ('immediately', 'daily', 'never')", name="how_known"),)
 
 
 # --- immutability in the ORM (the database enforces it too: see migrations) ----------------------

@@ -28,12 +28,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from flask import Response, after_this_request, current_app, has_request_context
+from flask import current_app
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -50,12 +50,12 @@ DEFAULT_MAX_ATTEMPTS = 24
 BATCH = 100  # mails a worker handles between two looks at whether it should stop or rest
 
 
-def queue(mail: Mail, *, user: User | None = None) -> OutgoingMail:
+def queue(mail: Mail, *, user: User | None = None, user_id: int | None = None) -> OutgoingMail:
     """Write the mail into the outbox in the caller's transaction, without committing: it exists,
     and will be delivered, only if that transaction commits.
 
-    `user` is the account the mail is for, if any: it is not delivered if that account is deleted
-    or deactivated by then. With MAIL_SEND_AT_ONCE (the tests' setting), one worker pass runs as the
+    `user` (or `user_id`) is the account the mail is for, if any: it is not delivered if that
+    account is deleted or deactivated by then. With MAIL_SEND_AT_ONCE (the tests' setting), one worker pass runs as the
     request ends, after the view committed.
     """
     now = utcnow()
@@ -65,24 +65,14 @@ def queue(mail: Mail, *, user: User | None = None) -> OutgoingMail:
         subject=mail.subject,
         body=mail.body,
         headers=dict(mail.headers),
-        user_id=user.id if user is not None else None,
+        user_id=user.id if user is not None else user_id,
         created_at=now,
         send_after=now,
         attempts=0,
         state="waiting",
     )
     db.session.add(row)
-    if current_app.config.get("MAIL_SEND_AT_ONCE") and has_request_context():
-        after_this_request(_send_due_as_the_request_ends)
     return row
-
-
-def _send_due_as_the_request_ends(response: Response) -> Response:
-    # Whatever the view did not commit is dropped first, as it would be at the end of the request:
-    # only committed mail is delivered, as by the worker.
-    db.session.rollback()
-    send_due()
-    return response
 
 
 def retry_wait(attempts: int) -> timedelta:
@@ -98,14 +88,15 @@ class Pass:
     retrying: int = 0  # not accepted: to be tried again later
     failed: int = 0  # not accepted, and not to be tried again without `flask mail retry`
     withheld: int = 0  # for an account deleted or deactivated
+    told: int = 0  # events whose people were told (workbench/worker.py)
 
     @property
     def handled(self) -> int:
-        return self.sent + self.retrying + self.failed + self.withheld
+        return self.sent + self.retrying + self.failed + self.withheld + self.told
 
     def __str__(self) -> str:
         return (
-            f"{self.sent} sent, {self.retrying} to try again later, {self.failed} failed, "
+            f"{self.told} event(s) told, {self.sent} sent, {self.retrying} to try again later, {self.failed} failed, "
             f"{self.withheld} withheld (account deleted or deactivated)"
         )
 
@@ -253,14 +244,16 @@ def _record_failure(mail: OutgoingMail, failure: NotDelivered, max_attempts: int
     return mail.state
 
 
-def run_worker(stop: Stop, poll_seconds: float = 5.0) -> None:
-    """Deliver mail as it falls due until `stop` is set (the mail in hand is finished first). A
-    database that cannot be reached is logged and tried again after `poll_seconds`."""
+def run_worker(stop: Stop, poll_seconds: float = 5.0, work: Callable[..., Pass] | None = None) -> None:
+    """Do `work` (by default deliver mail as it falls due: `send_due`) until `stop` is set (the mail
+    in hand is finished first). A database that cannot be reached is logged and tried again after
+    `poll_seconds`."""
     log.info("The mail worker is running: it looks for due mail every %s seconds.", poll_seconds)
+    work = work or send_due
     while not stop.is_set():
         done = Pass()
         try:
-            done = send_due(limit=BATCH, stop=stop)
+            done = work(limit=BATCH, stop=stop)
         except OperationalError as exc:
             if is_busy(exc):  # SQLite's one writer was busy past the lock timeout: nothing is lost
                 log.warning("The database was busy; the mail worker tries again in %s seconds", poll_seconds)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .models import AlignedWork, Comment, Proposal, ProposalStatus, User, Vision
+from .models import AlignedWork, Comment, Element, Notification, Proposal, ProposalStatus, User, Vision
 
 
 def is_member(user: Any) -> bool:
@@ -206,3 +206,22 @@ def can_retract_comment(user: Any, comment: Comment) -> bool:
 def can_report_content(user: Any, author_id: int) -> bool:
     """Ask the facilitators to look at someone else's comment, reflection or proposal."""
     return can_report(user) and author_id != user.id
+
+
+# --- following and notifications ------------------------------------------------------------------
+
+
+def can_follow(user: Any, thing: Vision | Element | Proposal) -> bool:
+    """Members follow any vision or element, and any proposal they may see (a hidden one: only its
+    author)."""
+    if not is_member(user):
+        return False
+    if isinstance(thing, Proposal) and thing.hidden_at is not None:
+        return thing.author_id == user.id
+    return True
+
+
+def can_read_notification(user: Any, notification: Notification) -> bool:
+    """A notification is its person's alone: nobody else may read or mark it."""
+    return is_member(user) and notification.user_id == user.id
+

@@ -1,6 +1,9 @@
-"""Your account: members only. Account management: administrators only."""
+"""Your account: members only. Account management: administrators only. Unsubscribe links: the
+signed token decides, not the signed-in person."""
 
-from . import ADMINS, MEMBERS, Rule
+from workbench.notifications.kinds import KINDS
+
+from . import ADMINS, MEMBERS, NOBODY, Rule
 
 RULES = [
     Rule("accounts.account", "GET", "/account", MEMBERS),
@@ -15,6 +18,16 @@ RULES = [
     Rule("accounts.change_password", "POST", "/account/password", MEMBERS, data={"current_password": "wrong", "new_password": "x"}),
     Rule("accounts.delete_account", "GET", "/account/delete", MEMBERS),
     Rule("accounts.delete_account", "POST", "/account/delete", MEMBERS, data={"current_password": "wrong"}),
+    Rule("accounts.email_choices", "GET", "/account/emails", MEMBERS),
+    Rule("accounts.email_choices", "POST", "/account/emails", MEMBERS, data=dict.fromkeys(KINDS, "daily")),
+    Rule(
+        "accounts.unsubscribe", "GET", "/account/unsubscribe/{token}", NOBODY,
+        note="a made-up link: 404 for everyone; a signed one works for anyone, signed in or not (test_notifications_mail.py)",
+    ),
+    Rule(
+        "accounts.unsubscribe", "POST", "/account/unsubscribe/{token}", NOBODY,
+        note="a made-up link: 404 for everyone, nothing changed; a signed one stops its mail without a session or CSRF token",
+    ),
     Rule("accounts.admin_accounts", "GET", "/admin/accounts", ADMINS),
     Rule("accounts.admin_account", "GET", "/admin/accounts/{user}", ADMINS),
     Rule("accounts.admin_change_role", "POST", "/admin/accounts/{user}/role", ADMINS, data={"role": "facilitator"}),

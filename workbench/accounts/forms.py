@@ -6,6 +6,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import InputRequired
 
+from ..notifications.kinds import KINDS
+from ..notifications.mails import kind_in_words
+
 
 class DisplayNameForm(FlaskForm):
     display_name = StringField("Display name", validators=[InputRequired("Enter a display name")])
@@ -33,3 +36,17 @@ class ConfirmForm(FlaskForm):
 class RoleForm(FlaskForm):
     # Radio buttons drawn by the template; the service refuses unknown roles with its own message.
     role = StringField("Role", validators=[InputRequired("Choose a role")])
+
+
+class EmailChoicesForm(FlaskForm):
+    """How to be emailed about each kind of notification: one field per kind (notifications/kinds.py),
+    named as the kind, drawn as a group of radio buttons by the template; the service
+    (notifications.choices.choose_email) refuses an unknown answer with its own message."""
+
+
+for _kind in KINDS.values():
+    setattr(
+        EmailChoicesForm,
+        _kind.name,
+        StringField(_kind.label, validators=[InputRequired(f"Choose how to be emailed about {kind_in_words(_kind.name)}")]),
+    )

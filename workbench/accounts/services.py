@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import Integer, column, func, select, table, text
+from sqlalchemy import Integer, column, func, select, table, text, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import permissions
@@ -21,7 +21,7 @@ from ..auth import services as auth
 from ..auth.passwords import hash_password, password_problem, verify_password
 from ..mail import Mail, compose, external_url
 from ..aligned.services import forget_contacts_of
-from ..models import AuditEvent, Role, User, db, record_event
+from ..models import AuditEvent, Notification, OutgoingMail, Role, User, db, record_event
 from ..exceptions import NotAllowed, ValidationError
 from ..keyset import KeysetPage, Seek, seek_in_list, seek_page
 from ..validation import clean_text
@@ -193,6 +193,7 @@ def delete_account(user: User, password: str, confirmed: bool) -> User:
         raise ValidationError(problems)
     auth.cancel_reset_links(user)
     forget_contacts_of(user)
+    _forget_mail_of(user)
     user.is_deleted = True
     user.email = None
     user.display_name = ""
@@ -201,6 +202,30 @@ def delete_account(user: User, password: str, confirmed: bool) -> User:
     record_event("account.deleted", "user", user.id, actor=user)
     db.session.flush()
     return user
+
+
+ACCOUNT_DELETED = "Not sent: the account was deleted"
+
+
+def _forget_mail_of(user: User) -> None:
+    """The account's mail keeps no address or words of theirs: every row addressed to it is blanked
+    (rows stay: the outbox never deletes), and what was not sent yet is withheld now, never sent.
+    Nothing of theirs waits for a daily email either."""
+    mail_of = OutgoingMail.user_id == user.id
+    db.session.execute(
+        update(OutgoingMail).where(mail_of, OutgoingMail.sent_at.is_(None))
+        .values(state="withheld", last_error=ACCOUNT_DELETED)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(OutgoingMail).where(mail_of).values(recipient="", subject="", body="", headers={})
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Notification).where(Notification.user_id == user.id, Notification.digest_due.is_(True))
+        .values(digest_due=False)
+        .execution_options(synchronize_session=False)
+    )
 
 
 # --- administrators -------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""Your account page, and the administrators' account management.
+"""Your account page (with your email choices), unsubscribe links, and the administrators' account management.
 
-Every route is for signed-in people: `@members_only` sends anyone else to sign in and back. Refusals go to the application's error
+Every route but the unsubscribe link (whose signed token is the proof) is for signed-in people:
+`@members_only` sends anyone else to sign in and back. Refusals go to the application's error
 handlers; a route catches only the ValidationError whose messages it shows on its form (`attempt`).
 """
 
@@ -18,16 +19,16 @@ from ..auth.sessions import remember_cookie_present, sign_in
 from ..exceptions import NotAllowed
 from ..forms import attempt
 from ..limits import per_account
+from ..extensions import csrf
 from ..models import User, db
+from ..notifications import choices, mails
+from ..notifications.kinds import HOW_WORDS, KINDS
 from ..keyset import Seek
 from ..pagination import parse_page, seek_links
 from . import activity, services
-from .forms import ConfirmForm, DeleteAccountForm, DisplayNameForm, EmailForm, PasswordForm, RoleForm
+from .forms import ConfirmForm, DeleteAccountForm, DisplayNameForm, EmailChoicesForm, EmailForm, PasswordForm, RoleForm
 
 bp = Blueprint("accounts", __name__)
-
-
-
 
 
 def _me() -> User:
@@ -39,13 +40,53 @@ def _status(form: FlaskForm) -> int:
     return 400 if form.is_submitted() else 200
 
 
+# --- stopping mail from a link in it (no need to sign in) ---------------------------------------
+
+
+@bp.route("/account/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the signed token is the proof; mail programs post here without a form (RFC 8058)
+def unsubscribe(token: str):
+    """GET: what the link stops, and a button; POST (the button, or a mail program's one-click
+    `List-Unsubscribe=One-Click`): stop it."""
+    found = mails.read_unsubscribe_token(token)
+    person = db.session.get(User, found[0]) if found else None
+    if found is None or person is None or person.is_deleted:
+        return render_template("accounts/unsubscribe.html", valid=False), 404
+    what = found[1]
+    stops = "the daily email" if what == mails.DIGEST else f"emails about {mails.kind_in_words(what)}"
+    if request.method == "POST":
+        choices.stop_mail(person, what)
+        db.session.commit()
+        return render_template("accounts/unsubscribe.html", valid=True, done=True, stops=stops)
+    return render_template("accounts/unsubscribe.html", valid=True, done=False, stops=stops, token=token)
+
+
 # --- your account ---------------------------------------------------------------------------------
 
 
 @bp.get("/account")
 @members_only
 def account():
-    return render_template("accounts/account.html", user=_me(), role_names=services.ROLE_NAMES)
+    me = _me()
+    return render_template(
+        "accounts/account.html", user=me, role_names=services.ROLE_NAMES,
+        email_choices=choices.email_choices(me), kinds=KINDS, how_words=HOW_WORDS,
+    )
+
+
+@bp.route("/account/emails", methods=["GET", "POST"])
+@members_only
+def email_choices():
+    """How to be emailed about each kind of notification: straight away, in a daily email, or not."""
+    me = _me()
+    form = EmailChoicesForm() if request.method == "POST" else EmailChoicesForm(data=choices.email_choices(me))
+    if form.validate_on_submit():
+        changed = attempt(form, lambda: choices.choose_email(me, {name: form[name].data for name in KINDS}))
+        if changed is not None:
+            db.session.commit()
+            flash("Your email choices are saved." if changed else "Your email choices are unchanged.", "success")
+            return redirect(url_for("accounts.account"), 303)
+    return render_template("accounts/emails.html", form=form, kinds=KINDS, how_words=HOW_WORDS), _status(form)
 
 
 ACTIVITY_SECTIONS = ("proposals", "comments", "votes")

@@ -40,6 +40,7 @@ from ..models import (
 )
 from .. import keyset
 from ..keyset import KeysetPage, Seek
+from ..notifications.following import follow
 from ..visions.services import element_removal
 from . import edit
 from .kinds import kind_of
@@ -133,6 +134,7 @@ def open_proposal(
         element=element.key,
         base_text_id=entry.text_id,
     )
+    follow(author, proposal)  # authors follow their own proposals (they may unfollow)
     db.session.flush()
     return proposal
 

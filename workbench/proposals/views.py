@@ -24,6 +24,7 @@ from ..models import Element, ElementText, Proposal, ProposalStatus, User, Visio
 from ..numbers import whole_number
 from ..keyset import Seek
 from ..pagination import seek_links
+from ..notifications.following import is_following
 from ..text_diff import TextDiff
 from ..urls import ElementKeyConverter
 from ..visions.lookup import get_vision_or_404
@@ -221,6 +222,7 @@ def show(proposal_id: int):
         others_total=others_total,
         can_edit=permissions.can_edit_proposal(current_user, proposal),
         can_withdraw=permissions.can_withdraw_proposal(current_user, proposal),
+        is_following=is_following(current_user, proposal),  # notifications (issue 15)
     )
 
 

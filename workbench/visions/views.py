@@ -10,6 +10,7 @@ from flask_login import current_user
 from .. import permissions
 from ..aligned import register as aligned_work
 from ..history.services import element_timeline
+from ..notifications.following import is_following
 from ..proposals import services as proposals
 
 from . import services, snapshots
@@ -47,6 +48,7 @@ def show(slug: str):
         version=version,
         document=document,
         aligned_counts=aligned_work.initiative_counts_by_key(vision),
+        is_following=is_following(current_user, vision),
     )
 
 
@@ -135,4 +137,5 @@ def element(slug: str, key: str):
         signed_in=permissions.is_member(current_user),
         timeline=element_timeline(vision, key),
         aligned=aligned_work.element_initiatives(vision, element),
+        is_following=is_following(current_user, element),
     )
