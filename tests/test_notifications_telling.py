@@ -170,3 +170,21 @@ def test_a_comment_hidden_after_it_was_told_leaves_no_line_naming_its_author(app
     hide_content("comment", fresh(type(comment), comment.id), fay, "Not civil.")
     db.session.commit()
     assert words_for(mine, Things.of([mine])) is None  # not shown at all
+
+
+@pytest.mark.parametrize("app_config", [{"MAIL_SEND_AT_ONCE": False}])
+def test_the_worker_command_tells_and_mails_with_links_at_the_site_address(app, runner, vision, people):
+    ada, bo, cy, fay = people
+    proposal = open_proposal(vision, ada)
+    reject_proposal(fresh(type(proposal), proposal.id), fay, "Out of scope.")
+    db.session.commit()
+    result = runner.invoke(args=["mail", "send-due"])
+    assert result.exit_code == 0, result.output
+    assert "event(s) told, 1 sent" in result.output
+    [mail] = mails_to(ada)
+    assert mail.state == "sent"
+    # No PUBLIC_URL in development: links name the development server.
+    assert f"See it here: http://127.0.0.1:5000/proposals/{proposal.id}\n" in mail.body
+    assert mail.headers["List-Unsubscribe"].startswith("<http://127.0.0.1:5000/account/unsubscribe/")
+    status = runner.invoke(args=["mail", "status"])
+    assert "0 event(s) waiting for the worker to tell people of them." in status.output
