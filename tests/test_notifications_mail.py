@@ -10,14 +10,10 @@ worker's pass (`worker.one_pass`: tell the events, then deliver the mail due) it
 from __future__ import annotations
 
 import re
-import socket
 from datetime import timedelta
-from email import policy
-from email.parser import BytesParser
 from urllib.parse import urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
 from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy import select, update
 
@@ -33,65 +29,13 @@ from workbench.outbox import queue
 from workbench.mail import Mail
 
 from .conftest import TEST_PASSWORD
+from . import smtp
 from .factories import add_comment, element_of, fresh, open_proposal
 
 pytestmark = pytest.mark.usefixtures("fresh_g_per_request")
 
-
-# --- a real SMTP server (as in tests/test_mail_outbox.py) ------------------------------------------
-
-
-class Mailbox:
-    """An SMTP server's handler: keeps what it accepts."""
-
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
-        self.messages.append(BytesParser(policy=policy.default).parsebytes(envelope.content))
-        return "250 Message accepted for delivery"
-
-
-class MailServer:
-    """aiosmtpd on a fixed port; a stopped Controller cannot start again, so each start makes one."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.mailbox = Mailbox()
-        self._controller: Controller | None = None
-
-    def start(self) -> None:
-        self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
-        self._controller.start()
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
-
-    def to(self, user: User) -> list:
-        """The messages received for the person, oldest first."""
-        return [message for message in self.mailbox.messages if message["To"] == user.email]
-
-
-@pytest.fixture
-def smtp_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def app_config(smtp_port: int) -> dict:
-    return {"MAIL_SEND_AT_ONCE": False, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp_port, "SMTP_STARTTLS": False}
-
-
-@pytest.fixture
-def mail_server(smtp_port: int):
-    server = MailServer(smtp_port)
-    server.start()
-    yield server
-    server.stop()
+# A real SMTP server (tests/smtp.py), and the app pointed at it with MAIL_SEND_AT_ONCE off.
+smtp_port, app_config, mail_server = smtp.smtp_port, smtp.app_config, smtp.mail_server
 
 
 def work():
@@ -159,7 +103,7 @@ def test_a_rejection_is_mailed_to_its_author_in_plain_text_with_the_reason_and_u
     login_as(fay)
     response = client.post(f"/proposals/{proposal.id}/reject", data={"reason": "It repeats Objective 1.2."})
     assert response.status_code in (302, 303)
-    assert mail_server.mailbox.messages == []  # the request only wrote the event's job
+    assert mail_server.received == []  # the request only wrote the event's job
 
     work()
     [message] = mail_server.to(ada)
@@ -433,7 +377,7 @@ def test_the_digest_is_one_mail_per_person_listing_what_they_follow(app, people,
 
     assert "Daily emails: 0 queued for the mail worker, for 0 people" in run_digest(app)  # a second run sends nothing
     work()
-    assert len(mail_server.to(cy)) == 1 and len(mail_server.mailbox.messages) == 6
+    assert len(mail_server.to(cy)) == 1 and len(mail_server.received) == 6
 
 
 def test_the_digest_leaves_out_what_was_read_and_sends_none_to_deactivated_or_deleted_accounts(
@@ -452,7 +396,7 @@ def test_the_digest_leaves_out_what_was_read_and_sends_none_to_deactivated_or_de
 
     assert "Daily emails: 1 queued for the mail worker, for 4 people" in run_digest(app)
     work()
-    assert [message["To"] for message in mail_server.mailbox.messages if "daily summary" in message["Subject"]] == [cy.email]
+    assert [message["To"] for message in mail_server.received if "daily summary" in message["Subject"]] == [cy.email]
     for person in (dee, eve, hal, ivy):
         assert digest_due(person) == [False]  # cleared all the same: not sent later either
     assert db.session.scalars(select(OutgoingMail).where(OutgoingMail.user_id.in_([eve.id, hal.id, ivy.id]))).all() == []
@@ -556,7 +500,7 @@ def test_deleting_an_account_blanks_its_mail_and_withholds_what_was_not_sent(app
     assert (rows[theirs.id].recipient, rows[theirs.id].state) == ("bo@example.org", "waiting")
 
     work()
-    assert [message["Subject"] for message in mail_server.mailbox.messages] == ["An old mail", "For Bo"]
+    assert [message["Subject"] for message in mail_server.received] == ["An old mail", "For Bo"]
 
 
 def test_a_deleted_account_is_told_nothing_more(app, client, login_as, vision, people, mail_server):
@@ -572,4 +516,4 @@ def test_a_deleted_account_is_told_nothing_more(app, client, login_as, vision, p
     work()
     assert db.session.scalars(select(Notification).where(Notification.user_id == cy.id)).all() == []
     assert db.session.scalars(select(OutgoingMail).where(OutgoingMail.user_id == cy.id)).all() == []
-    assert [message["To"] for message in mail_server.mailbox.messages] == [ada.email]
+    assert [message["To"] for message in mail_server.received] == [ada.email]
