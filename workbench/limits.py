@@ -40,6 +40,8 @@ DEFAULT_LIMITS = {
     "RATELIMIT_COMMENT_WRITE": "20/minute;300/day",
     "RATELIMIT_REPORT": "10/minute;100/day",
     "RATELIMIT_MODERATION": "60/minute",
+    # Per client address: downloads of a vision's data files (each can cost seconds of a worker).
+    "RATELIMIT_EXPORT": "60/hour",
     # Per signed-in account: following and unfollowing.
     "RATELIMIT_FOLLOW": "60/minute;1000/day",
     # Per client address: submitting and editing aligned work.
@@ -72,6 +74,11 @@ def per_account(name: str):
 def per_address(name: str):
     """Limit a route's POSTs per client address by setting `name`."""
     return limiter.limit(setting(name), key_func=client_address, methods=["POST"])
+
+
+def downloads_per_address(name: str):
+    """Limit a route's GETs per client address by setting `name` (costly downloads)."""
+    return limiter.limit(setting(name), key_func=client_address, methods=["GET"])
 
 
 def per_typed_email(

@@ -225,3 +225,9 @@ def can_read_notification(user: Any, notification: Notification) -> bool:
     """A notification is its person's alone: nobody else may read or mark it."""
     return is_member(user) and notification.user_id == user.id
 
+
+def can_download_hidden_data(user: Any) -> bool:
+    """The facilitators' data files, hidden items included, are for those who moderate, as hidden
+    content on the site is."""
+    return can_moderate(user)
+

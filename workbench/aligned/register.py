@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
+from ..exports import iso_time
 from ..models import AlignedWork, AlignedWorkElement, DraftEntry, Element, Vision, db
 from ..pagination import PageNumbers
 from ..validation import clean_text
@@ -311,11 +312,6 @@ CSV_COLUMNS = (
     "approved_at",
     "permalink",
 )
-
-
-def iso_time(value: datetime | None) -> str:
-    """A time as open data gives it: ISO 8601 UTC to the second ("2026-01-02T03:04:05Z"); "" for none."""
-    return value.isoformat(timespec="seconds").replace("+00:00", "Z") if value else ""
 
 
 def open_data(vision: Vision, permalink: Callable[[int], str]) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from flask_login import current_user
 from .. import permissions
 from ..auth.redirects import members_only, require_member
 from ..exceptions import ValidationError
-from ..exports import csv_text
+from ..exports import csv_text, iso_time
 from ..forms import attempt
 from ..limits import per_address
 from ..models import AlignedWork, Vision, db, utcnow
@@ -26,7 +26,7 @@ from ..numbers import whole_number
 from ..visions.lookup import get_vision_or_404
 from . import services
 from .forms import DecisionForm, InitiativeForm
-from .register import CSV_COLUMNS, csv_rows, iso_time, open_data, parse_register_filters, register_page
+from .register import CSV_COLUMNS, csv_rows, open_data, parse_register_filters, register_page
 from .screening import (
     initiative_page,
     initiatives_of,

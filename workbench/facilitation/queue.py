@@ -206,11 +206,12 @@ class QueuePage(KeysetPage):
     counted_up_to: int | None = None
 
 
-def _stale_clause(vision: Vision) -> Any:
+def stale_clause(vision: Vision | int) -> Any:
     """SQL: the proposal's base is not its element's working text (or the element was removed).
     Texts belong to one element, so that is: its base is none of the vision's working texts (a set
-    the database reads once, not a join per proposal)."""
-    working_texts = select(DraftEntry.text_id).where(DraftEntry.vision_id == vision.id, DraftEntry.is_removed.is_(False))
+    the database reads once, not a join per proposal). `vision`: the vision or its id."""
+    vision_id = vision if isinstance(vision, int) else vision.id
+    working_texts = select(DraftEntry.text_id).where(DraftEntry.vision_id == vision_id, DraftEntry.is_removed.is_(False))
     return Proposal.base_text_id.not_in(working_texts)
 
 
@@ -266,9 +267,9 @@ def _select(
     notes: list[str] = []
     flagged = []
     if filters.flag in ("stale", "conflicted"):
-        flagged.append(_stale_clause(vision))
+        flagged.append(stale_clause(vision))
     elif filters.flag == "current":
-        flagged.append(~_stale_clause(vision))
+        flagged.append(~stale_clause(vision))
     elif filters.flag == "competing":
         flagged.append(_peer_exists())
     where = [*_open_where(vision, filters, viewer_id, notes), *flagged, *extra]
@@ -329,7 +330,7 @@ def queue_counts(vision: Vision) -> QueueCounts:
     row = db.session.execute(
         select(
             func.count(Proposal.id),
-            func.coalesce(func.sum(case((_stale_clause(vision), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((stale_clause(vision), 1), else_=0)), 0),
             func.min(Proposal.created_at),
         ).where(*_open_where(vision, QueueFilters()))
     ).one()
@@ -340,7 +341,7 @@ def conflicted_count(vision: Vision) -> tuple[int, bool]:
     """How many open proposals are conflicted, as the queue's "Conflicted" filter finds them (the
     oldest FLAG_CHECK_LIMIT stale ones checked), and whether that covered every stale one; two
     queries at most."""
-    where = [*_open_where(vision, QueueFilters()), _stale_clause(vision)]
+    where = [*_open_where(vision, QueueFilters()), stale_clause(vision)]
     rows = db.session.execute(
         select(*CANDIDATE_COLUMNS, *TEXT_COLUMNS)
         .where(*where)
