@@ -62,7 +62,7 @@ def test_publishing_makes_version_two_and_leaves_version_one_as_it_was(client, m
     v1_row, v2 = versions_of(vision)
     assert (v1_row.snapshot, v1_row.content_hash, v1_row.changelog) == v1
     assert v2.number == 2 and v2.notes == "Sharper objectives." and v2.published_by_id == facilitator.id
-    assert hashlib.sha256(v2.snapshot.encode()).hexdigest() == v2.content_hash
+    assert hashlib.sha256(v2.snapshot.encode()).hexdigest() == v2.snapshot_hash
     snapshot = json.loads(v2.snapshot)
     assert next(e for e in snapshot["elements"] if e["key"] == "objective-1")["body"] == "Objective 1.1 body, sharper."
     assert fresh(Vision, vision.id).latest_version_number == 2

@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import http.client
 import json
+import base64
 import os
 import re
 import secrets
@@ -52,6 +53,7 @@ VOTE_LIMIT = 4  # per account, a minute
 MAIL_REQUEST_LIMIT = 3  # per client address, a minute
 IMMUTABLE = "public, max-age=31536000, immutable"
 DONE = (302, 303)  # a form done: redirected to the page that shows it
+SIGNING_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
 REDIS_URL = os.environ.get("WORKBENCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
@@ -271,7 +273,7 @@ def _make_data(database_url: str) -> dict[str, int]:
     from workbench.visions.importer import import_vision
 
     migrate_database(database_url)
-    app = create_app(base_config(database_url))
+    app = create_app({**base_config(database_url), "SIGNING_KEY": SIGNING_KEY})  # the servers' key
     with app.app_context():
         password_hash = hash_password(PASSWORD)
         people = {}
@@ -350,6 +352,7 @@ def _gunicorn(port: int, database_url: str, secret_key: str, key_prefix: str, lo
         **os.environ,
         "WORKBENCH_DATABASE_URL": database_url,
         "WORKBENCH_SECRET_KEY": secret_key,
+        "WORKBENCH_SIGNING_KEY": SIGNING_KEY,  # the same on both servers, as the secret key
         "WORKBENCH_PUBLIC_URL": PUBLIC_URL,
         "WORKBENCH_PROXY_FIX": "1",
         "WORKBENCH_SESSION_COOKIE_SECURE": "true",

@@ -24,7 +24,7 @@ def first_version(vision) -> Version:
 def test_the_snapshot_is_self_contained_and_its_hash_is_the_sha256_of_its_bytes(make_vision) -> None:
     vision = make_vision(ambitions=2, objectives=3, conditions=2)
     version = first_version(vision)
-    assert hashlib.sha256(version.snapshot.encode("utf-8")).hexdigest() == version.content_hash
+    assert hashlib.sha256(version.snapshot.encode("utf-8")).hexdigest() == version.snapshot_hash
     snapshot = json.loads(version.snapshot)
     assert snapshot["vision"]["slug"] == vision.slug
     labels = [e["label"] for e in snapshot["elements"]]

@@ -1,4 +1,4 @@
-"""Command line: `flask --app wsgi vision import`, `demo load`, `users create`, `assets build`,
+"""Command line: `flask --app wsgi vision import`, `vision verify`, `demo load`, `users create`, `assets build`,
 `mail worker`, `mail send-due`, `mail status`, `mail retry`, `notifications digest`."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from .exceptions import ValidationError
 from .models import Role, User, Vision, db, record_event
 from .notifications import digest, telling
 from .visions.importer import VisionFileError, import_vision, parse_vision
+from .visions.verification import verify_chain
 
 DEMO_PASSWORD = "demo-password-2026"
 DEMO_ACCOUNTS = [
@@ -59,7 +60,7 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
-@click.group("vision", help="Import visions.")
+@click.group("vision", help="Import and verify visions.")
 def vision_group() -> None:
     pass
 
@@ -87,6 +88,38 @@ def import_command(path: str, publish: bool, open_days: int) -> None:
     db.session.commit()
     published = f", published as version {vision.latest_version_number}" if publish else ""
     click.echo(f"Imported {vision.title!r} as /visions/{vision.slug}/{published}.")
+
+
+@vision_group.command("verify")
+@click.argument("slug")
+def verify_command(slug: str) -> None:
+    """Check every published version of a vision: each content hash recomputed from what it says,
+    each previous hash, each signature. Exits 1 when anything is wrong."""
+    report = verify_chain(slug)
+    if report is None:
+        _fail(f"There is no vision {slug!r}.")
+    assert report is not None
+    if not report.keys_known:
+        click.echo("No signing key is configured here (WORKBENCH_SIGNING_KEY): each signature is checked "
+                   "with the key its version names, not against this site's key.", err=True)
+    if not report.problems:
+        signed_by = "this site's key" if report.keys_known else "the key it names"
+        if not report.checked:
+            click.echo(f"{slug!r} has no published version yet: there is nothing to check.")
+            return
+        every = "The only version" if report.checked == 1 else f"All {report.checked} versions"
+        click.echo(
+            f"{every} of {slug!r} check out: each content hash recomputed from what the version says, "
+            f"each previous hash, each signature by {signed_by}."
+        )
+        return
+    for problem in report.problems:
+        click.echo(problem, err=True)
+    problems = len(report.problems)
+    _fail(
+        f"{slug!r}: {problems} problem{'s' if problems != 1 else ''} in {report.checked} "
+        f"version{'s' if report.checked != 1 else ''}. Restore the versions named from a backup."
+    )
 
 
 @click.group("demo", help="Demo data.")

@@ -177,6 +177,9 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # REPLACE deletes the row it replaces: with recursive triggers, that delete fires the
+        # DELETE guard of published versions, element texts and revisions (migrations 0002, 0014).
+        cursor.execute("PRAGMA recursive_triggers=ON")
         cursor.close()
 
     on_disk = fcntl is not None and engine.url.database not in (None, "", ":memory:")

@@ -260,10 +260,17 @@ class Version(db.Model):
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     notes: Mapped[str] = mapped_column(Text, default="")
-    # sha256 of the canonical JSON snapshot.
+    # The public content hash (hex): sha256 of the canonical JSON of what /v/<n>.json publishes, less
+    # its hash, signature and permalink, so anyone can recompute it (visions/verification.py).
     content_hash: Mapped[str] = mapped_column(String(64))
-    # Canonical JSON text, byte for byte what was hashed.
+    # Canonical JSON text of the internal snapshot (with text ids); its sha256 is `snapshot_hash`.
     snapshot: Mapped[str] = mapped_column(Text)
+    snapshot_hash: Mapped[str | None] = mapped_column(String(64))
+    # Version n-1's content hash (hex), covered by this version's hash: None for version 1.
+    previous_hash: Mapped[str | None] = mapped_column(String(64))
+    # The site's Ed25519 signature of the hashed bytes and the public key that made it (base64).
+    signature: Mapped[str | None] = mapped_column(String(100))
+    signing_key: Mapped[str | None] = mapped_column(String(60))
     # JSON list of changelog entries (accepted proposals, direct edits, rejections) with credits.
     changelog: Mapped[str] = mapped_column(Text, default="[]")
 

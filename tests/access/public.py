@@ -12,5 +12,7 @@ RULES = [
     Rule("visions.version_json", "GET", "/visions/{slug}/v/1.json", EVERYONE),
     Rule("visions.versions", "GET", "/visions/{slug}/versions", EVERYONE),
     Rule("visions.element", "GET", "/visions/{slug}/elements/{key}", EVERYONE),
+    Rule("visions.signing_key", "GET", "/.well-known/vision-workbench-signing-key", EVERYONE),
+    Rule("visions.about_verifying", "GET", "/about/verifying", EVERYONE),
 ]
 RULES.append(Rule("pages.health", "GET", "/health", EVERYONE))

@@ -1,7 +1,9 @@
 """Publishing: the working draft becomes version n+1, and what the publish page shows before.
 
 `publish_version` turns the working draft into an immutable, self-contained snapshot with its
-content hash and an automatic changelog; the draft changes waiting to be published now belong to it.
+content hash (chained to the previous version's and signed with the site's key: see
+visions/verification.py) and an automatic changelog; the draft changes waiting to be published now
+belong to it.
 The publish form carries what its page showed (`PublishReview`: the latest version number and the
 newest waiting change), so that a draft that moved on meanwhile is never published unseen.
 """
@@ -21,12 +23,16 @@ from .. import permissions
 from ..exceptions import NotAllowed, ValidationError
 from ..models import DraftChange, Element, Proposal, ProposalStatus, User, Version, Vision, db, record_event, utcnow
 from ..validation import clean_text, has_disguising_characters
-from ..visions import snapshots
+from ..visions import snapshots, verification
 from ..visions.services import lock_vision, parsed_snapshot, working_rows
 from .state import ChangesPage, DraftState, draft_state, pending_changes_page
 
 NOTHING_CHANGED = "Nothing has changed since the latest version, so there is nothing to publish."
 NOTES_MAX = 5_000
+NO_SIGNING_KEY = (
+    "This site cannot publish yet: it has no key to sign versions with. Ask the site's operators to "
+    "set WORKBENCH_SIGNING_KEY (see the README, \"Verifying a version\"), then publish again."
+)
 
 # Content that makes two versions different for a reader; `text_id` is left out, so a change that
 # was undone (the same words in a new text) counts as nothing changed.
@@ -237,10 +243,13 @@ def publish_version(
     number and `last_pending_change_id`): if someone published or changed the draft since, raises
     PublishConflict. Raises ValidationError ({"notes": NOTHING_CHANGED}) when the draft shows a
     reader the same vision as the latest version (even if changes were made and undone), and
-    PublishConflict if another publish of the same number won the race.
+    PublishConflict if another publish of the same number won the race; ValidationError
+    ({"form": NO_SIGNING_KEY}) when the site has no signing key.
     """
     if actor is not None and not permissions.can_publish(actor, vision):
         raise NotAllowed()
+    if verification.configured_site_keys() is None:
+        raise ValidationError({"form": NO_SIGNING_KEY})
     notes = clean_notes(notes)
     vision = lock_vision(vision)
     latest_number = vision.latest_version_number
@@ -262,9 +271,9 @@ def publish_version(
     previous = None
     if latest_number:
         previous = db.session.execute(
-            select(Version.published_at, Version.snapshot).where(
-                Version.vision_id == vision.id, Version.number == latest_number
-            )
+            select(Version.published_at, Version.snapshot, *verification.seal_columns())
+            .join(Vision, Vision.id == Version.vision_id)
+            .where(Version.vision_id == vision.id, Version.number == latest_number)
         ).one()
     number = latest_number + 1
     # Exact in the database (rejections are assigned to versions by it: each falls in exactly one
@@ -280,13 +289,15 @@ def publish_version(
     )
     labels: dict[str, str] = {}
     if previous is not None:
-        previous_snapshot = parsed_snapshot(vision.id, latest_number, previous.snapshot)
+        # Checked against its hashes first: nothing is chained onto an altered version.
+        previous_snapshot = parsed_snapshot(vision.id, latest_number, previous.snapshot, verification.Seal.of(previous))
         if same_content(previous_snapshot, snapshot):
             raise ValidationError({"notes": NOTHING_CHANGED})
         labels.update((e["key"], e["label"]) for e in previous_snapshot["elements"])
     labels.update((e["key"], e["label"]) for e in snapshot["elements"])
 
     canonical = snapshots.canonical_json(snapshot)
+    sealed = verification.seal_new_version(canonical, snapshot, notes, previous.content_hash if previous else None)
     changelog = build_changelog(
         changes,
         _rejections_between(vision, previous.published_at if previous else None, published_at),
@@ -298,8 +309,12 @@ def publish_version(
         published_at=published_at,
         published_by_id=actor.id if actor else None,
         notes=notes,
-        content_hash=snapshots.content_hash(canonical),
+        content_hash=sealed.content_hash,
         snapshot=canonical,
+        snapshot_hash=sealed.snapshot_hash,
+        previous_hash=sealed.previous_hash,
+        signature=sealed.signature,
+        signing_key=sealed.signing_key,
         changelog=json.dumps(changelog, ensure_ascii=False, sort_keys=True),
     )
     try:

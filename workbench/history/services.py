@@ -83,21 +83,11 @@ class TimelineEntry(TextDiff):
 
 
 def _all_snapshots(vision: Vision) -> list[tuple[int, dict[str, Any]]]:
-    """Every published snapshot of the vision, oldest first: the ones not parsed yet are read in
-    one query (versions are numbered 1..latest without gaps)."""
+    """Every published snapshot of the vision, oldest first, each checked against its hashes and
+    signature once per process (visions.snapshots_of: one query for those not checked yet)."""
     numbers = range(1, vision.latest_version_number + 1)
-    cache = visions.snapshot_cache()
-    found = {n: cache.get((vision.id, n)) for n in numbers}
-    missing = [n for n, snapshot in found.items() if snapshot is None]
-    if missing:
-        rows = db.session.execute(
-            select(Version.number, Version.snapshot).where(
-                Version.vision_id == vision.id, Version.number.in_(missing)
-            )
-        ).all()
-        for number, text in rows:
-            found[number] = visions.parsed_snapshot(vision.id, number, text)
-    return [(n, found[n]) for n in numbers if found[n] is not None]  # type: ignore[misc]
+    found = visions.snapshots_of(vision.id, numbers)
+    return [(n, found[n]) for n in numbers if n in found]
 
 
 def _build_timeline(vision: Vision, key: str) -> list[TimelineEntry]:

@@ -1,8 +1,10 @@
 """State changes and queries for visions: their elements, the working draft's rows, published versions.
 
 Published versions never change, so their parsed snapshots are kept in-process (`parsed_snapshot`,
-per app, keyed by vision id and number). Publishing itself lives in `drafting/publishing.py`, and
-importing a vision file in `visions/importer.py`.
+per app, keyed by vision id and number), each checked against its hashes and signature as it is
+first read (`verification.check_version`: an altered version raises VersionAltered and is never
+served). Publishing itself lives in `drafting/publishing.py`, and importing a vision file in
+`visions/importer.py`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy.orm import defer
 
 from ..caching import app_cache
 from ..models import DraftChange, DraftEntry, Element, ElementText, User, Version, Vision, db
-from . import snapshots
+from . import snapshots, verification
 
 
 # --- visions and their elements ------------------------------------------------------------------
@@ -253,29 +255,56 @@ def snapshot_cache() -> Any:
     return app_cache("snapshot", 24)
 
 
-def parsed_snapshot(vision_id: int, number: int, text: str | None = None) -> dict[str, Any] | None:
-    """Version `number`'s snapshot as a dict, parsed once per process. Treat it as read-only.
+def checked_snapshot_cache() -> Any:
+    """The parsed snapshots checked against their hashes and signature (the same objects as in
+    `snapshot_cache`, which may also hold some parsed unchecked from a caller's own query)."""
+    return app_cache("checked_snapshot", 24)
 
-    Give `text` (the stored canonical JSON) when you have it; otherwise it is read (one query).
-    Returns None when there is no such version.
+
+def _checked(vision_id: int, number: int, text: str, seal: verification.Seal) -> dict[str, Any]:
+    snapshot = verification.check_version(text, seal)
+    snapshot_cache().put((vision_id, number), snapshot)
+    return checked_snapshot_cache().put((vision_id, number), snapshot)
+
+
+def _seal_query(vision_id: int) -> Any:
+    return (
+        select(Version.snapshot, *verification.seal_columns())
+        .join(Vision, Vision.id == Version.vision_id)
+        .where(Version.vision_id == vision_id)
+    )
+
+
+def parsed_snapshot(
+    vision_id: int, number: int, text: str | None = None, seal: verification.Seal | None = None
+) -> dict[str, Any] | None:
+    """Version `number`'s snapshot as a dict, parsed and checked once per process. Treat it as read-only.
+
+    Give `text` (the stored canonical JSON) and its `seal` when you have them; otherwise both are
+    read (one query). Returns None when there is no such version; raises VersionAltered when the
+    stored version does not match its hashes or signature. Given `text` alone, the snapshot is
+    parsed without being checked (and kept apart from the checked ones).
     """
-    cache = snapshot_cache()
-    snapshot = cache.get((vision_id, number))
-    if snapshot is None:
-        if text is None:
-            text = db.session.scalar(
-                select(Version.snapshot).where(Version.vision_id == vision_id, Version.number == number)
-            )
-            if text is None:
-                return None
-        snapshot = cache.put((vision_id, number), json.loads(text))
-    return snapshot
+    checked = checked_snapshot_cache().get((vision_id, number))
+    if checked is not None:
+        return checked
+    if seal is None and text is not None:
+        cache = snapshot_cache()
+        snapshot = cache.get((vision_id, number))
+        return snapshot if snapshot is not None else cache.put((vision_id, number), json.loads(text))
+    if text is None or seal is None:
+        row = db.session.execute(_seal_query(vision_id).where(Version.number == number)).first()
+        if row is None:
+            return None
+        text, seal = row.snapshot, verification.Seal.of(row)
+    return _checked(vision_id, number, text, seal)
 
 
 def snapshots_of(vision_id: int, numbers: Iterable[int]) -> dict[int, dict[str, Any]]:
     """The parsed snapshots of the versions `numbers` that exist, by number: one query for those not
-    parsed in this process yet, none when all are. Treat them as read-only."""
-    cache = snapshot_cache()
+    checked in this process yet, none when all are. Treat them as read-only; raises VersionAltered
+    when one does not match its hashes or signature."""
+    cache = checked_snapshot_cache()
     found: dict[int, dict[str, Any]] = {}
     missing = []
     for number in set(numbers):
@@ -285,11 +314,8 @@ def snapshots_of(vision_id: int, numbers: Iterable[int]) -> dict[int, dict[str, 
         else:
             found[number] = snapshot
     if missing:
-        rows = db.session.execute(
-            select(Version.number, Version.snapshot).where(Version.vision_id == vision_id, Version.number.in_(missing))
-        ).all()
-        for number, text in rows:
-            found[number] = cache.put((vision_id, number), json.loads(text))
+        for row in db.session.execute(_seal_query(vision_id).where(Version.number.in_(missing))):
+            found[row.number] = _checked(vision_id, row.number, row.snapshot, verification.Seal.of(row))
     return found
 
 
@@ -308,6 +334,21 @@ class PublishedVersion:
     content_hash: str
     snapshot: dict[str, Any]
     changelog: list[dict[str, Any]]
+    previous_hash: str | None = None
+    signature: str | None = None
+    signing_key: str | None = None
+
+    def document(self, permalink: str) -> dict[str, Any]:
+        """The version as open data (/v/<n>.json), with what proves it (verification.py)."""
+        return verification.public_document(
+            self.snapshot,
+            notes=self.notes,
+            content_hash=self.content_hash,
+            previous_hash=self.previous_hash,
+            signature=self.signature,
+            signing_key=self.signing_key,
+            permalink=permalink,
+        )
 
     @property
     def elements(self) -> list[dict[str, Any]]:
@@ -334,8 +375,11 @@ def load_version(slug: str, number: int) -> PublishedVersion | None:
         published_at=version.published_at,
         notes=version.notes,
         content_hash=version.content_hash,
-        snapshot=parsed_snapshot(version.vision_id, version.number, version.snapshot),
+        snapshot=parsed_snapshot(version.vision_id, version.number, version.snapshot, verification.Seal.of(version, slug)),
         changelog=json.loads(version.changelog),
+        previous_hash=version.previous_hash,
+        signature=version.signature,
+        signing_key=version.signing_key,
     )
 
 
@@ -348,12 +392,10 @@ def load_versions(slug: str, numbers: Sequence[int]) -> dict[int, PublishedVersi
     rows = db.session.execute(
         select(
             Version.vision_id,
-            Version.number,
             Version.published_at,
-            Version.notes,
-            Version.content_hash,
             Version.snapshot,
             Version.changelog,
+            *verification.seal_columns(),
         )
         .join(Vision, Vision.id == Version.vision_id)
         .where(Vision.slug == slug, Version.number.in_(sorted(set(numbers))))
@@ -366,8 +408,11 @@ def load_versions(slug: str, numbers: Sequence[int]) -> dict[int, PublishedVersi
             published_at=row.published_at,
             notes=row.notes,
             content_hash=row.content_hash,
-            snapshot=parsed_snapshot(row.vision_id, row.number, row.snapshot),
+            snapshot=parsed_snapshot(row.vision_id, row.number, row.snapshot, verification.Seal.of(row)),
             changelog=json.loads(row.changelog),
+            previous_hash=row.previous_hash,
+            signature=row.signature,
+            signing_key=row.signing_key,
         )
         for row in rows
     }

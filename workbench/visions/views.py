@@ -4,20 +4,28 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, send_from_directory
 from flask_login import current_user
 
 from .. import permissions
 from ..aligned import register as aligned_work
+from ..extensions import db
 from ..history.services import element_timeline
 from ..notifications.following import is_following
 from ..proposals import services as proposals
 
-from . import services, snapshots
+from . import services, verification
 from .lookup import get_vision_or_404
 from .permalinks import cached_fragment, immutable_response
 
 bp = Blueprint("visions", __name__)
+
+ALTERED_TITLE = "This version cannot be shown"
+ALTERED_MESSAGE = (
+    "Version {number} of this vision no longer matches the content hash and signature it was published "
+    "with, so it is not shown: what you would read might not be what was published. The site's "
+    "operators have been alerted and will restore it. Every other version is still available."
+)
 
 
 @bp.get("/")
@@ -87,16 +95,7 @@ def version_json(slug: str, number: int):
         published = services.load_version(slug, number)
         if published is None:
             return None
-        document = {
-            "schema_version": 1,
-            "vision": published.snapshot["vision"],
-            "version": published.number,
-            "published_at": published.snapshot["published_at"],
-            "notes": published.notes,
-            "content_hash": f"sha256:{published.content_hash}",
-            "permalink": f"{request.host_url.rstrip('/')}/visions/{slug}/v/{number}/",
-            "elements": snapshots.nested_elements(published.elements),
-        }
+        document = published.document(f"{request.host_url.rstrip('/')}/visions/{slug}/v/{number}/")
         return json.dumps(document, ensure_ascii=False, indent=2), "application/json"
 
     return immutable_response((request.host, "json", slug, number), render) or abort(404)
@@ -139,3 +138,44 @@ def element(slug: str, key: str):
         aligned=aligned_work.element_initiatives(vision, element),
         is_following=is_following(current_user, element),
     )
+
+
+# --- verifying versions (visions/verification.py) -------------------------------------------------
+
+
+@bp.app_errorhandler(verification.VersionAltered)
+def version_altered(error: verification.VersionAltered):
+    """Any page that would show an altered version: a 503 (it is to be restored from a backup, and
+    no cache may keep this answer), logged as critical where it was found."""
+    db.session.rollback()
+    message = ALTERED_MESSAGE.format(number=error.number)
+    if request.path.endswith(".json") or request.accept_mimetypes.best == "application/json":
+        response = jsonify(error=ALTERED_TITLE, message=message)
+    else:
+        page = render_template("errors/error.html", code=503, title=ALTERED_TITLE, message=message, typed=[])
+        response = current_app.make_response(page)
+    response.status_code = 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/.well-known/vision-workbench-signing-key")
+def signing_key():
+    """The site's public Ed25519 key (and earlier ones), to check the versions' signatures."""
+    keys = verification.configured_site_keys()
+    if keys is None:
+        abort(404)
+    response = jsonify(
+        algorithm=verification.ALGORITHM,
+        public_key=keys.public_key,
+        public_key_pem=keys.public_key_pem,
+        retired_keys=list(keys.retired),
+    )
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@bp.get("/about/verifying")
+def about_verifying():
+    keys = verification.configured_site_keys()
+    return render_template("visions/verifying.html", public_key=keys.public_key if keys else None)
