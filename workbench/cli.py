@@ -271,6 +271,21 @@ def notifications_digest() -> None:
     click.echo(f"Daily emails: {done}.")
 
 
+@click.group("webinars", help="Webinars: the reminder the day before.")
+def webinars_group() -> None:
+    pass
+
+
+@webinars_group.command("remind")
+def webinars_remind() -> None:
+    """Queue the reminder of every registration for a session that starts within a day (run hourly)."""
+    from .webinars.reminders import send_reminders
+
+    with worker.links_context():
+        run = send_reminders()
+    click.echo(f"Webinar reminders: {run}.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(vision_group)
     app.cli.add_command(demo_group)
@@ -278,3 +293,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(assets_group)
     app.cli.add_command(mail_group)
     app.cli.add_command(notifications_group)
+    app.cli.add_command(webinars_group)

@@ -42,6 +42,8 @@ DEFAULT_LIMITS = {
     "RATELIMIT_MODERATION": "60/minute",
     # Per client address: downloads of a vision's data files (each can cost seconds of a worker).
     "RATELIMIT_EXPORT": "60/hour",
+    # Per signed-in account: scheduling webinars, registering and cancelling.
+    "RATELIMIT_WEBINAR_WRITE": "30/minute;300/day",
     # Per signed-in account: following and unfollowing.
     "RATELIMIT_FOLLOW": "60/minute;1000/day",
     # Per client address: submitting and editing aligned work.

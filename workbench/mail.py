@@ -42,13 +42,31 @@ ERROR_LENGTH = 300
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A small text file sent with a mail (a calendar invitation: text/calendar)."""
+
+    filename: str
+    content_type: str  # "maintype/subtype", e.g. "text/calendar; method=PUBLISH" (parameters allowed)
+    content: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"filename": self.filename, "content_type": self.content_type, "content": self.content}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, str]) -> Attachment:
+        return cls(str(data["filename"]), str(data["content_type"]), str(data["content"]))
+
+
+@dataclass(frozen=True)
 class Mail:
-    """One plain-text mail to one address; `headers` are any further headers it needs."""
+    """One plain-text mail to one address; `headers` are any further headers it needs, and
+    `attachments` any small text files sent with it."""
 
     to: str
     subject: str
     body: str
     headers: Mapping[str, str] = field(default_factory=dict)
+    attachments: tuple[Attachment, ...] = ()
 
 
 class NotDelivered(Exception):
@@ -83,7 +101,8 @@ def new_message_id() -> str:
 
 def email_message(mail: Mail, *, message_id: str | None = None, date: datetime | None = None) -> EmailMessage:
     """The mail as an RFC 5322 message: From (MAIL_FROM), To, Subject, Date (when it was written),
-    Message-ID, its own headers, and the plain-text body."""
+    Message-ID, its own headers, and the plain-text body, followed by its attachments (the message
+    is then multipart/mixed)."""
     built = EmailMessage()
     built["From"] = current_app.config["MAIL_FROM"]
     built["To"] = mail.to
@@ -93,6 +112,15 @@ def email_message(mail: Mail, *, message_id: str | None = None, date: datetime |
     for name, value in mail.headers.items():
         built[name] = value
     built.set_content(mail.body)
+    for attachment in mail.attachments:
+        kind, _, parameters = attachment.content_type.partition(";")
+        maintype, _, subtype = kind.strip().partition("/")
+        params = dict(
+            (name.strip(), value.strip()) for name, _, value in (p.partition("=") for p in parameters.split(";") if "=" in p)
+        )
+        if maintype != "text":
+            raise ValueError(f"only text attachments are supported, not {attachment.content_type!r}")
+        built.add_attachment(attachment.content, subtype=subtype, filename=attachment.filename, params=params)
     return built
 
 
@@ -109,7 +137,7 @@ def deliver(built: EmailMessage, to: str) -> None:
             log.info("Mail sent to %s: %s", to, built["Subject"])
         else:
             path = _write_outbox(built, Path(config["MAIL_OUTBOX"]))
-            log.info("Mail to %s written to %s (no SMTP_HOST set):\n%s", to, path, built.get_content())
+            log.info("Mail to %s written to %s (no SMTP_HOST set):\n%s", to, path, _text_of(built))
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
         raise NotDelivered(f"The mail server refused the address: {_answers(exc.recipients.values())}",
@@ -119,6 +147,12 @@ def deliver(built: EmailMessage, to: str) -> None:
         raise NotDelivered(f"The mail server answered {_answers([(exc.smtp_code, exc.smtp_error)])}", permanent=permanent) from exc
     except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
         raise NotDelivered(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _text_of(built: EmailMessage) -> str:
+    """The plain-text body (of a multipart message too, without its attachments)."""
+    body = built.get_body(("plain",))
+    return body.get_content() if body is not None else ""
 
 
 def _answers(answers: Any) -> str:

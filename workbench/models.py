@@ -786,6 +786,8 @@ class OutgoingMail(db.Model):
     body: Mapped[str] = mapped_column(Text)
     # Further headers, name to value (e.g. List-Unsubscribe).
     headers: Mapped[Any] = mapped_column(JSON, default=dict)
+    # Small text attachments: [{"filename", "content_type", "content"}] (a webinar's .ics file).
+    attachments: Mapped[Any | None] = mapped_column(JSON, default=list)
     # The account the mail is for, if any: nothing is delivered once it is deleted or deactivated.
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -804,4 +806,72 @@ class OutgoingMail(db.Model):
             "ix_outgoing_mail_unsent", "state", "send_after", "id",
             sqlite_where=text("sent_at IS NULL"), postgresql_where=text("sent_at IS NULL"),
         ),
+    )
+
+
+# --- webinars (workbench/webinars/) ----------------------------------------------------------------
+
+REGISTRATION_STATES = ("registered", "waiting", "cancelled")
+
+
+class Webinar(db.Model):
+    """A session about a vision that people register for, with a capacity and a waiting list.
+
+    The joining link is private: only people registered (and facilitators) ever see it.
+    `places_given` counts the places in line handed out (webinars/registrations.py): each
+    registration takes the next one, under a lock on this row, so the order of the line is the order
+    in which the registrations were committed.
+    """
+
+    __tablename__ = "webinars"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vision_id: Mapped[int] = mapped_column(ForeignKey("visions.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    capacity: Mapped[int] = mapped_column(Integer)
+    joining_link: Mapped[str] = mapped_column(String(500))
+    recording_link: Mapped[str] = mapped_column(String(500), default="")
+    places_given: Mapped[int] = mapped_column(Integer, default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("capacity > 0", name="capacity_positive"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        Index("ix_webinars_vision_starts", "vision_id", "starts_at", "id"),
+    )
+
+
+class Registration(db.Model):
+    """A person's place at a webinar: registered, waiting (in the order of `place`) or cancelled.
+    One row per person and webinar; cancelling is a state, and registering again reuses the row."""
+
+    __tablename__ = "webinar_registrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webinar_id: Mapped[int] = mapped_column(ForeignKey("webinars.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    state: Mapped[str] = mapped_column(String(12))
+    # The place in line (the webinar's `places_given` when this registration was made).
+    place: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the place was taken (again, after a cancellation), given from the waiting list, cancelled.
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the reminder the day before was queued (or found not needed): never twice.
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    webinar: Mapped[Webinar] = relationship()
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("webinar_id", "user_id"),  # one registration per person and webinar
+        CheckConstraint("state IN ('registered', 'waiting', 'cancelled')", name="state_known"),
+        Index("ix_webinar_registrations_line", "webinar_id", "state", "place"),
+        Index("ix_webinar_registrations_user", "user_id"),
     )

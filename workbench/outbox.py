@@ -38,7 +38,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from .database import is_busy
-from .mail import Mail, NotDelivered, deliver, email_message, new_message_id
+from .mail import Attachment, Mail, NotDelivered, deliver, email_message, new_message_id
 from .models import OutgoingMail, User, db, utcnow
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,7 @@ def queue(mail: Mail, *, user: User | None = None, user_id: int | None = None) -
         subject=mail.subject,
         body=mail.body,
         headers=dict(mail.headers),
+        attachments=[attachment.as_dict() for attachment in mail.attachments],
         user_id=user.id if user is not None else user_id,
         created_at=now,
         send_after=now,
@@ -199,8 +200,11 @@ def _reason_to_withhold(mail: OutgoingMail) -> str | None:
 
 def _deliver(mail: OutgoingMail) -> NotDelivered | None:
     """Hand the mail over; None once accepted, else why not."""
+    attachments = tuple(Attachment.from_dict(data) for data in mail.attachments or ())
     message = email_message(
-        Mail(mail.recipient, mail.subject, mail.body, mail.headers or {}), message_id=mail.message_id, date=mail.created_at
+        Mail(mail.recipient, mail.subject, mail.body, mail.headers or {}, attachments),
+        message_id=mail.message_id,
+        date=mail.created_at,
     )
     try:
         deliver(message, mail.recipient)

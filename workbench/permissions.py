@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .models import AlignedWork, Comment, Element, Notification, Proposal, ProposalStatus, User, Vision
+from .models import AlignedWork, Comment, Element, Notification, Proposal, ProposalStatus, Registration, User, Vision, Webinar, utcnow
 
 
 def is_member(user: Any) -> bool:
@@ -231,3 +231,33 @@ def can_download_hidden_data(user: Any) -> bool:
     content on the site is."""
     return can_moderate(user)
 
+
+# --- webinars ---------------------------------------------------------------------------------------
+
+
+def can_manage_webinars(user: Any, vision: Vision | None = None) -> bool:
+    """Schedule and change sessions, see who registered: facilitators (and admins)."""
+    return is_facilitator(user)
+
+
+def can_see_attendees(user: Any, webinar: Webinar) -> bool:
+    """Names and email addresses of the people registered and waiting: facilitators only."""
+    return is_facilitator(user)
+
+
+def can_register(user: Any, webinar: Webinar) -> bool:
+    """Anyone signed in, until the session ends."""
+    return is_member(user) and utcnow() < webinar.ends_at
+
+
+def can_cancel(user: Any, registration: Registration) -> bool:
+    """The person registered or waiting, for themselves (the service then checks that there is
+    still something to cancel, and that the session has not ended)."""
+    return is_member(user) and registration.user_id == user.id
+
+
+def may_see_joining_link(user: Any, registration: Registration | None) -> bool:
+    """The joining link is for the people registered (not those waiting), and for facilitators."""
+    if is_facilitator(user):
+        return True
+    return registration is not None and registration.state == "registered" and registration.user_id == getattr(user, "id", None)
