@@ -16,3 +16,4 @@ RULES = [
     Rule("visions.about_verifying", "GET", "/about/verifying", EVERYONE),
 ]
 RULES.append(Rule("pages.health", "GET", "/health", EVERYONE))
+RULES.append(Rule("participation.show", "GET", "/visions/{slug}/participation", EVERYONE))

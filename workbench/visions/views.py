@@ -12,6 +12,7 @@ from ..aligned import register as aligned_work
 from ..extensions import db
 from ..history.services import element_timeline
 from ..notifications.following import is_following
+from ..participation.counts import element_counts_of
 from ..proposals import services as proposals
 
 from . import services, verification
@@ -57,6 +58,7 @@ def show(slug: str):
         document=document,
         aligned_counts=aligned_work.initiative_counts_by_key(vision),
         is_following=is_following(current_user, vision),
+        element_counts=element_counts_of(vision) if version is not None else None,
     )
 
 
