@@ -309,6 +309,7 @@ def test_no_route_of_the_draft_or_history_changes_a_published_version(client, ma
         posts += [
             (f"/visions/test-vision/draft/elements/{key}/edit", {"title": "T", "body": f"New {key}", "reason": "R", "lock_version": str(entry.lock_version), "action": "save"}),
             (f"/visions/test-vision/draft/elements/{key}/move", {"direction": "down", "from_place": "1"}),
+            (f"/visions/test-vision/draft/elements/{key}/move-to", {"parent": "ambition-2", "position": "1"}),
             (f"/visions/test-vision/draft/elements/{key}/remove", {"reason": "Gone."}),
         ]
     posts += [

@@ -24,3 +24,8 @@ RULES = [
     Rule("drafting.close_window", "POST", "/visions/{slug}/window/close", FACILITATORS),
     Rule("drafting.reopen_window", "POST", "/visions/{slug}/window/reopen", FACILITATORS, data={"days": "7"}),
 ]
+RULES += [
+    Rule("drafting.move_element_to", "GET", "/visions/{slug}/draft/elements/{key}/move-to", FACILITATORS),
+    Rule("drafting.move_element_to", "POST", "/visions/{slug}/draft/elements/{key}/move-to", FACILITATORS,
+         data={"parent": "ambition-2", "position": "1"}),
+]

@@ -19,3 +19,10 @@ RULES = [
     Rule("proposals.withdraw", "GET", "/proposals/{proposal}/withdraw", NOBODY, note="only the author: the confirmation"),
     Rule("proposals.withdraw", "POST", "/proposals/{proposal}/withdraw", NOBODY, note="only the author"),
 ]
+
+# Proposals to remove an element (issue 16): members, while the window is open.
+RULES += [
+    Rule("proposals.propose_removal", "GET", "/visions/{slug}/elements/{key}/propose-removal", MEMBERS),
+    Rule("proposals.propose_removal", "POST", "/visions/{slug}/elements/{key}/propose-removal", MEMBERS,
+         data={"rationale": "It repeats another objective."}),
+]

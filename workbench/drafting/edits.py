@@ -9,13 +9,16 @@ Every change writes a DraftChange (who, what, why: it feeds the next version's c
 audit event. Nothing is deleted: a removed element's DraftEntry is marked `is_removed`.
 
 Decisions:
-- An element with objectives or enabling conditions cannot be removed until they are removed:
-  each removal is its own decision with its own reason, and the open proposals on each are closed
-  with it. The vision statement cannot be removed.
-- Moving an element changes only its place among siblings of the same kind (objectives stay
-  before enabling conditions: numbering is per kind). Positions are rewritten without touching the
-  entries' lock versions: the lock guards an element's *text*, so a reorder never makes someone's
-  open edit or accept of that text out of date. Removal does bump it.
+- An element with objectives or enabling conditions cannot be removed directly until they are
+  removed: each removal is its own decision with its own reason, and the open proposals on each are
+  closed with it. The vision statement and the only ambition cannot be removed. Taking an element
+  out of the draft is one rule (`structure.take_out_of_draft`), shared with accepted proposals to
+  remove one (which take its children with it).
+- Moving an element changes its place among siblings of the same kind (objectives stay before
+  enabling conditions: numbering is per kind): one step up or down, or to any position under any
+  ambition (`move_element_to`; the rules are in `structure.py`). Positions and parents are
+  rewritten without touching the entries' lock versions: the lock guards an element's *text*, so
+  a move never makes someone's open edit or accept of that text out of date. Removal does bump it.
 - Draft writes take a row lock on the vision (PostgreSQL; SQLite write requests are exclusive from
   their first statement), so two facilitators adding at once cannot get the same key.
 """
@@ -24,23 +27,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import permissions
 from ..exceptions import DraftConflict, NotAllowed, NotFound, ValidationError
-from ..models import DraftChange, DraftEntry, ElementText, Proposal, ProposalStatus, User, Vision, db, record_event, utcnow
+from ..models import DraftChange, DraftEntry, ElementText, User, Vision, db, record_event
 from ..validation import clean_text, fields_with_hidden_characters, has_disguising_characters
 from ..visions import services as visions
 from ..visions.snapshots import KIND_NAMES, KIND_PLURALS
 from .state import children_in_draft, find_entry, siblings_of_kind
+from .structure import PARENT_KIND, Move, apply_move, place_in_order, plan_move, lock_open_proposals, removal_refusal, take_out_of_draft
 
 TITLE_MAX = 200
 BODY_MAX = 20_000
 REASON_MAX = 5_000
-# What may be added, and under what: ambitions at the top level, the rest under an ambition.
-PARENT_KIND = {"ambition": None, "objective": "ambition", "condition": "ambition"}
 
 
 # --- checking what people typed -------------------------------------------------------------------
@@ -140,22 +140,6 @@ def parent_for_new(vision: Vision, kind: str, parent_key: str | None, *, for_upd
     if parent is None or parent.is_removed or parent.element.kind != PARENT_KIND[kind]:
         raise NotFound()
     return parent
-
-
-def _place(entries: list[DraftEntry], start: int) -> None:
-    """Give `entries` the positions start, start+1, ... in list order, without bumping their lock
-    versions (a move is not a change of text); the loaded objects are updated to match."""
-    moved = [(entry, start + i) for i, entry in enumerate(entries) if entry.position != start + i]
-    if not moved:
-        return
-    table = DraftEntry.__table__
-    db.session.execute(
-        update(table).where(table.c.id == bindparam("entry_id")).values(position=bindparam("new_position")),
-        [{"entry_id": entry.id, "new_position": position} for entry, position in moved],
-    )
-    for entry, position in moved:
-        # Record the new value as loaded state: no UPDATE (and no lock bump) at flush.
-        set_committed_value(entry, "position", position)
 
 
 def _require(allowed: bool) -> None:
@@ -266,8 +250,8 @@ def add_element_to_draft(
         if index < 0:
             raise ValidationError({"position": "Choose where to put it from the list"})
     start = 1
-    _place(siblings[:index], start)
-    _place(siblings[index:], start + index + 1)
+    place_in_order(siblings[:index], start)
+    place_in_order(siblings[index:], start + index + 1)
     entry = visions.add_element(
         vision,
         kind,
@@ -310,9 +294,13 @@ def remove_element_from_draft(vision: Vision, key: str, *, reason: str | None, a
     removed, NotFound if there is no such element, NotAllowed for non-facilitators.
     """
     _require(permissions.can_edit_draft(actor, vision))
+    looked = find_entry(vision, key)
+    if looked is not None:  # locked before the entry, in the order an accept takes them
+        lock_open_proposals([looked.element_id])
     entry = _entry_to_change(vision, key, "This element had already been removed from the working draft.")
-    if entry.element.kind == "statement":
-        raise ValidationError({"form": "The vision statement cannot be removed: edit its text instead"})
+    refusal = removal_refusal(vision, entry)
+    if refusal:
+        raise ValidationError({"form": refusal})
     children = children_in_draft(entry)
     if children:
         counts = {kind: sum(1 for c in children if c.element.kind == kind) for kind in ("objective", "condition")}
@@ -323,48 +311,13 @@ def remove_element_from_draft(vision: Vision, key: str, *, reason: str | None, a
         )
         raise ValidationError({"form": f"Remove its {named} first: each removal needs its own reason"})
     cleaned = clean_reason(reason)
-    entry.is_removed = True
     try:
-        db.session.flush()
+        taken = take_out_of_draft(
+            vision, entry, actor=actor, reason=cleaned, decision=f"The element was removed from the draft: {cleaned}"
+        )
     except StaleDataError:
         raise DraftConflict("Someone changed this element at the same moment. Reload the draft and try again.") from None
-    _record_change(vision, entry, "remove", actor, cleaned, entry.text_id)
-    now = utcnow()
-    decision = f"The element was removed from the draft: {cleaned}"
-    proposals = db.session.scalars(
-        select(Proposal)
-        .where(Proposal.element_id == entry.element_id, Proposal.status == ProposalStatus.OPEN.value)
-        .order_by(Proposal.id)
-        .with_for_update()
-    ).all()
-    for proposal in proposals:
-        proposal.status = ProposalStatus.REJECTED.value
-        proposal.decided_by_id = actor.id
-        proposal.decided_at = now
-        proposal.decision_reason = decision
-        proposal.updated_at = now
-        record_event(
-            "proposal.rejected",
-            "proposal",
-            proposal.id,
-            actor=actor,
-            vision_id=vision.id,
-            reason=decision,
-            element_removed=True,
-            key=key,
-        )
-    record_event(
-        "draft.element_removed",
-        "element",
-        entry.element_id,
-        actor=actor,
-        vision_id=vision.id,
-        key=key,
-        reason=cleaned,
-        closed_proposals=[p.id for p in proposals],
-    )
-    db.session.flush()
-    return Removal(entry=entry, closed_proposals=[p.id for p in proposals])
+    return Removal(entry=entry, closed_proposals=taken.closed_proposals)
 
 
 def move_element_in_draft(
@@ -394,7 +347,7 @@ def move_element_in_draft(
             {"direction": f"It is already the {'first' if direction == 'up' else 'last'} of its {plural}"}
         )
     siblings[index], siblings[target] = siblings[target], siblings[index]
-    _place(siblings, 1)
+    place_in_order(siblings, 1)
     reason = f"Moved {direction}: from place {index + 1} to place {target + 1} among its {plural}."
     _record_change(vision, entry, "reorder", actor, reason, entry.text_id)
     record_event(
@@ -410,3 +363,50 @@ def move_element_in_draft(
     )
     db.session.flush()
     return entry
+
+
+# --- moving an element anywhere -------------------------------------------------------------------
+
+def move_element_to(
+    vision: Vision,
+    key: str,
+    *,
+    parent_key: str | None,
+    position: str | int | None,
+    from_parent: str | None = None,
+    from_position: int | None = None,
+    actor: User,
+) -> Move:
+    """Move the element under any ambition of the draft (objectives and enabling conditions), or
+    to any position among its siblings of the same kind; `position` 1 is first, empty is last.
+
+    `from_parent`/`from_position` say where it was when the form was prepared: when it has moved
+    since, raises DraftConflict (nothing moves twice). Raises ValidationError per field (see
+    `plan_move`), NotFound when there is no such element, DraftConflict when it was removed,
+    NotAllowed for non-facilitators. Writes a DraftChange "reorder" whose reason says the move in
+    words ("Moved from Ambition 2, position 3, to Ambition 4, position 1.") and an audit event
+    "draft.element_moved".
+    """
+    _require(permissions.can_edit_draft(actor, vision))
+    entry = _entry_to_change(vision, key, "This element has been removed from the working draft, so it cannot be moved.")
+    move = plan_move(vision, entry, parent_key=parent_key, position=position)
+    if from_position is not None and (from_position, from_parent or None) != (move.origin.position, move.origin.parent_key):
+        raise DraftConflict("This element had already moved since the page was loaded: check where it is now.", entry)
+    apply_move(vision, move)
+    words = move.words()
+    _record_change(vision, entry, "reorder", actor, f"Moved {words}.", entry.text_id)
+    record_event(
+        "draft.element_moved",
+        "element",
+        entry.element_id,
+        actor=actor,
+        vision_id=vision.id,
+        key=key,
+        from_parent=move.origin.parent_key,
+        from_place=move.origin.position,
+        to_parent=move.target.parent_key,
+        to_place=move.target.position,
+        words=words,
+    )
+    db.session.flush()
+    return move

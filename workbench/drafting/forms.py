@@ -41,6 +41,14 @@ class MoveForm(FlaskForm):
     from_place = HiddenField()
 
 
+class MoveToForm(FlaskForm):
+    parent = SelectField("Which ambition should it be under?", choices=[], validate_choice=False)
+    position = StringField("Position")
+    # Where it was when the form was prepared: a move from an out-of-date page is refused.
+    from_parent = HiddenField()
+    from_position = HiddenField()
+
+
 class PublishForm(FlaskForm):
     notes = TextAreaField("Notes on this version")
     expected_version = HiddenField()

@@ -36,6 +36,7 @@ from .forms import (
     CloseForm,
     ElementTextForm,
     MoveForm,
+    MoveToForm,
     PublishForm,
     RemoveForm,
     ReopenForm,
@@ -336,6 +337,67 @@ def move_element(slug: str, key: str):
         db.session.commit()
         flash(f"Moved {form.direction.data}: it is now {state.label_in_draft(vision, key)}.", "success")
     return redirect(draft_url(vision, key))
+
+
+@bp.route("/visions/<slug:slug>/draft/elements/<element_key:key>/move-to", methods=["GET", "POST"])
+def move_element_to(slug: str, key: str):
+    """Move an element to any position among its siblings, or (objectives and enabling conditions)
+    under another ambition."""
+    vision = vision_if_allowed(slug, permissions.can_edit_draft)
+    entry = state.entry_of(vision, key)
+    tree = visions.working_tree(vision)
+    label = next((e["label"] for e in tree if e["key"] == key), key)
+    if entry.is_removed:
+        raise DraftConflict(f"{label} has been removed from the working draft, so it cannot be moved.")
+    form = MoveToForm()
+    if request.method == "GET":
+        here = next((e for e in tree if e["key"] == key), None)
+        form.parent.data = form.from_parent.data = here["parent"] if here else ""
+        form.from_position.data = str(state.sibling_places(tree).get(key, (0, 0))[0])
+        return move_page(vision, entry, label, tree, form)
+    if not form.validate_on_submit():
+        return move_page(vision, entry, label, tree, form, status=400)
+    move = attempt(
+        form,
+        lambda: edits.move_element_to(
+            vision,
+            key,
+            parent_key=form.parent.data or None,
+            position=form.position.data,
+            from_parent=form.from_parent.data or None,
+            from_position=small_int(form.from_position.data),
+            actor=current_user,
+        ),
+    )
+    if move is None:
+        return move_page(vision, state.entry_of(vision, key), label, visions.working_tree(vision), form, status=422)
+    words = move.words()
+    db.session.commit()
+    flash(f"{label} moved {words}: it is now {state.label_in_draft(vision, key)}.", "success")
+    return redirect(draft_url(vision, key))
+
+
+def move_page(vision: Vision, entry: DraftEntry, label: str, tree: list[dict[str, Any]], form: MoveToForm, status: int = 200):
+    kind = entry.element.kind
+    form.parent.choices = [(e["key"], f"{e['label']}: {e['title']}" if e["title"] else e["label"]) for e in tree if e["kind"] == "ambition"]
+    here = next((e for e in tree if e["key"] == entry.element.key), None)
+    siblings = [e for e in tree if here and e["kind"] == kind and e["parent"] == here["parent"]]
+    return (
+        render_template(
+            "drafting/move.html",
+            vision=vision,
+            key=entry.element.key,
+            label=label,
+            kind=kind,
+            kind_name=KIND_NAMES[kind],
+            parent_label=next((e["label"] for e in tree if here and e["key"] == here["parent"]), None),
+            place=next((i + 1 for i, e in enumerate(siblings) if e["key"] == entry.element.key), None),
+            sibling_count=len(siblings),
+            entry=entry,
+            form=form,
+        ),
+        status,
+    )
 
 
 # --- publishing -----------------------------------------------------------------------------------

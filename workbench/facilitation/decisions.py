@@ -19,7 +19,7 @@ commit (the view commits). They raise (see `workbench/exceptions.py`), with mess
   treats it exactly like `DraftMoved`).
 
 Accepting goes through the proposal's kind: ACCEPTING names, for each kind, the module that plans
-it for the accept page and applies it to the working draft (`edit.py`). The DraftChange always
+it for the accept page and applies it to the working draft (`edit.py`, `remove.py`). The DraftChange always
 names the facilitator as the actor and the proposal it came from, so the changelog credits both.
 
 Every decision writes an audit event ("proposal.accepted", "proposal.rejected" with its reason,
@@ -38,11 +38,12 @@ from .. import permissions
 from ..exceptions import AlreadyDecided, Conflict, DraftMoved, NotAllowed, RebaseConflict, ValidationError, WrongState
 from ..models import DraftChange, ElementText, Proposal, ProposalRevision, ProposalStatus, User, db, record_event, utcnow
 from ..proposals import edit as edit_kind
+from ..proposals import remove as remove_kind
 from ..proposals.kinds import unknown_kind
 from ..proposals.rebase import Texts, draft_entry, rebase_onto, texts_by_id
 from ..proposals.services import revise_proposal, status_label
 from ..validation import clean_text, has_disguising_characters, hidden_characters_message
-from . import edit
+from . import edit, remove
 
 TITLE_MAX = 200
 BODY_MAX = 20_000
@@ -72,7 +73,7 @@ class AcceptsKind(Protocol):
     ) -> edit.Applied: ...
 
 
-ACCEPTING: dict[str, AcceptsKind] = {edit_kind.NAME: edit}
+ACCEPTING: dict[str, AcceptsKind] = {edit_kind.NAME: edit, remove_kind.NAME: remove}
 
 
 def _accepting(proposal: Proposal) -> AcceptsKind:
@@ -143,6 +144,15 @@ def clean_accepted_text(title: str | None, body: str | None, note: str | None) -
     return Texts(title, body), note
 
 
+def clean_note(note: str | None) -> str:
+    """A facilitator's note on a decision that takes no text, cleaned; or ValidationError({"note"})."""
+    errors: dict[str, str] = {}
+    cleaned = _clean_field(errors, "note", note, multiline=True, limit=NOTE_MAX, what="note")
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
 # --- accepting ------------------------------------------------------------------------------------
 
 
@@ -192,7 +202,10 @@ def accept_proposal(
     """
     check_decider(proposal, facilitator, "accept")
     accepting = _accepting(proposal)
-    text, note = clean_accepted_text(title, body, note)
+    if getattr(accepting, "PROPOSES_TEXT", True):
+        text, note = clean_accepted_text(title, body, note)
+    else:  # a change of structure (a removal): only the note is read
+        text, note = None, clean_note(note)
     if revision != proposal.revision_count:
         raise DraftMoved("revised")
     now = utcnow()

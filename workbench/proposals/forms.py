@@ -14,6 +14,10 @@ class ProposalForm(FlaskForm):
     rationale = TextAreaField("Why do you propose this change?")
 
 
+class RemovalForm(FlaskForm):
+    rationale = TextAreaField("Why do you propose to remove it?")
+
+
 class RevisionForm(ProposalForm):
     # Which text the revision is written against: the proposal's base, or the current text when
     # the author brings a stale proposal up to date. The service accepts only those two.

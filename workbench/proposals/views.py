@@ -29,9 +29,9 @@ from ..text_diff import TextDiff
 from ..urls import ElementKeyConverter
 from ..visions.lookup import get_vision_or_404
 from ..visions.services import element_label, element_labels, element_removal, working_tree
-from . import services
+from . import services, structural
 from .edit import clean_proposal_text
-from .forms import ProposalForm, RevisionForm
+from .forms import ProposalForm, RemovalForm, RevisionForm
 from .lookup import visible_proposal_or_404
 from .rebase import staleness
 
@@ -190,6 +190,32 @@ def preview(slug: str, key: str):
     return render_template("proposals/_preview.html", preview=result, oob=True)
 
 
+@bp.route("/visions/<slug:slug>/elements/<element_key:key>/propose-removal", methods=["GET", "POST"])
+@per_account("RATELIMIT_PROPOSAL_WRITE")
+def propose_removal(slug: str, key: str):
+    """Propose to remove an element, and everything under it, with a reason."""
+    vision = get_vision_or_404(slug)
+    element = get_element_or_404(vision, key)
+    require_member(url_for(".propose_removal", slug=slug, key=key))
+    tree, current = current_or_refuse(vision, key)
+    if not permissions.can_propose(current_user, vision):
+        return refuse_outside_window(vision, current)
+    form = RemovalForm()
+    if request.method == "POST" and form.validate_on_submit():
+        proposal = attempt(form, lambda: structural.propose_removal(vision, element, current_user, form.rationale.data))
+        if proposal is not None:
+            db.session.commit()
+            flash("Your proposal to remove it is open. Others can now read it, and you can edit or withdraw it while it is open.", "success")
+            return redirect(url_for(".show", proposal_id=proposal.id))
+    status = 200 if request.method == "GET" else 400 if not form.errors else 422
+    children = [row for row in tree if row["parent"] == key]
+    refusal = structural.why_not_removable(vision, element)
+    return (
+        render_template("proposals/propose_remove.html", vision=vision, current=current, children=children, refusal=refusal, form=form),
+        status,
+    )
+
+
 # --- one proposal ---------------------------------------------------------------------------------
 
 
@@ -198,14 +224,17 @@ def show(proposal_id: int):
     proposal = visible_proposal_or_404(proposal_id)
     vision = proposal.vision
     base = proposal.base_text
-    _, current = tree_row(vision, proposal.element.key)
+    tree, current = tree_row(vision, proposal.element.key)
     diff = TextDiff.between(base.title, base.body, proposal.title, proposal.body)
     is_open = proposal.status == ProposalStatus.OPEN.value
-    stale = staleness(proposal, base, current) if is_open else None
+    removal = proposal.kind == "remove"
+    # A removal proposes no words: whatever the text now, it is the whole element that goes.
+    stale = staleness(proposal, base, current) if is_open and not removal else None
     others, others_total = services.neighbours(proposal) if is_open else ([], 0)
     return render_template(
         "proposals/show.html",
         proposal=proposal,
+        goes_with=[row for row in tree if row["parent"] == proposal.element.key] if removal else [],
         vision=vision,
         base=base,
         current=current,
@@ -316,6 +345,8 @@ def edit(proposal_id: int):
     proposal = visible_proposal_or_404(proposal_id, for_update=request.method == "POST")
     check_author(proposal)
     _, current = tree_row(proposal.vision, proposal.element.key)
+    if proposal.kind == "remove":
+        return revise_removal(proposal, current)
     stale = staleness(proposal, proposal.base_text, current)
     form = RevisionForm()
     page = dict(proposal=proposal, current=current, form=form, stale=stale)
@@ -339,6 +370,22 @@ def edit(proposal_id: int):
     db.session.commit()
     flash(f"Your changes are saved as revision {revision.number} of your proposal.", "success")
     return redirect(url_for(".show", proposal_id=proposal.id))
+
+
+def revise_removal(proposal: Proposal, current: dict[str, Any] | None):
+    """A proposal to remove an element proposes no words: its author revises only their reason."""
+    form = RemovalForm()
+    if request.method == "GET":
+        form.rationale.data = proposal.rationale
+    elif form.validate_on_submit():
+        revision = attempt(form, lambda: services.revise_proposal(proposal, current_user, "", "", form.rationale.data))
+        if revision is not None:
+            db.session.commit()
+            flash(f"Your changes are saved as revision {revision.number} of your proposal.", "success")
+            return redirect(url_for(".show", proposal_id=proposal.id))
+    status = 200 if request.method == "GET" else 422 if form.errors and not form.csrf_token.errors else 400
+    page = render_template("proposals/edit_remove.html", proposal=proposal, vision=proposal.vision, label=label_of(proposal, current), form=form)
+    return page, status
 
 
 def edit_page(*, proposal: Proposal, current: dict[str, Any] | None, form: RevisionForm, stale: Any, preview: Preview | None, rebased: bool, status: int = 200):
