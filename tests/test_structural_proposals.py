@@ -284,3 +284,181 @@ def test_a_facilitator_cannot_remove_the_only_ambition_directly_either(client, l
     assert response.status_code == 422
     assert "This is the only ambition in the draft, and a vision needs at least one" in text(response)
     assert "ambition-1" in keys_in_draft(vision)
+
+
+# --- moves (issue 16, step 3) -----------------------------------------------------------------------
+
+PROPOSE_MOVE = "/visions/test-vision/elements/{key}/propose-move"
+
+
+def propose_move(client, key: str, parent: str = "ambition-2", position: str = "1", rationale: str = "It belongs with Ambition 2."):
+    return client.post(PROPOSE_MOVE.format(key=key), data={"parent": parent, "position": position, "rationale": rationale})
+
+
+def move_of(client, login_as, author, key: str = "objective-2", **form: str) -> Proposal:
+    login_as(author)
+    response = propose_move(client, key, **form)
+    assert response.status_code == 302, text(response)
+    return db.session.scalar(select(Proposal).where(Proposal.kind == "move").order_by(Proposal.id.desc()))
+
+
+def labels_in_draft(vision) -> dict[str, str]:
+    return {e["key"]: e["label"] for e in working_tree(fresh(Vision, vision.id))}
+
+
+def test_the_whole_journey_of_a_move_propose_vote_accept_publish(client, login_as, vision, people):
+    login_as(people.author)
+    assert PROPOSE_MOVE.format(key="objective-2") in text(client.get("/visions/test-vision/elements/objective-2"))
+    form = words(text(client.get(PROPOSE_MOVE.format(key="objective-2"))))
+    assert "Objective 1.2 is now at position 2 of the 2 objectives under Ambition 1." in form
+    proposal = move_of(client, login_as, people.author)
+    assert (proposal.kind, proposal.target_position, proposal.rationale) == ("move", 1, "It belongs with Ambition 2.")
+    assert proposal.target_parent.key == "ambition-2"
+    assert (proposal.title, proposal.body) == ("Objective 1.2", "Objective 1.2 body.")  # no words change
+    assert labels_in_draft(vision)["objective-2"] == "Objective 1.2"  # only a proposal: nothing moved yet
+    sentence = "To move Objective 1.2 from Ambition 1, position 2, to Ambition 2, position 1"
+    assert sentence in words(text(client.get(f"/proposals/{proposal.id}")))
+    listed = words(text(client.get("/visions/test-vision/proposals")))
+    assert f"Proposal {proposal.id}: to move Objective 1.2" in listed and sentence in listed
+
+    login_as(people.other)
+    assert client.post(f"/proposals/{proposal.id}/vote", data={"value": "support"}).status_code == 302
+    assert client.post(f"/proposals/{proposal.id}/comments", data={"body": "Yes, it fits there."}).status_code in (302, 303)
+
+    login_as(people.facilitator)
+    queue = words(text(client.get("/visions/test-vision/facilitate")))
+    assert f"Proposal {proposal.id} to move Objective 1.2" in queue
+    assert "To move Objective 1.2 to Ambition 2, position 1" in queue
+    page = words(text(client.get(f"/proposals/{proposal.id}/accept")))
+    assert f"Accept proposal {proposal.id}: move Objective 1.2" in page
+    assert "It moves Objective 1.2 from Ambition 1, position 2, to Ambition 2, position 1." in page
+    v1 = text(client.get("/visions/test-vision/v/1.json"))
+    response = client.post(f"/proposals/{proposal.id}/accept", data=accept_form(client, proposal.id, note="Agreed."))
+    assert response.status_code == 302
+    assert fresh(Proposal, proposal.id).status == "accepted"
+    labels = labels_in_draft(vision)
+    assert (labels["objective-2"], labels["objective-3"], labels["objective-1"]) == ("Objective 2.1", "Objective 2.2", "Objective 1.1")
+    assert entry_of(vision, "objective-2").text.body == "Objective 1.2 body."  # the text moved unchanged
+    [change] = db.session.scalars(select(DraftChange).where(DraftChange.proposal_id == proposal.id, DraftChange.kind == "reorder")).all()
+    assert change.reason == f"Moved from Ambition 1, position 2, to Ambition 2, position 1 by accepting proposal {proposal.id}."
+    assert events("draft.element_moved")[0].details["proposal_id"] == proposal.id
+
+    assert publish(client, vision, "Moved an objective.").status_code == 302
+    assert text(client.get("/visions/test-vision/v/1.json")) == v1  # v1 never changes
+    v2 = client.get("/visions/test-vision/v/2.json").get_json()
+
+    def parent_of(snapshot, key):
+        def walk(nodes, parent):
+            for node in nodes:
+                if node["key"] == key:
+                    return parent
+                found = walk(node.get("children", []), node["key"])
+                if found:
+                    return found
+            return None
+        return walk(snapshot["elements"], None)
+
+    assert parent_of(v2, "objective-2") == "ambition-2"
+    assert parent_of(client.get("/visions/test-vision/v/1.json").get_json(), "objective-2") == "ambition-1"
+
+
+@pytest.mark.parametrize(
+    ("parent", "position", "field", "message"),
+    [
+        ("ambition-3", "1", "parent", "Choose an ambition of this vision from the list"),  # only the other vision has it
+        ("ambition-99", "1", "parent", "Choose an ambition of this vision from the list"),
+        ("objective-3", "1", "parent", "An objective goes under an ambition: choose an ambition from the list"),
+        ("ambition-2", "-1", "position", "Enter a position from 1 to 3"),
+        ("ambition-2", "1000000000", "position", "Enter a position from 1 to 3"),
+        ("ambition-2", "one", "position", "Enter a position from 1 to 3"),
+        ("ambition-1", "2", "position", "It is already there: choose another ambition or position"),
+    ],
+)
+def test_a_move_to_a_place_that_cannot_be_is_refused_beside_its_field(client, login_as, make_vision, people, parent, position, field, message):
+    make_vision()
+    make_vision(slug="other-vision", ambitions=3)
+    login_as(people.author)
+    response = propose_move(client, "objective-2", parent, position)
+    assert response.status_code == 422
+    page = text(response)
+    assert f'id="{field}-error"' in page and message in page
+    assert count(Proposal) == 0
+
+
+def test_a_move_needs_a_reason_and_the_statement_cannot_be_moved(client, login_as, vision, people):
+    login_as(people.author)
+    response = propose_move(client, "objective-2", rationale=" ")
+    assert response.status_code == 422 and "Explain why you propose to move it" in text(response)
+    page = text(client.get(PROPOSE_MOVE.format(key="statement-1")))
+    assert "The vision statement always comes first: it cannot be moved." in page and 'name="rationale"' not in page
+    response = propose_move(client, "statement-1", parent="", position="1")
+    assert response.status_code == 422 and "The vision statement always comes first: it cannot be moved" in text(response)
+    assert count(Proposal) == 0
+
+
+def test_an_ambition_is_proposed_to_move_among_the_ambitions(client, login_as, vision, people):
+    proposal = move_of(client, login_as, people.author, "ambition-2", parent="ambition-1", position="1")
+    assert (proposal.target_parent_id, proposal.target_position) == (None, 1)  # ambitions stay at the top level
+    assert "To move Ambition 2 from position 2 to position 1 among the ambitions" in words(text(client.get(f"/proposals/{proposal.id}")))
+    login_as(people.facilitator)
+    assert client.post(f"/proposals/{proposal.id}/accept", data=accept_form(client, proposal.id)).status_code == 302
+    labels = labels_in_draft(vision)
+    assert (labels["ambition-2"], labels["ambition-1"], labels["objective-3"]) == ("Ambition 1", "Ambition 2", "Objective 1.1")
+
+
+def test_its_author_revises_the_target_and_the_reason_and_withdraws_it(client, login_as, vision, people):
+    proposal = move_of(client, login_as, people.author)
+    page = text(client.get(f"/proposals/{proposal.id}/edit"))
+    assert "Your proposal is to move Objective 1.2" in page and field_value(page, "position") == "1"
+    unchanged = {"parent": "ambition-2", "position": "1", "rationale": "It belongs with Ambition 2."}
+    response = client.post(f"/proposals/{proposal.id}/edit", data=unchanged)
+    assert response.status_code == 422 and "You have not changed anything" in text(response)
+    response = client.post(f"/proposals/{proposal.id}/edit", data={**unchanged, "position": "0"})
+    assert response.status_code == 422 and "Enter a position from 1 to 3" in text(response)
+    response = client.post(f"/proposals/{proposal.id}/edit", data={**unchanged, "position": "3"})  # only the target
+    assert response.status_code == 302
+    proposal = fresh(Proposal, proposal.id)
+    assert (proposal.revision_count, proposal.target_position) == (2, 3)
+    assert "to Ambition 2, position 3" in words(text(client.get(f"/proposals/{proposal.id}")))
+    assert events("proposal.revised")[-1].details["to_place"] == 3
+    assert client.post(f"/proposals/{proposal.id}/withdraw").status_code == 302
+    assert fresh(Proposal, proposal.id).status == "withdrawn"
+
+
+def test_two_moves_of_one_element_compete_and_an_edit_does_not(client, login_as, vision, people):
+    edit = open_proposal(vision, people.facilitator, "objective-2")
+    first = move_of(client, login_as, people.author)
+    second = move_of(client, login_as, people.other, parent="ambition-1", position="1", rationale="First in its ambition.")
+    page = words(text(client.get(f"/proposals/{first.id}")))
+    assert f"Proposal {second.id}: to move Objective 1.2 by Olu Other" in page
+    assert "Competes" in page.split(f"Proposal {second.id}: to move")[1][:80]
+    assert "Competes" not in page.split(f"Proposal {edit.id}")[1][:80]
+    login_as(people.facilitator)
+    queue = words(text(client.get("/visions/test-vision/facilitate")))
+    assert f"Competing with proposal {second.id}" in queue and f"Competing with proposal {first.id}" in queue
+    # Accepting one leaves the other open, checked again against the draft when it is decided.
+    assert client.post(f"/proposals/{first.id}/accept", data=accept_form(client, first.id)).status_code == 302
+    assert labels_in_draft(vision)["objective-2"] == "Objective 2.1"
+    assert fresh(Proposal, second.id).status == "open"
+    assert "It moves Objective 2.1 from Ambition 2, position 1, to Ambition 1, position 1." in words(text(client.get(f"/proposals/{second.id}/accept")))
+
+
+def test_a_move_under_an_ambition_that_an_accepted_removal_took_away_is_conflicted_and_refused(client, login_as, vision, people):
+    moving = move_of(client, login_as, people.other, "objective-1")
+    removal = removal_of(client, login_as, people, "ambition-2")
+    login_as(people.facilitator)
+    move_form = accept_form(client, moving.id)
+    assert client.post(f"/proposals/{removal.id}/accept", data=accept_form(client, removal.id)).status_code == 302
+    assert fresh(Proposal, moving.id).status == "open"  # not on the removed element: it stays open, conflicted
+    page = words(text(client.get(f"/proposals/{moving.id}/accept")))
+    assert "Conflicted Ambition 2, the ambition this proposal would move it under, has been removed from the working draft" in page
+    assert 'name="expected_text_id"' not in text(client.get(f"/proposals/{moving.id}/accept"))
+    shown = words(text(client.get(f"/proposals/{moving.id}")))
+    assert "Conflicted The ambition it would go under has been removed from the working draft" in shown
+    queue = words(text(client.get("/visions/test-vision/facilitate")))
+    assert "Conflicted the ambition it would go under was removed" in queue
+    response = client.post(f"/proposals/{moving.id}/accept", data=move_form)
+    assert response.status_code == 409
+    assert "has been removed from the working draft, so the move cannot be made" in words(text(response))
+    assert fresh(Proposal, moving.id).status == "open"
+    assert labels_in_draft(vision)["objective-1"] == "Objective 1.1"  # never applied silently elsewhere

@@ -329,9 +329,14 @@ class Proposal(db.Model):
     hidden_reason: Mapped[str] = mapped_column(Text, default="")
     # The facilitator looking after it in the queue (facilitation/assignment.py); None: nobody yet.
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # A proposal to move its element (kind "move", migration 0016): the ambition it would go under
+    # (None: the top level, for an ambition) and its position there among the siblings of its kind.
+    target_parent_id: Mapped[int | None] = mapped_column(ForeignKey("elements.id"))
+    target_position: Mapped[int | None] = mapped_column(Integer)
 
     vision: Mapped[Vision] = relationship()
-    element: Mapped[Element] = relationship()
+    element: Mapped[Element] = relationship(foreign_keys=[element_id])
+    target_parent: Mapped[Element | None] = relationship(foreign_keys=[target_parent_id])
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     base_text: Mapped[ElementText] = relationship(foreign_keys=[base_text_id])

@@ -26,3 +26,10 @@ RULES += [
     Rule("proposals.propose_removal", "POST", "/visions/{slug}/elements/{key}/propose-removal", MEMBERS,
          data={"rationale": "It repeats another objective."}),
 ]
+
+# Proposals to move an element (issue 16, step 3): members, while the window is open.
+RULES += [
+    Rule("proposals.propose_move", "GET", "/visions/{slug}/elements/{key}/propose-move", MEMBERS),
+    Rule("proposals.propose_move", "POST", "/visions/{slug}/elements/{key}/propose-move", MEMBERS,
+         data={"parent": "", "position": "1", "rationale": "It belongs elsewhere."}),
+]

@@ -19,8 +19,9 @@ commit (the view commits). They raise (see `workbench/exceptions.py`), with mess
   treats it exactly like `DraftMoved`).
 
 Accepting goes through the proposal's kind: ACCEPTING names, for each kind, the module that plans
-it for the accept page and applies it to the working draft (`edit.py`, `remove.py`). The DraftChange always
-names the facilitator as the actor and the proposal it came from, so the changelog credits both.
+it for the accept page and applies it to the working draft (`edit.py`, `remove.py`, `move.py`).
+The DraftChange always names the facilitator as the actor and the proposal it came from, so the
+changelog credits both.
 
 Every decision writes an audit event ("proposal.accepted", "proposal.rejected" with its reason,
 "proposal.reopened"): the proposal page's decision history is read from them
@@ -38,12 +39,13 @@ from .. import permissions
 from ..exceptions import AlreadyDecided, Conflict, DraftMoved, NotAllowed, RebaseConflict, ValidationError, WrongState
 from ..models import DraftChange, ElementText, Proposal, ProposalRevision, ProposalStatus, User, db, record_event, utcnow
 from ..proposals import edit as edit_kind
+from ..proposals import move as move_kind
 from ..proposals import remove as remove_kind
 from ..proposals.kinds import unknown_kind
 from ..proposals.rebase import Texts, draft_entry, rebase_onto, texts_by_id
 from ..proposals.services import revise_proposal, status_label
 from ..validation import clean_text, has_disguising_characters, hidden_characters_message
-from . import edit, remove
+from . import edit, move, remove
 
 TITLE_MAX = 200
 BODY_MAX = 20_000
@@ -73,7 +75,7 @@ class AcceptsKind(Protocol):
     ) -> edit.Applied: ...
 
 
-ACCEPTING: dict[str, AcceptsKind] = {edit_kind.NAME: edit, remove_kind.NAME: remove}
+ACCEPTING: dict[str, AcceptsKind] = {edit_kind.NAME: edit, remove_kind.NAME: remove, move_kind.NAME: move}
 
 
 def _accepting(proposal: Proposal) -> AcceptsKind:
@@ -204,7 +206,7 @@ def accept_proposal(
     accepting = _accepting(proposal)
     if getattr(accepting, "PROPOSES_TEXT", True):
         text, note = clean_accepted_text(title, body, note)
-    else:  # a change of structure (a removal): only the note is read
+    else:  # a change of structure (a removal, a move): only the note is read
         text, note = None, clean_note(note)
     if revision != proposal.revision_count:
         raise DraftMoved("revised")

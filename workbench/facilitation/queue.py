@@ -402,9 +402,12 @@ def _flagged_page(where: list[Any], sort: QueueSort, flag: str, seek: Seek, per_
     return QueuePage(result, found.total, found.has_previous, found.has_next, found.ids, checked_all=checked_all)
 
 
-# What a row shows of each proposal, loaded with it: who wrote it, who looks after it, and the text
-# it was written against (for its first change, `proposals.services.excerpt`).
-_ROW_LOADS = (joinedload(Proposal.author), joinedload(Proposal.assignee), joinedload(Proposal.base_text))
+# What a row shows of each proposal, loaded with it: who wrote it, who looks after it, the text it
+# was written against (for its first change, `proposals.services.excerpt`), and a move's target.
+_ROW_LOADS = (
+    joinedload(Proposal.author), joinedload(Proposal.assignee), joinedload(Proposal.base_text),
+    joinedload(Proposal.target_parent),  # where a proposal to move an element would put it
+)
 
 
 def _page(

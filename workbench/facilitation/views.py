@@ -345,6 +345,8 @@ def accept_again(proposal_id: int, form: AcceptForm, reason: str):
 def accepted_message(accepted: Accepted) -> str:
     proposal = accepted.proposal
     where = element_label(proposal.vision, proposal.element.key)
+    if proposal.kind == "move":
+        return f"You accepted proposal {proposal.id}: {where} is moved in the working draft."
     if proposal.kind == "remove":
         return f"You accepted proposal {proposal.id}: {where} is removed from the working draft, with anything under it."
     if accepted.with_changes:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 
 from ..numbers import whole_number
 
@@ -16,6 +16,13 @@ class ProposalForm(FlaskForm):
 
 class RemovalForm(FlaskForm):
     rationale = TextAreaField("Why do you propose to remove it?")
+
+
+class MoveProposalForm(FlaskForm):
+    # The choices are the draft's ambitions (set by the view); the service checks the choice.
+    parent = SelectField("Which ambition should it be under?", choices=[], validate_choice=False)
+    position = StringField("Position")
+    rationale = TextAreaField("Why do you propose to move it?")
 
 
 class RevisionForm(ProposalForm):

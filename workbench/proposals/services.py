@@ -157,6 +157,8 @@ def revise_proposal(
     rationale: str,
     *,
     base_text_id: int | None = None,
+    moved: bool = False,
+    details: dict[str, Any] | None = None,
 ) -> ProposalRevision:
     """Add the author's new revision to an open proposal; earlier revisions stay as they were.
 
@@ -165,7 +167,9 @@ def revise_proposal(
     other id, or a current text that moved meanwhile, is a ValidationError. Raises NotAllowed for
     anyone but the author and for a proposal that is no longer open, and ValidationError for bad
     text, text equal to its base, or a revision that changes nothing; WrongState for a proposal
-    of a kind this code does not know.
+    of a kind this code does not know. `moved`: the caller changed where a move proposal would put
+    its element (`structural.revise_move`), a change even when the words are the same; `details`
+    go into the audit event.
     """
     _check_author_may_change(proposal, author)
     kind = kind_of(proposal)
@@ -184,7 +188,7 @@ def revise_proposal(
             )
         base = entry.text
     text = kind.checked_text(title, body, rationale, base, against_current=base_id != proposal.base_text_id)
-    if (text.title, text.body, text.rationale, base_id) == (
+    if not moved and (text.title, text.body, text.rationale, base_id) == (
         proposal.title,
         proposal.body,
         proposal.rationale,
@@ -216,6 +220,7 @@ def revise_proposal(
         vision_id=proposal.vision_id,
         revision=number,
         base_text_id=base_id,
+        **(details or {}),
     )
     db.session.flush()
     return revision

@@ -29,9 +29,9 @@ from ..text_diff import TextDiff
 from ..urls import ElementKeyConverter
 from ..visions.lookup import get_vision_or_404
 from ..visions.services import element_label, element_labels, element_removal, working_tree
-from . import services, structural
+from . import move, services, structural
 from .edit import clean_proposal_text
-from .forms import ProposalForm, RemovalForm, RevisionForm
+from .forms import MoveProposalForm, ProposalForm, RemovalForm, RevisionForm
 from .lookup import visible_proposal_or_404
 from .rebase import staleness
 
@@ -42,6 +42,22 @@ bp = Blueprint("proposals", __name__)
 # --- helpers --------------------------------------------------------------------------------------
 
 
+
+
+def move_words(proposal: Proposal, tree: list[dict[str, Any]]) -> move.MoveInWords | None:
+    """A move proposal in words against the working tree (None for other kinds)."""
+    if proposal.kind != move.NAME:
+        return None
+    return move.in_words(proposal, tree, proposal.target_parent.key if proposal.target_parent else None)
+
+
+def moves_in_words(proposals: list[Proposal], tree: list[dict[str, Any]]) -> dict[int, move.MoveInWords]:
+    """The moves among `proposals` in words, by id; their target ambitions read in one query."""
+    moves = [p for p in proposals if p.kind == move.NAME]
+    targets = {p.target_parent_id for p in moves} - {None}
+    if targets:  # loaded once: each proposal's `target_parent` is then found without a query
+        db.session.scalars(select(Element).where(Element.id.in_(targets))).all()
+    return {p.id: move_words(p, tree) for p in moves}
 
 
 def get_element_or_404(vision: Vision, key: str) -> Element:
@@ -216,6 +232,44 @@ def propose_removal(slug: str, key: str):
     )
 
 
+@bp.route("/visions/<slug:slug>/elements/<element_key:key>/propose-move", methods=["GET", "POST"])
+@per_account("RATELIMIT_PROPOSAL_WRITE")
+def propose_move(slug: str, key: str):
+    """Propose to move an element under another ambition or to another position, with a reason."""
+    vision = get_vision_or_404(slug)
+    element = get_element_or_404(vision, key)
+    require_member(url_for(".propose_move", slug=slug, key=key))
+    tree, current = current_or_refuse(vision, key)
+    if not permissions.can_propose(current_user, vision):
+        return refuse_outside_window(vision, current)
+    form = MoveProposalForm()
+    if request.method == "GET":
+        form.parent.data = current["parent"] or ""
+    elif form.validate_on_submit():
+        proposal = attempt(form, lambda: structural.propose_move(
+            vision, element, current_user, parent_key=form.parent.data or None, position=form.position.data,
+            rationale=form.rationale.data,
+        ))
+        if proposal is not None:
+            db.session.commit()
+            flash("Your proposal to move it is open. Others can now read it, and you can edit or withdraw it while it is open.", "success")
+            return redirect(url_for(".show", proposal_id=proposal.id))
+    status = 200 if request.method == "GET" else 400 if not form.errors or form.csrf_token.errors else 422
+    return move_page("proposals/propose_move.html", vision, tree, current, form, status)
+
+
+def move_page(template: str, vision: Vision, tree: list[dict[str, Any]], current: dict[str, Any], form: MoveProposalForm, status: int, **more: Any):
+    """A form to propose (or revise) a move: the ambitions to choose from, and where it is now."""
+    form.parent.choices = [(e["key"], f"{e['label']}: {e['title']}" if e["title"] else e["label"]) for e in tree if e["kind"] == "ambition"]
+    siblings = [e["key"] for e in tree if e["kind"] == current["kind"] and e["parent"] == current["parent"]]
+    parent_label = next((e["label"] for e in tree if e["key"] == current["parent"]), None)
+    page = render_template(
+        template, vision=vision, current=current, form=form, place=siblings.index(current["key"]) + 1,
+        sibling_count=len(siblings), parent_label=parent_label, **more,
+    )
+    return page, status
+
+
 # --- one proposal ---------------------------------------------------------------------------------
 
 
@@ -228,13 +282,15 @@ def show(proposal_id: int):
     diff = TextDiff.between(base.title, base.body, proposal.title, proposal.body)
     is_open = proposal.status == ProposalStatus.OPEN.value
     removal = proposal.kind == "remove"
-    # A removal proposes no words: whatever the text now, it is the whole element that goes.
-    stale = staleness(proposal, base, current) if is_open and not removal else None
+    # A removal or a move proposes no words: whatever the text now, the whole element goes or moves.
+    stale = staleness(proposal, base, current) if is_open and proposal.kind == "edit" else None
+    moving = move_words(proposal, tree)
     others, others_total = services.neighbours(proposal) if is_open else ([], 0)
     return render_template(
         "proposals/show.html",
         proposal=proposal,
         goes_with=[row for row in tree if row["parent"] == proposal.element.key] if removal else [],
+        moving=moving,
         vision=vision,
         base=base,
         current=current,
@@ -347,6 +403,8 @@ def edit(proposal_id: int):
     _, current = tree_row(proposal.vision, proposal.element.key)
     if proposal.kind == "remove":
         return revise_removal(proposal, current)
+    if proposal.kind == "move":
+        return revise_move(proposal, current)
     stale = staleness(proposal, proposal.base_text, current)
     form = RevisionForm()
     page = dict(proposal=proposal, current=current, form=form, stale=stale)
@@ -386,6 +444,27 @@ def revise_removal(proposal: Proposal, current: dict[str, Any] | None):
     status = 200 if request.method == "GET" else 422 if form.errors and not form.csrf_token.errors else 400
     page = render_template("proposals/edit_remove.html", proposal=proposal, vision=proposal.vision, label=label_of(proposal, current), form=form)
     return page, status
+
+
+def revise_move(proposal: Proposal, current: dict[str, Any] | None):
+    """A proposal to move an element proposes no words: its author revises where it goes and why."""
+    if current is None:
+        raise WrongState("This element has been removed from the working draft, so the proposal to move it cannot be changed.")
+    form = MoveProposalForm()
+    if request.method == "GET":
+        form.parent.data = proposal.target_parent.key if proposal.target_parent else ""
+        form.position.data, form.rationale.data = str(proposal.target_position or ""), proposal.rationale
+    elif form.validate_on_submit():
+        revision = attempt(form, lambda: structural.revise_move(
+            proposal, current_user, parent_key=form.parent.data or None, position=form.position.data, rationale=form.rationale.data,
+        ))
+        if revision is not None:
+            db.session.commit()
+            flash(f"Your changes are saved as revision {revision.number} of your proposal.", "success")
+            return redirect(url_for(".show", proposal_id=proposal.id))
+    status = 200 if request.method == "GET" else 422 if form.errors and not form.csrf_token.errors else 400
+    tree = working_tree(proposal.vision)
+    return move_page("proposals/edit_move.html", proposal.vision, tree, current, form, status, proposal=proposal, label=current["label"])
 
 
 def edit_page(*, proposal: Proposal, current: dict[str, Any] | None, form: RevisionForm, stale: Any, preview: Preview | None, rebased: bool, status: int = 200):
@@ -486,6 +565,7 @@ def index(slug: str):
         filters=filters,
         author=db.session.get(User, filters.author_id) if filters.author_id else None,
         excerpts={p.id: services.excerpt(p) for p in result.rows},
+        moves=moves_in_words(result.rows, tree),
         status_filters=STATUS_FILTERS,
         sorts=services.SORTS,
         status_label=services.status_label,
