@@ -79,6 +79,61 @@ def current_entry(element: Element) -> DraftEntry | None:
 # --- state changes --------------------------------------------------------------------------------
 
 
+def entry_to_propose_on(vision: Vision, element: Element, author: User) -> DraftEntry:
+    """The element's entry in the working draft, when `author` may propose on it now. Raises
+    NotAllowed outside the consultation window (or for someone not signed in) and WrongState for
+    an element removed from the working draft."""
+    if not permissions.can_propose(author, vision) or element.vision_id != vision.id:
+        raise NotAllowed("You can propose changes to this vision while its consultation is open, once signed in.")
+    entry = current_entry(element)
+    if entry is None:  # removed from the working draft: it takes no new proposals
+        removal = element_removal(vision, element.key)
+        raise WrongState(removal.refusal("proposals") if removal else "This element is not in the working draft.")
+    return entry
+
+
+def write_new_proposal(
+    vision: Vision, element: Element, author: User, entry: DraftEntry, of_kind: Any, text: edit.ProposalText,
+    *, columns: dict[str, Any] | None = None, **event_details: Any,
+) -> Proposal:
+    """Write a proposal `of_kind` (a kind module) against the entry's current text, for every kind:
+    the Proposal (with any further `columns`), its revision 1, its "proposal.opened" audit event
+    (with `event_details`) and its author's follow (they may unfollow). The caller checked who may
+    propose and the text. Flushes."""
+    now = utcnow()
+    proposal = Proposal(
+        vision_id=vision.id,
+        element_id=element.id,
+        kind=of_kind.NAME,
+        author_id=author.id,
+        base_text_id=entry.text_id,
+        title=text.title,
+        body=text.body,
+        rationale=text.rationale,
+        changed_ranges=of_kind.changed_ranges(entry.text, text.title, text.body),
+        status=ProposalStatus.OPEN.value,
+        created_at=now,
+        updated_at=now,
+        revision_count=1,
+        **(columns or {}),
+    )
+    db.session.add(proposal)
+    db.session.flush()
+    db.session.add(
+        ProposalRevision(
+            proposal_id=proposal.id, number=1, base_text_id=entry.text_id, title=text.title, body=text.body,
+            rationale=text.rationale, created_at=now,
+        )
+    )
+    record_event(
+        "proposal.opened", "proposal", proposal.id, actor=author, vision_id=vision.id,
+        element=element.key, base_text_id=entry.text_id, **event_details,
+    )
+    follow(author, proposal)
+    db.session.flush()
+    return proposal
+
+
 def open_proposal(
     vision: Vision, element: Element, author: User, title: str, body: str, rationale: str
 ) -> Proposal:
@@ -89,54 +144,9 @@ def open_proposal(
     WrongState for an element removed from the working draft, and ValidationError for bad text or
     text that changes nothing.
     """
-    if not permissions.can_propose(author, vision) or element.vision_id != vision.id:
-        raise NotAllowed("You can propose changes to this vision while its consultation is open, once signed in.")
-    entry = current_entry(element)
-    if entry is None:  # removed from the working draft: it takes no new proposals
-        removal = element_removal(vision, element.key)
-        raise WrongState(removal.refusal("proposals") if removal else "This element is not in the working draft.")
+    entry = entry_to_propose_on(vision, element, author)
     text = edit.checked_text(title, body, rationale, entry.text, against_current=True)
-    now = utcnow()
-    proposal = Proposal(
-        vision_id=vision.id,
-        element_id=element.id,
-        kind=edit.NAME,
-        author_id=author.id,
-        base_text_id=entry.text_id,
-        title=text.title,
-        body=text.body,
-        rationale=text.rationale,
-        changed_ranges=edit.changed_ranges(entry.text, text.title, text.body),
-        status=ProposalStatus.OPEN.value,
-        created_at=now,
-        updated_at=now,
-        revision_count=1,
-    )
-    db.session.add(proposal)
-    db.session.flush()
-    db.session.add(
-        ProposalRevision(
-            proposal_id=proposal.id,
-            number=1,
-            base_text_id=entry.text_id,
-            title=text.title,
-            body=text.body,
-            rationale=text.rationale,
-            created_at=now,
-        )
-    )
-    record_event(
-        "proposal.opened",
-        "proposal",
-        proposal.id,
-        actor=author,
-        vision_id=vision.id,
-        element=element.key,
-        base_text_id=entry.text_id,
-    )
-    follow(author, proposal)  # authors follow their own proposals (they may unfollow)
-    db.session.flush()
-    return proposal
+    return write_new_proposal(vision, element, author, entry, edit, text)
 
 
 def _check_author_may_change(proposal: Proposal, author: User, *, withdrawing: bool = False) -> None:

@@ -8,27 +8,11 @@ checked by the one rule for moves, `drafting.structure.plan_move`.
 
 from __future__ import annotations
 
-from .. import permissions
 from ..drafting.structure import Move, plan_move, removal_refusal
-from ..exceptions import NotAllowed, ValidationError, WrongState
-from ..models import DraftEntry, Element, Proposal, ProposalRevision, ProposalStatus, User, Vision, db, record_event, utcnow
-from ..notifications.following import follow
-from ..visions.services import element_removal
+from ..exceptions import ValidationError
+from ..models import DraftEntry, Element, Proposal, ProposalRevision, User, Vision, db
 from . import move, remove
-from .services import current_entry, revise_proposal
-
-
-def entry_to_propose_on(vision: Vision, element: Element, author: User) -> DraftEntry:
-    """The element's entry in the working draft, when `author` may propose on it now. Raises
-    NotAllowed outside the consultation window (or for someone not signed in) and WrongState for
-    an element removed from the working draft."""
-    if not permissions.can_propose(author, vision) or element.vision_id != vision.id:
-        raise NotAllowed("You can propose changes to this vision while its consultation is open, once signed in.")
-    entry = current_entry(element)
-    if entry is None:
-        removal = element_removal(vision, element.key)
-        raise WrongState(removal.refusal("proposals") if removal else "This element is not in the working draft.")
-    return entry
+from .services import current_entry, entry_to_propose_on, revise_proposal, write_new_proposal
 
 
 def why_not_removable(vision: Vision, element: Element) -> str | None:
@@ -50,37 +34,7 @@ def propose_removal(vision: Vision, element: Element, author: User, rationale: s
     if refusal:
         raise ValidationError({"form": refusal})
     text = remove.checked_text(None, None, rationale, entry.text, against_current=True)
-    now = utcnow()
-    proposal = Proposal(
-        vision_id=vision.id,
-        element_id=element.id,
-        kind=remove.NAME,
-        author_id=author.id,
-        base_text_id=entry.text_id,
-        title="",
-        body="",
-        rationale=text.rationale,
-        changed_ranges=remove.changed_ranges(entry.text, "", ""),
-        status=ProposalStatus.OPEN.value,
-        created_at=now,
-        updated_at=now,
-        revision_count=1,
-    )
-    db.session.add(proposal)
-    db.session.flush()
-    db.session.add(
-        ProposalRevision(
-            proposal_id=proposal.id, number=1, base_text_id=entry.text_id, title="", body="",
-            rationale=text.rationale, created_at=now,
-        )
-    )
-    record_event(
-        "proposal.opened", "proposal", proposal.id, actor=author, vision_id=vision.id,
-        element=element.key, base_text_id=entry.text_id, kind=remove.NAME,
-    )
-    follow(author, proposal)  # authors follow their own proposals (they may unfollow)
-    db.session.flush()
-    return proposal
+    return write_new_proposal(vision, element, author, entry, remove, text, kind=remove.NAME)
 
 
 # --- moves ----------------------------------------------------------------------------------------
@@ -123,39 +77,10 @@ def propose_move(
         errors.update(error.errors)
     if errors or planned is None:
         raise ValidationError(errors)
-    now = utcnow()
-    proposal = Proposal(
-        vision_id=vision.id,
-        element_id=element.id,
-        kind=move.NAME,
-        author_id=author.id,
-        base_text_id=entry.text_id,
-        title=text.title,
-        body=text.body,
-        rationale=text.rationale,
-        changed_ranges=move.changed_ranges(entry.text, text.title, text.body),
-        status=ProposalStatus.OPEN.value,
-        created_at=now,
-        updated_at=now,
-        revision_count=1,
-        **_target_fields(planned),
-    )
-    db.session.add(proposal)
-    db.session.flush()
-    db.session.add(
-        ProposalRevision(
-            proposal_id=proposal.id, number=1, base_text_id=entry.text_id, title=text.title, body=text.body,
-            rationale=text.rationale, created_at=now,
-        )
-    )
-    record_event(
-        "proposal.opened", "proposal", proposal.id, actor=author, vision_id=vision.id,
-        element=element.key, base_text_id=entry.text_id, kind=move.NAME,
+    return write_new_proposal(
+        vision, element, author, entry, move, text, columns=_target_fields(planned), kind=move.NAME,
         to_parent=planned.target.parent_key, to_place=planned.target.position, words=planned.words(),
     )
-    follow(author, proposal)  # authors follow their own proposals (they may unfollow)
-    db.session.flush()
-    return proposal
 
 
 def revise_move(
