@@ -19,7 +19,7 @@ migration gives the same result whatever the app becomes; tests/test_verifiable_
 that the two agree.
 
 Revision ID: 0014_verifiable_versions
-Revises: 0013_structural_proposals
+Revises: 0012_notifications (no 0013: the proposals that move came later, as 0016)
 """
 import base64
 import hashlib
@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_verifiable_versions"
-down_revision = "0012_notifications"  # TEMPORARY: 0013_structural_proposals once it exists (the lead fixes the chain)
+down_revision = "0012_notifications"
 branch_labels = None
 depends_on = None
 
