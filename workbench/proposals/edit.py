@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from .. import diffcache, diffing
 from ..exceptions import ValidationError
 from ..models import ElementText
-from ..validation import clean_text, fields_with_hidden_characters
+from ..validation import clean_text, fields_with_hidden_characters, has_disguising_characters, hidden_characters_message
 
 NAME = "edit"
 
@@ -73,6 +73,21 @@ def clean_proposal_text(
     if errors:
         raise ValidationError(errors)
     return ProposalText(cleaned_title, cleaned_body, cleaned_rationale)
+
+
+def clean_rationale(rationale: str | None, when_missing: str) -> str:
+    """A proposal's reason on its own (for kinds that propose no words), cleaned; raises
+    ValidationError({"rationale": ...}) when it is missing (`when_missing` says what to write), too
+    long, or carries hidden formatting characters."""
+    raw = rationale or ""
+    if has_disguising_characters(raw):
+        raise ValidationError({"rationale": hidden_characters_message("reason")})
+    cleaned = clean_text(raw, multiline=True)
+    if not cleaned:
+        raise ValidationError({"rationale": when_missing})
+    if len(cleaned) > RATIONALE_MAX:
+        raise ValidationError({"rationale": f"The reason must be {RATIONALE_MAX:,} characters or fewer (it has {len(cleaned):,})"})
+    return cleaned
 
 
 def checked_text(

@@ -15,9 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..exceptions import ValidationError
 from ..models import ElementText, Proposal
-from ..validation import clean_text, has_disguising_characters, hidden_characters_message
 from ..visions.snapshots import KIND_PLURALS
 from . import edit
 from .edit import ProposalText
@@ -29,19 +27,8 @@ PLACE = "place"
 
 
 def clean_rationale(rationale: str | None) -> str:
-    """The reason for a move, cleaned; raises ValidationError({"rationale": ...}) when it is missing,
-    too long or carries hidden formatting characters."""
-    raw = rationale or ""
-    if has_disguising_characters(raw):
-        raise ValidationError({"rationale": hidden_characters_message("reason")})
-    cleaned = clean_text(raw, multiline=True)
-    if not cleaned:
-        raise ValidationError({"rationale": "Explain why you propose to move it"})
-    if len(cleaned) > edit.RATIONALE_MAX:
-        raise ValidationError(
-            {"rationale": f"The reason must be {edit.RATIONALE_MAX:,} characters or fewer (it has {len(cleaned):,})"}
-        )
-    return cleaned
+    """The reason for a move, cleaned (edit.clean_rationale)."""
+    return edit.clean_rationale(rationale, "Explain why you propose to move it")
 
 
 def checked_text(

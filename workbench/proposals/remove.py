@@ -9,9 +9,7 @@ this module as the kind "remove"; `facilitation/remove.py` plans and applies it 
 
 from __future__ import annotations
 
-from ..exceptions import ValidationError
 from ..models import ElementText
-from ..validation import clean_text, has_disguising_characters, hidden_characters_message
 from . import edit
 from .edit import ProposalText
 
@@ -19,19 +17,8 @@ NAME = "remove"
 
 
 def clean_rationale(rationale: str | None) -> str:
-    """The reason for a removal, cleaned; raises ValidationError({"rationale": ...}) when it is
-    missing, too long or carries hidden formatting characters."""
-    raw = rationale or ""
-    if has_disguising_characters(raw):
-        raise ValidationError({"rationale": hidden_characters_message("reason")})
-    cleaned = clean_text(raw, multiline=True)
-    if not cleaned:
-        raise ValidationError({"rationale": "Explain why you propose to remove it"})
-    if len(cleaned) > edit.RATIONALE_MAX:
-        raise ValidationError(
-            {"rationale": f"The reason must be {edit.RATIONALE_MAX:,} characters or fewer (it has {len(cleaned):,})"}
-        )
-    return cleaned
+    """The reason for a removal, cleaned (edit.clean_rationale)."""
+    return edit.clean_rationale(rationale, "Explain why you propose to remove it")
 
 
 def checked_text(
