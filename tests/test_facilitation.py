@@ -12,9 +12,9 @@ import pytest
 from flask import render_template
 from sqlalchemy import func, select, update
 
-from workbench import diffing
+from workbench import diffing, templating
 from workbench.extensions import db
-from workbench.facilitation import edit, panels, queue
+from workbench.facilitation import edit, panels
 from workbench.models import (
     AuditEvent,
     Comment,
@@ -861,9 +861,9 @@ def test_rebase_offer_for_author_and_facilitators(app, vision, people):
 
 def test_age_in_words():
     now = utcnow()
-    assert queue.age_in_words(now - timedelta(seconds=5), now) == "less than a minute"
-    assert queue.age_in_words(now - timedelta(minutes=1), now) == "1 minute"
-    assert queue.age_in_words(now - timedelta(hours=5), now) == "5 hours"
-    assert queue.age_in_words(now - timedelta(days=1), now) == "1 day"
-    assert queue.age_in_words(now - timedelta(days=20), now) == "2 weeks"
-    assert queue.age_in_words(now - timedelta(days=100), now) == "3 months"
+    assert templating.age_in_words(now - timedelta(seconds=5), now) == "less than a minute"
+    assert templating.age_in_words(now - timedelta(minutes=1), now) == "1 minute"
+    assert templating.age_in_words(now - timedelta(hours=5), now) == "5 hours"
+    assert templating.age_in_words(now - timedelta(days=1), now) == "1 day"
+    assert templating.age_in_words(now - timedelta(days=20), now) == "2 weeks"
+    assert templating.age_in_words(now - timedelta(days=100), now) == "3 months"

@@ -70,6 +70,27 @@ def format_date(value: datetime | date | str | None) -> str:
     return f"{value.day} {value:%B %Y}"
 
 
+def age_in_words(then: datetime, now: datetime | None = None) -> str:
+    """How long ago, in words: "less than a minute", "5 minutes", "3 hours", "2 days", "6 weeks"."""
+    seconds = max(0, int(((now or datetime.now(timezone.utc)) - then).total_seconds()))
+
+    def plural(n: int, word: str) -> str:
+        return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+    if seconds < 60:
+        return "less than a minute"
+    if seconds < 3600:
+        return plural(seconds // 60, "minute")
+    if seconds < 86400:
+        return plural(seconds // 3600, "hour")
+    days = seconds // 86400
+    if days < 14:
+        return plural(days, "day")
+    if days < 70:
+        return plural(days // 7, "week")
+    return plural(days // 30, "month")
+
+
 def format_datetime(value: datetime | str | None) -> str:
     """The moment on the site's clock, with the zone's abbreviation: "1 June 2026, 09:00 BST"."""
     if value is None or value == "":

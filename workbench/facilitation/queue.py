@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased, joinedload
 
 from .. import keyset
 from ..keyset import KeysetPage, Seek
-from ..models import DraftEntry, Element, Proposal, Vision, db, utcnow, waiting
+from ..models import DraftEntry, Element, Proposal, Vision, db, waiting
 from ..numbers import whole_number
 from ..proposals.services import Excerpt, clean_author_name, excerpt
 from ..word_search import searching_order, walking_the_order
@@ -442,25 +442,3 @@ def _page(
         for p, key, text_id, removed in found.rows
     ]
     return QueuePage(result, total, found.has_previous, found.has_next, found.ids, counted_up_to=counted_up_to)
-
-
-def age_in_words(then: datetime, now: datetime | None = None) -> str:
-    """How long ago, in words: "less than a minute", "5 minutes", "3 hours", "2 days", "6 weeks"."""
-    seconds = max(0, int(((now or utcnow()) - then).total_seconds()))
-
-    def plural(n: int, word: str) -> str:
-        return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-    if seconds < 60:
-        return "less than a minute"
-    if seconds < 3600:
-        return plural(seconds // 60, "minute")
-    if seconds < 86400:
-        return plural(seconds // 3600, "hour")
-    days = seconds // 86400
-    if days < 14:
-        return plural(days, "day")
-    if days < 70:
-        return plural(days // 7, "week")
-    return plural(days // 30, "month")
-

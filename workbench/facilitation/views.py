@@ -33,6 +33,7 @@ from ..visions.lookup import get_vision_or_404
 from ..word_search import words_of
 from ..visions.services import element_label, working_tree
 from . import assignment, decisions, overview, panels
+from ..templating import age_in_words
 from .decisions import Accepted
 from .forms import AcceptForm, RejectForm
 from .queue import (
@@ -41,7 +42,6 @@ from .queue import (
     QUEUE_FLAGS,
     QUEUE_SORTS,
     QueueFilters,
-    age_in_words,
     next_in_queue,
     queue_page,
 )

@@ -19,7 +19,7 @@ from .. import permissions
 from ..exceptions import NotFound
 from ..keyset import KeysetPage, Seek, seek_page
 from ..models import Notification, User, db, utcnow
-from ..templating import format_datetime
+from ..templating import age_in_words, format_datetime
 from .wording import Things, Words, visible_to, words_for
 
 PER_PAGE = 20
@@ -150,10 +150,6 @@ def time_in_words(moment: datetime, now: datetime | None = None) -> str:
     elapsed = now - moment
     if elapsed < timedelta(minutes=1):
         return "just now"
-    if elapsed < timedelta(hours=1):
-        minutes = int(elapsed.total_seconds() // 60)
-        return "1 minute ago" if minutes == 1 else f"{minutes} minutes ago"
     if elapsed < timedelta(days=1):
-        hours = int(elapsed.total_seconds() // 3600)
-        return "1 hour ago" if hours == 1 else f"{hours} hours ago"
+        return f"{age_in_words(moment, now)} ago"
     return format_datetime(moment)
