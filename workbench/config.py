@@ -26,6 +26,10 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_HEADERS_ENABLED": False,
+    # Redis down: each process counts the limits alone (one warning logged; Redis tried again after
+    # 1, 2, 4 … s) rather than refuse every limited POST with a 500.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    "RATELIMIT_SWALLOW_ERRORS": True,
     "PERMALINK_CACHE_SIZE": 256,  # rendered immutable pages kept per process...
     "PERMALINK_CACHE_BYTES": 8 * 1024 * 1024,  # ...and at most this many bytes of them (DESIGN §6: 80 MiB a worker)
     "MIGRATIONS": True,  # Flask-Migrate for `flask db ...`; wsgi.py leaves it out of serving processes
