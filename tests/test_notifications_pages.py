@@ -193,6 +193,43 @@ def test_hidden_content_never_appears_on_the_page(app, client, login_as, vision,
     assert "Bold words" in client.get("/notifications").get_data(as_text=True)
 
 
+def test_the_unread_count_leaves_out_what_was_hidden_since(app, client, login_as, vision, people):
+    ada, bo, cy, fay = people
+    proposal = open_proposal(vision, ada, title="Bold words")
+    follow(cy, fresh(Proposal, proposal.id))
+    db.session.commit()
+    rude = add_comment(proposal, bo, "Something rude.")
+    tell_all(app)
+    assert [n.read_at for n in notifications_of(cy)] == [None]
+
+    # Hidden after it was told: Cy's only line about it is no longer shown, so no longer counted.
+    hide_content("comment", fresh(type(rude), rude.id), fay, "Not civil.")
+    db.session.commit()
+    tell_all(app)
+    assert [n.read_at is not None for n in notifications_of(cy)] == [True]
+    login_as(cy)
+    assert text_of(client.get("/notifications")).count("Unread") == 0
+    # Bo, its author, is told of the hiding: that one is unread.
+    assert [(n.kind, n.read_at) for n in notifications_of(bo)] == [("moderation", None)]
+
+    # Two comments merged into one line, one of them hidden: the line still shows ("Someone"), unread.
+    add_comment(proposal, bo, "A fair point.")
+    second = add_comment(proposal, bo, "Another rude one.")
+    tell_all(app)
+    hide_content("comment", fresh(type(second), second.id), fay, "Not civil.")
+    db.session.commit()
+    tell_all(app)
+    unread = [n for n in notifications_of(cy) if n.read_at is None]
+    assert [n.event_count for n in unread] == [2]
+
+    # The proposal is hidden: nothing of it is shown to Cy, so nothing is counted; Ada still sees hers.
+    hide_content("proposal", fresh(Proposal, proposal.id), fay, "Off topic.")
+    db.session.commit()
+    tell_all(app)
+    assert all(n.read_at is not None for n in notifications_of(cy))
+    assert any(n.read_at is None for n in notifications_of(ada))
+
+
 # --- paging and queries ---------------------------------------------------------------------------
 
 

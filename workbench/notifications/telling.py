@@ -12,7 +12,8 @@ The rules of telling, in one place:
 - one notification per event and person, whatever their reasons to hear of it (the first reason in
   a rule wins: your proposal before a proposal you follow);
 - nobody is told of their own action; nobody deleted or deactivated is told anything;
-- hidden content is never told (and a notification whose thing is hidden later is not shown);
+- hidden content is never told (and a notification whose thing is hidden later is not shown, nor
+  counted as unread: it is marked read when the hiding is told);
 - events of one kind on one thing merge into the person's unread notification about it: five
   comments make "5 new comments on your proposal"; an immediate mail not yet taken by the worker
   is rewritten to say so rather than followed by a second one.
@@ -254,12 +255,47 @@ def _record_failure(event_id: int, exc: Exception) -> None:
 
 def tell(event: AuditEvent) -> None:
     """Write the notifications and mails of `event` (flushes; the caller commits)."""
+    if event.action in ("comment.hidden", "proposal.hidden"):
+        _quiet_what_was_hidden(event)
     groups: dict[Tell, list[int]] = {}
     for user_id, what in whom_to_tell(event).items():
         groups.setdefault(what, []).append(user_id)
     for what, user_ids in groups.items():
         for start in range(0, len(user_ids), CHUNK):
             _tell_some(event, what, user_ids[start : start + CHUNK])
+
+
+def _quiet_what_was_hidden(event: AuditEvent) -> None:
+    """Mark read the unread notifications that hiding this comment or proposal withholds from the
+    page (wording.visible_to, words_for), so that the header's unread count says only what the page
+    shows. Each group is read from the index of unread notifications about one thing."""
+    model = Comment if event.subject_type == "comment" else Proposal
+    subject = db.session.get(model, event.subject_id)
+    if subject is None or subject.hidden_at is None:
+        return  # shown again since
+    unread_about = lambda about_type, about_id: (  # noqa: E731
+        (Notification.about_type == about_type) & (Notification.about_id == about_id) & Notification.read_at.is_(None)
+    )
+    if isinstance(subject, Proposal):
+        # Nothing about a hidden proposal, nor its comments, is shown to anyone but its author.
+        withheld = [unread_about("proposal", subject.id)]
+        withheld += [unread_about("comment", c) for c in db.session.scalars(select(Comment.id).where(Comment.proposal_id == subject.id))]
+    else:
+        # A notification only of this comment (one event, its own) is withheld; with others, it says "Someone".
+        its_events = select(AuditEvent.id).where(AuditEvent.subject_type == "comment", AuditEvent.subject_id == subject.id)
+        abouts = [("comment", subject.parent_id), ("proposal", subject.proposal_id), ("element", subject.element_id)]
+        withheld = [
+            unread_about(about_type, about_id) & (Notification.event_count == 1) & Notification.last_event_id.in_(its_events)
+            for about_type, about_id in abouts
+            if about_id is not None
+        ]
+    for condition in withheld:
+        db.session.execute(
+            update(Notification)
+            .where(condition, Notification.user_id != subject.author_id, Notification.kind != "moderation")
+            .values(read_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _tell_some(event: AuditEvent, what: Tell, user_ids: list[int]) -> None:
