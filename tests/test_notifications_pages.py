@@ -139,6 +139,23 @@ def test_marking_all_read(app, client, login_as, people, rejected):
     assert "Notifications (" not in page
 
 
+def test_marking_all_read_leaves_unread_what_arrived_after_the_page_was_shown(app, client, login_as, people, rejected):
+    ada, bo, cy, _ = people
+    login_as(ada)
+    page = client.get("/notifications").get_data(as_text=True)
+    shown_at = re.search(r'name="shown_at" value="([^"]+)"', page).group(1)
+    # While Ada reads the page, Cy comments on her rejected proposal: news she has not seen.
+    add_comment(rejected, cy, "Arrived later.")
+    tell_all(app)
+    response = client.post("/notifications/read-all", data={"shown_at": shown_at})
+    assert response.status_code == 302
+    assert [(n.kind, n.read_at is None) for n in notifications_of(ada)] == [("decision", False), ("comment_on_mine", True)]
+    assert "1 notification marked as read." in text_of(client.get("/notifications"))
+    # Not our form's value: refused in words, nothing marked.
+    assert client.post("/notifications/read-all", data={"shown_at": "yesterday"}).status_code == 400
+    assert notifications_of(ada)[1].read_at is None
+
+
 def test_nobody_can_read_or_mark_another_persons_notifications(client, login_as, people, rejected):
     ada, bo, _, fay = people
     [told] = notifications_of(ada)

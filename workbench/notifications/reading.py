@@ -130,11 +130,14 @@ def mark_read(user: User, notification: Notification) -> bool:
     return bool(result.rowcount)
 
 
-def mark_all_read(user: User) -> int:
-    """Mark every unread notification of the person read; returns how many were unread. Flushes."""
+def mark_all_read(user: User, shown_at: datetime | None = None) -> int:
+    """Mark the person's unread notifications read, those unchanged since `shown_at` (when the page
+    with the button was shown: one that arrived or gained news since stays unread; None: all);
+    returns how many. Flushes."""
+    unchanged = [Notification.updated_at <= shown_at] if shown_at is not None else []
     result = db.session.execute(
         update(Notification)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None), *unchanged)
         .values(read_at=utcnow())
         .execution_options(synchronize_session=False)
     )

@@ -9,6 +9,7 @@ the application's error handlers (someone else's notification is a 404: nobody m
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -19,7 +20,7 @@ from ..exceptions import WorkbenchError
 from ..htmx import is_htmx, vary
 from ..keyset import Seek
 from ..limits import per_account
-from ..models import FOLLOWED_THINGS, Element, User, Vision, db
+from ..models import FOLLOWED_THINGS, Element, User, Vision, db, utcnow
 from ..numbers import whole_number
 from ..pagination import seek_links
 from ..proposals.lookup import visible_proposal_or_404
@@ -52,6 +53,7 @@ def index():
         unread=notifications_unread(),
         page_url=seek_links("notifications.index"),
         time_in_words=reading.time_in_words,
+        shown_at=utcnow().isoformat(timespec="microseconds"),
     )
 
 
@@ -69,13 +71,25 @@ def mark_read(notification_id: int):
 @bp.post("/notifications/read-all")
 @members_only(back_to=lambda: url_for("notifications.index"))
 def mark_all_read():
-    marked = reading.mark_all_read(_me())
+    marked = reading.mark_all_read(_me(), shown_at(request.form.get("shown_at")))
     db.session.commit()
     if marked:
         flash(f"{_count(marked, 'notification')} marked as read.", "success")
     else:
         flash("You had no unread notifications.", "info")
     return redirect(_back(url_for(".index")))
+
+
+def shown_at(raw: str | None) -> datetime | None:
+    """When the page with "Mark all as read" was shown (its hidden field, ISO 8601 UTC); None when
+    the form did not say (then all are marked). Anything else is a 400: it was not our form."""
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        abort(400, description="The form said when the page was shown in a way this site does not write.")
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 def _count(n: int, noun: str) -> str:
