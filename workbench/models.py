@@ -434,6 +434,9 @@ def staff() -> Any:
 # on PostgreSQL; migrations own them.
 WORD_SEARCH_TABLE = "proposal_words"
 WORD_SEARCH_INDEX = "ix_proposals_search_words"
+# Search across everything (workbench/search/, migration 0021): the FTS5 table `search_entry_words`
+# and its shadow tables on SQLite; the GIN index of `search_entries.search_words` on PostgreSQL.
+SEARCH_ENTRY_OBJECTS = ("search_entry_words", "ix_search_entries_search_words")
 
 
 def schema_compared(item: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
@@ -442,6 +445,8 @@ def schema_compared(item: Any, name: str | None, type_: str, reflected: bool, co
     if type_ == "table" and name is not None and name.startswith(WORD_SEARCH_TABLE):
         return False
     if name is not None and name.startswith(User.SEARCH_OBJECTS):
+        return False
+    if name is not None and name.startswith(SEARCH_ENTRY_OBJECTS):
         return False
     return not (type_ == "index" and (name in EXPRESSION_INDEXES or name == WORD_SEARCH_INDEX))
 

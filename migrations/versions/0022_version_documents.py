@@ -3,13 +3,13 @@ version and format, written once when first asked for and never changed (the sam
 like the permalink). The database refuses UPDATE and DELETE, as for the versions themselves.
 
 Revision ID: 0022_version_documents
-Revises: 0016_proposals_that_move
+Revises: 0021_search
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0022_version_documents"
-down_revision = "0016_proposals_that_move"
+down_revision = "0021_search"
 branch_labels = None
 depends_on = None
 
