@@ -44,6 +44,8 @@ DEFAULT_LIMITS = {
     "RATELIMIT_EXPORT": "60/hour",
     # Per signed-in account: scheduling webinars, registering and cancelling.
     "RATELIMIT_WEBINAR_WRITE": "30/minute;300/day",
+    # Per signed-in account: offering to help, changing or withdrawing the offer, inviting volunteers.
+    "RATELIMIT_VOLUNTEER_WRITE": "20/minute;200/day",
     # Per signed-in account: following and unfollowing.
     "RATELIMIT_FOLLOW": "60/minute;1000/day",
     # Per client address: submitting and editing aligned work.

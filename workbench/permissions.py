@@ -261,3 +261,18 @@ def may_see_joining_link(user: Any, registration: Registration | None) -> bool:
     if is_facilitator(user):
         return True
     return registration is not None and registration.state == "registered" and registration.user_id == getattr(user, "id", None)
+
+
+# --- volunteers for the next stage (issue 17, item 4) ----------------------------------------------
+
+
+def can_volunteer(user: Any, vision: Vision) -> bool:
+    """Offer to help refine a vision, change or withdraw the offer: anyone signed in, at any time
+    (the next stage comes after the consultation, so the window does not bind it)."""
+    return is_member(user)
+
+
+def can_see_volunteers(user: Any, vision: Vision) -> bool:
+    """The list of volunteers (names, email addresses, skills), its CSV, and inviting them to a
+    working group: facilitators only, never public."""
+    return is_facilitator(user)

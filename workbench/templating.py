@@ -33,11 +33,17 @@ def site_zone() -> ZoneInfo:
     return _zone(name or DEFAULT_TIME_ZONE)
 
 
+def zone_name(zone: ZoneInfo | None = None) -> str:
+    """The zone's name as a reader knows it: "UK time", "Europe/Paris time"."""
+    zone = zone or site_zone()
+    return "UK time" if zone.key == "Europe/London" else f"{zone.key.replace('_', ' ')} time"
+
+
 def zone_words(zone: ZoneInfo | None = None) -> str:
     """The zone as a reader knows it: "UK time (GMT in winter, BST in summer)", "Europe/Paris time
     (CET in winter, CEST in summer)", or "Asia/Tokyo time (JST)" where the clocks never change."""
     zone = zone or site_zone()
-    name = "UK time" if zone.key == "Europe/London" else f"{zone.key.replace('_', ' ')} time"
+    name = zone_name(zone)
     year = datetime.now(timezone.utc).year
     moments = [datetime(year, 1, 15, 12, tzinfo=zone), datetime(year, 7, 15, 12, tzinfo=zone)]
     # Winter has the smaller offset, whichever half of the year it falls in.
