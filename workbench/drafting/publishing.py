@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import permissions
 from ..exceptions import NotAllowed, ValidationError
+from ..history.who_wrote import record_provenance
 from ..models import DraftChange, Element, Proposal, ProposalStatus, User, Version, Vision, db, record_event, utcnow
 from ..validation import clean_text, has_disguising_characters
 from ..visions import snapshots, verification
@@ -337,6 +338,7 @@ def publish_version(
         for change in db.session.identity_map.values():
             if isinstance(change, DraftChange) and change.version_id is None and change.vision_id == vision.id:
                 db.session.expire(change, ["version_id"])
+    record_provenance(version.id)  # who wrote each word, stored with the version (history/who_wrote.py)
     vision.latest_version_number = number
     record_event(
         "version.published",

@@ -9,19 +9,25 @@ database). Like a permalink it is the same for everyone: nothing personal is ren
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Sequence
 from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask_login import current_user
 from markupsafe import Markup
 
-from ..numbers import whole_number
-from ..diff_views import DEFAULT_DIFF_VIEW, DIFF_VIEWS, diff_view_mode
-from ..visions.permalinks import immutable_response
+from ..auth.redirects import members_only
 from ..caching import app_cache
+from ..compression import accepts_gzip, gzip_bytes
+from ..diff_views import DEFAULT_DIFF_VIEW, DIFF_VIEWS, diff_view_mode
+from ..numbers import whole_number
 from ..visions.lookup import get_vision_or_404
-from . import services
+from ..visions.permalinks import CachedPage, immutable_response, page_cache
+from ..visions.services import load_version
+from ..visions.verification import prefixed
+from . import services, who_wrote
 
 bp = Blueprint("history", __name__)
 
@@ -156,3 +162,96 @@ def feed(slug: str):
     response.set_etag(hashlib.sha256(text.encode("utf-8")).hexdigest()[:40])
     response.headers["Cache-Control"] = FEED_CACHE
     return response.make_conditional(request)
+
+
+# --- who wrote each word (issue 18, item 1; history/who_wrote.py) ----------------------------------
+
+# The spans of a version never change, but the names credited can (an account deleted, a proposal
+# hidden): the rendering is kept per process under a key that holds the credited names'
+# fingerprint, and browsers revalidate after a few minutes instead of keeping it for a year.
+WHO_WROTE_CACHE = "public, max-age=300"
+
+
+def _revalidated(key: Any, render: Any, mimetype: str) -> Response:
+    """Serve what `render()` gives from the page cache under `key`, with a strong ETag (304 when it
+    matches) and WHO_WROTE_CACHE."""
+    cache = page_cache()
+    page = cache.get(key)
+    if page is None:
+        body = render().encode("utf-8")
+        page = cache.put(
+            key, CachedPage(body=body, mimetype=mimetype, etag=hashlib.sha256(body).hexdigest()[:40], gzipped=gzip_bytes(body))
+        )
+    compressed = accepts_gzip()
+    headers = [
+        ("ETag", f'"{page.gzip_etag if compressed else page.etag}"'),
+        ("Cache-Control", WHO_WROTE_CACHE),
+        ("Vary", "Accept-Encoding"),
+    ]
+    if request.if_none_match.contains(page.etag) or request.if_none_match.contains(page.gzip_etag):
+        return Response(status=304, headers=headers)
+    if compressed:
+        headers.append(("Content-Encoding", "gzip"))
+    return Response(page.gzipped if compressed else page.body, mimetype=mimetype, headers=headers)
+
+
+def _version_with_provenance(slug: str, number: int) -> tuple[Any, dict[str, Any], Any]:
+    """The version, its spans by element key and the credits of their sources; 404 when there is
+    no such version or no provenance was recorded for it."""
+    published = load_version(slug, number)
+    if published is None:
+        abort(404)
+    spans = who_wrote.stored_provenance(published)
+    if spans is None:
+        abort(404)
+    return published, spans, who_wrote.credits_for(who_wrote.all_sources(spans))
+
+
+@bp.get("/visions/<slug:slug>/v/<posint:number>/who-wrote")
+def who_wrote_page(slug: str, number: int):
+    published, spans, credits = _version_with_provenance(slug, number)
+
+    def render() -> str:
+        sources = who_wrote.all_sources(spans)
+        legend = [(n, who_wrote.credit(source, credits)) for n, source in enumerate(sources, start=1)]
+        return render_template(
+            "history/who_wrote.html",
+            version=published,
+            spans=spans,
+            numbers={source: n for n, source in enumerate(sources, start=1)},
+            legend=legend,
+            paragraphs_of=who_wrote.paragraphs_of,
+        )
+
+    return _revalidated((request.host, "who-wrote", slug, number, credits.fingerprint), render, "text/html")
+
+
+@bp.get("/visions/<slug:slug>/v/<posint:number>/who-wrote.json")
+def who_wrote_json(slug: str, number: int):
+    published, spans, credits = _version_with_provenance(slug, number)
+
+    def render() -> str:
+        base = f"{request.host_url.rstrip('/')}/visions/{slug}/v/{number}"
+        document = {
+            "vision": slug,
+            "version": number,
+            "permalink": f"{base}/",
+            "version_json": f"{base}.json",
+            "content_hash": prefixed(published.content_hash),
+            "offsets": "characters (Unicode code points) of the element's title or body, end exclusive",
+            "elements": [
+                {"key": e["key"], "provenance": who_wrote.public_spans(spans[e["key"]], credits)}
+                for e in published.elements
+                if e["key"] in spans
+            ],
+        }
+        return json.dumps(document, ensure_ascii=False, indent=2)
+
+    return _revalidated((request.host, "who-wrote.json", slug, number, credits.fingerprint), render, "application/json")
+
+
+@bp.get("/account/your-words")
+@members_only
+def your_words():
+    """The versions with words of the signed-in person in them, and where."""
+    return render_template("history/your_words.html", versions=who_wrote.your_words(current_user))
