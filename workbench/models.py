@@ -507,6 +507,12 @@ class Comment(db.Model):
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     hidden_reason: Mapped[str] = mapped_column(Text, default="")
+    # A reflection on one sentence: the element text it was written on and the sentence's words in
+    # it, as character offsets on word boundaries (`body[start:end]`; workbench/sentences.py). All
+    # three NULL for any other comment. Element texts never change, so this never needs updating.
+    sentence_text_id: Mapped[int | None] = mapped_column(ForeignKey("element_texts.id"))
+    sentence_start: Mapped[int | None] = mapped_column(Integer)
+    sentence_end: Mapped[int | None] = mapped_column(Integer)
 
     author: Mapped[User] = relationship(foreign_keys=[author_id])
 

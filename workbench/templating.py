@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app, has_app_context
 
 from . import diff_markup
+from .sentences import paragraphs_of
 from .visions.snapshots import KIND_NAMES, KIND_PLURALS, paragraphs
 
 
@@ -117,5 +118,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(fromjson=json.loads, date=format_date, datetime=format_datetime, iso=iso, paragraphs=paragraphs)
     app.jinja_env.globals.update(KIND_NAMES=KIND_NAMES, KIND_PLURALS=KIND_PLURALS, zone_words=zone_words)
     diff_markup.install(app.jinja_env)
+    app.jinja_env.filters["sentences"] = paragraphs_of  # numbered paragraphs and sentences (issue 18)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -18,13 +18,13 @@ migrations stay. A later migration that rebuilds `proposals`, `comments` or `ali
 batch mode must recreate these triggers (tests/test_search.py checks they exist).
 
 Revision ID: 0021_search
-Revises: 0019_who_wrote_each_word
+Revises: 0020_comments_on_sentences
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0021_search"
-down_revision = "0019_who_wrote_each_word"
+down_revision = "0020_comments_on_sentences"
 branch_labels = None
 depends_on = None
 

@@ -10,6 +10,11 @@ RULES = [
     Rule("discussion.comments", "POST", "/proposals/{proposal}/comments", MEMBERS, data={"body": "A thought."}),
     Rule("discussion.reflections", "GET", "/visions/{slug}/elements/{key}/reflections", EVERYONE),
     Rule("discussion.reflections", "POST", "/visions/{slug}/elements/{key}/reflections", MEMBERS, data={"body": "A reflection."}),
+    Rule("discussion.sentence_reflection", "GET", "/visions/{slug}/elements/{key}/sentences/p1-s1", EVERYONE),
+    Rule(
+        "discussion.sentence_reflection", "POST", "/visions/{slug}/elements/{key}/sentences/p1-s1", MEMBERS,
+        data={"body": "A reflection on this sentence."},
+    ),
     Rule("discussion.comment", "GET", "/comments/{comment}", EVERYONE, note="redirects to where the comment is shown"),
     Rule("discussion.replies", "GET", "/comments/{comment}/replies", EVERYONE),
     Rule("discussion.history", "GET", "/comments/{reflection}/history", EVERYONE),

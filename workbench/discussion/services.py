@@ -171,9 +171,14 @@ def post_comment(proposal: Proposal, author: User, body: str | None, parent_id: 
     return _add_comment(author, text, parent, vision_id=proposal.vision_id, proposal_id=proposal.id, element_id=None)
 
 
-def post_reflection(vision: Vision, element: Element, author: User, body: str | None, parent_id: int | None = None) -> Comment:
+def post_reflection(
+    vision: Vision, element: Element, author: User, body: str | None, parent_id: int | None = None,
+    sentence: dict[str, Any] | None = None,
+) -> Comment:
     """A reflection on `element` (or a reply to one). Same rules as `post_comment`; and WrongState
-    for an element removed from the working draft, which takes no new reflections."""
+    for an element removed from the working draft, which takes no new reflections. `sentence`: the
+    columns naming the sentence it is written on (`discussion.sentences.sentence_range`; never
+    with a reply)."""
     if element.vision_id != vision.id:
         raise NotAllowed("This element is not part of this vision.")
     if not permissions.can_reflect(author, vision):
@@ -183,7 +188,11 @@ def post_reflection(vision: Vision, element: Element, author: User, body: str | 
         raise WrongState(removal.refusal("reflections"))
     text = clean_body(body, what="reflection")
     parent = _thread_parent(parent_id, proposal_id=None, element_id=element.id, user=author)
-    return _add_comment(author, text, parent, vision_id=vision.id, proposal_id=None, element_id=element.id)
+    if sentence and parent is not None:
+        raise ValidationError({"parent_id": "A reply answers a reflection, not a sentence"})
+    return _add_comment(
+        author, text, parent, vision_id=vision.id, proposal_id=None, element_id=element.id, **(sentence or {})
+    )
 
 
 def _add_comment(author: User, text: str, parent: Comment | None, **subject: Any) -> Comment:

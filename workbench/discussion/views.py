@@ -11,6 +11,7 @@ the bottom (`proposal_discussion`, `element_reflections`), like the facilitation
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import wraps
 from typing import Any
 
@@ -31,7 +32,7 @@ from ..numbers import whole_number
 from ..pagination import page_links, parse_page
 from ..proposals.lookup import visible_or_404, visible_proposal_or_404
 from ..visions.services import element_removal
-from . import moderation, services, threads, votes
+from . import moderation, sentences, services, threads, votes
 from .lookup import (
     comment_location,
     element_label,
@@ -204,7 +205,7 @@ def reflections(slug: str, key: str):
         return vary(
             render_template(
                 "discussion/_thread_more.html", thread=thread, viewer=viewer, can_reply=refusal is None,
-                more_url=more_url, post_url=post_url, noun=("reflection", "reflections"),
+                more_url=more_url, post_url=post_url, noun=("reflection", "reflections"), vision=vision, element=element,
             )
         )
     form = CommentForm(formdata=None)
@@ -252,6 +253,52 @@ def post_reflection(slug: str, key: str):
     db.session.commit()
     flash("Your reply is published." if comment.parent_id else "Your reflection is published.", "success")
     return redirect(comment_location(threads.CommentContext(comment, vision, None, element)))
+
+
+# --- reflections on one sentence (issue 18, item 3) -----------------------------------------------
+
+
+@bp.route("/visions/<slug:slug>/elements/<element_key:key>/sentences/<sentence_ref>", methods=["GET", "POST"])
+@per_account("RATELIMIT_COMMENT_WRITE")
+def sentence_reflection(slug: str, key: str, sentence_ref: str):
+    """The form to reflect on sentence `sentence_ref` ("p2-s3") of the element's working text, or
+    of its earlier text `?text=<id>` (the one the reader's page showed), quoted (with what became
+    of it when the text has moved on since)."""
+    vision, element = element_or_404(slug, key)
+    text_id = whole_number(request.args["text"]) if "text" in request.args else None
+    if "text" in request.args and text_id is None:
+        abort(404)
+    chosen = sentences.choose_sentence(element, text_id, sentence_ref)
+    page_url = url_for(".sentence_reflection", slug=slug, key=key, sentence_ref=sentence_ref, text=chosen.text_id)
+    form = CommentForm(formdata=None if request.method == "GET" else request.form)
+    form.body.label.text = "Your reflection on this sentence"
+    status = 200
+    if request.method == "POST":
+        require_member(page_url)
+        if not form.validate_on_submit():
+            status = 400
+        else:
+            posted = attempt(
+                form,
+                lambda: services.post_reflection(
+                    vision, element, current_user, form.body.data, sentence=sentences.sentence_range(chosen)
+                ),
+            )
+            if posted is None:
+                status = 422
+            else:
+                db.session.commit()
+                flash("Your reflection on the sentence is published.", "success")
+                return redirect(comment_location(threads.CommentContext(posted, vision, None, element)))
+    label = element_label(vision, key)
+    return (
+        render_template(
+            "discussion/sentence.html", vision=vision, element=element, label=label, chosen=chosen,
+            state=None if chosen.is_current else sentences.chosen_state(chosen), form=form,
+            refusal=reflection_refusal(vision, element), page_url=page_url,
+        ),
+        status,
+    )
 
 
 # --- one comment ----------------------------------------------------------------------------------
@@ -518,6 +565,15 @@ def proposal_discussion(proposal: Proposal) -> threads.Discussion:
     """`{% set discussion = proposal_discussion(proposal) %}`: votes and the first page of comments
     (used by discussion/_proposal_discussion.html, on the proposal page)."""
     return threads.proposal_discussion(current_user, proposal, url_for("proposals.show", proposal_id=proposal.id))
+
+
+@bp.app_template_global("sentence_states")
+def sentence_states(vision: Vision, element: Element, comments: list[Comment]) -> dict[int, sentences.SentenceState]:
+    """`{% set states = sentence_states(vision, element, comments) %}`: what became of the sentences
+    the reflections among `comments` were written on, by comment id (no query when none was)."""
+    states = sentences.sentence_states(element, comments)
+    page_url = url_for("visions.element", slug=vision.slug, key=element.key)
+    return {comment_id: replace(state, page_url=page_url) for comment_id, state in states.items()}
 
 
 @bp.app_template_global("element_reflections")
