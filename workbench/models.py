@@ -333,6 +333,10 @@ class Proposal(db.Model):
     # (None: the top level, for an ambition) and its position there among the siblings of its kind.
     target_parent_id: Mapped[int | None] = mapped_column(ForeignKey("elements.id"))
     target_position: Mapped[int | None] = mapped_column(Integer)
+    # A proposal to add an element (kind "add", migration 0018): the kind of the new element
+    # (ambition, objective or condition); its title and body are the proposal's, and where it would
+    # go is target_parent_id / target_position. NULL for every other kind.
+    new_element_kind: Mapped[str | None] = mapped_column(String(20))
 
     vision: Mapped[Vision] = relationship()
     element: Mapped[Element] = relationship(foreign_keys=[element_id])

@@ -10,13 +10,13 @@ element texts (workbench/history/who_wrote.py, the code that runs at publish): w
 its hashes and signature are not touched.
 
 Revision ID: 0019_who_wrote_each_word
-Revises: 0016_proposals_that_move
+Revises: 0018_proposals_that_add
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0019_who_wrote_each_word"
-down_revision = "0016_proposals_that_move"
+down_revision = "0018_proposals_that_add"
 branch_labels = None
 depends_on = None
 

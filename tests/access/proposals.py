@@ -33,3 +33,11 @@ RULES += [
     Rule("proposals.propose_move", "POST", "/visions/{slug}/elements/{key}/propose-move", MEMBERS,
          data={"parent": "", "position": "1", "rationale": "It belongs elsewhere."}),
 ]
+
+# Proposals to add an element (issue 16): members, while the window is open; under an ambition
+# (a new objective or enabling condition) or under the vision statement (a new ambition).
+RULES += [
+    Rule("proposals.propose_addition", "GET", "/visions/{slug}/elements/ambition-1/propose-new", MEMBERS),
+    Rule("proposals.propose_addition", "POST", "/visions/{slug}/elements/ambition-1/propose-new", MEMBERS,
+         data={"kind": "objective", "position": "", "title": "A new objective", "body": "Its text.", "rationale": "It is missing."}),
+]

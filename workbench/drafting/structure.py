@@ -1,4 +1,5 @@
-"""Where elements sit in the working draft: checking and making a move, and renumbering siblings.
+"""Where elements sit in the working draft: checking and making a move or an addition a proposal
+asks for, and renumbering siblings.
 
 The one place for the rules of the draft's structure, used by facilitators' direct moves
 (`edits.move_element_to`) and by accepted proposals to move an element: ambitions sit at the top
@@ -18,6 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..exceptions import ValidationError
 from ..models import DraftChange, DraftEntry, Proposal, ProposalStatus, User, Vision, db, record_event, utcnow
 from ..numbers import whole_number
+from ..visions import services as visions
 from ..visions.snapshots import KIND_NAMES, KIND_PLURALS
 from .state import children_in_draft, find_entry, siblings_of_kind
 
@@ -158,6 +160,72 @@ def apply_move(vision: Vision, move: Move) -> None:
     others = [s for s in siblings_of_kind(vision, target_id, kind) if s.id != entry.id]
     index = move.target.position - 1
     place_in_order(others[:index] + [entry] + others[index:], 1)
+
+
+# --- adding an element, as a proposal asks -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Addition:
+    """A new element of `kind` checked against the draft as it is: where it would go (`target`)."""
+
+    kind: str
+    target: Place
+
+    def words(self) -> str:
+        """"New objective under Ambition 2, at position 3" ("New ambition, at position 6 among the
+        ambitions")."""
+        name = KIND_NAMES[self.kind].lower()
+        if self.target.parent_label is None:
+            return f"New {name}, at position {self.target.position} among the {KIND_PLURALS[self.kind].lower()}"
+        return f"New {name} under {self.target.parent_label}, at position {self.target.position}"
+
+
+def plan_addition(vision: Vision, kind: str, *, parent_key: str | None, position: str | int | None) -> Addition:
+    """Check a new element of `kind` under `parent_key` (an ambition; None for an ambition, which
+    sits at the top level) at `position` among the siblings of its kind (1 is first; None or "" is
+    last) against the draft as it is now, or raise ValidationError per field ("kind": not an
+    ambition, objective or enabling condition; "parent" / "form": see `plan_move`; "position": not a
+    whole number from 1 to one more than the siblings there: a position beyond the end is refused,
+    never moved to the end). Reads only."""
+    if kind not in PARENT_KIND:
+        raise ValidationError({"kind": "Choose what to add: an objective, an enabling condition or an ambition"})
+    parent = _target_parent(vision, kind, parent_key)
+    parent_id = parent.element_id if parent else None
+    labels = _ambition_labels(vision)
+    places = len(siblings_of_kind(vision, parent_id, kind)) + 1
+    raw = "" if position is None else str(position).strip()
+    to_position = places if raw == "" else whole_number(raw, minimum=1, maximum=places)
+    if to_position is None:
+        plural = KIND_PLURALS[kind].lower()
+        where = f"under {labels.get(parent_id)}" if parent_id else "at the top level"
+        raise ValidationError(
+            {"position": f"Enter a position from 1 to {places} (there {'is' if places == 1 else 'are'} {places} "
+             f"place{'' if places == 1 else 's'} for {plural} {where}); 1 puts it first, {places} last"}
+        )
+    return Addition(kind, Place(parent=parent, parent_label=labels.get(parent_id) if parent_id else None, position=to_position))
+
+
+def apply_addition(
+    vision: Vision, addition: Addition, *, title: str, body: str, written_by: User, actor: User, reason: str, proposal_id: int
+) -> DraftEntry:
+    """Create the new element (a new key, never reused: `visions.services.add_element`) with its
+    first text (by `written_by`) where `addition` says, moving the siblings from that position one
+    place down (without bumping their lock versions). Its DraftChange "add" names `actor` (who
+    decided), `reason` and the proposal it came from."""
+    parent = addition.target.parent
+    siblings = siblings_of_kind(vision, parent.element_id if parent else None, addition.kind)
+    index = addition.target.position - 1
+    place_in_order(siblings[:index], 1)
+    place_in_order(siblings[index:], index + 2)
+    entry = visions.add_element(
+        vision, addition.kind, title=title, body=body, parent=parent.element if parent else None,
+        position=index + 1, actor=written_by, reason=reason, change_kind="add",
+    )
+    change = db.session.scalar(select(DraftChange).where(DraftChange.element_id == entry.element_id))
+    change.actor_id, change.proposal_id = actor.id, proposal_id
+    db.session.flush()
+    return entry
 
 
 # --- taking elements out of the draft -------------------------------------------------------------

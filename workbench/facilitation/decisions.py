@@ -19,7 +19,8 @@ commit (the view commits). They raise (see `workbench/exceptions.py`), with mess
   treats it exactly like `DraftMoved`).
 
 Accepting goes through the proposal's kind: ACCEPTING names, for each kind, the module that plans
-it for the accept page and applies it to the working draft (`edit.py`, `remove.py`, `move.py`).
+it for the accept page and applies it to the working draft (`edit.py`, `remove.py`, `move.py`,
+`add.py`).
 The DraftChange always names the facilitator as the actor and the proposal it came from, so the
 changelog credits both.
 
@@ -38,6 +39,7 @@ from typing import Any, Protocol
 from .. import permissions
 from ..exceptions import AlreadyDecided, Conflict, DraftMoved, NotAllowed, RebaseConflict, ValidationError, WrongState
 from ..models import DraftChange, ElementText, Proposal, ProposalRevision, ProposalStatus, User, db, record_event, utcnow
+from ..proposals import add as add_kind
 from ..proposals import edit as edit_kind
 from ..proposals import move as move_kind
 from ..proposals import remove as remove_kind
@@ -45,7 +47,7 @@ from ..proposals.kinds import unknown_kind
 from ..proposals.rebase import Texts, draft_entry, rebase_onto, texts_by_id
 from ..proposals.services import revise_proposal, status_label
 from ..validation import clean_text, has_disguising_characters, hidden_characters_message
-from . import edit, move, remove
+from . import add, edit, move, remove
 
 TITLE_MAX = 200
 BODY_MAX = 20_000
@@ -75,7 +77,9 @@ class AcceptsKind(Protocol):
     ) -> edit.Applied: ...
 
 
-ACCEPTING: dict[str, AcceptsKind] = {edit_kind.NAME: edit, remove_kind.NAME: remove, move_kind.NAME: move}
+ACCEPTING: dict[str, AcceptsKind] = {
+    edit_kind.NAME: edit, remove_kind.NAME: remove, move_kind.NAME: move, add_kind.NAME: add,
+}
 
 
 def _accepting(proposal: Proposal) -> AcceptsKind:
@@ -206,7 +210,7 @@ def accept_proposal(
     accepting = _accepting(proposal)
     if getattr(accepting, "PROPOSES_TEXT", True):
         text, note = clean_accepted_text(title, body, note)
-    else:  # a change of structure (a removal, a move): only the note is read
+    else:  # a change of structure (a removal, a move, an addition as written): only the note is read
         text, note = None, clean_note(note)
     if revision != proposal.revision_count:
         raise DraftMoved("revised")
@@ -221,6 +225,7 @@ def accept_proposal(
         note=note,
         now=now,
         mode=applied.mode,
+        element_id=applied.text.element_id,
         **resolve_record(proposal, applied),
     )
     db.session.flush()
@@ -236,15 +241,18 @@ def mark_accepted(
     with_changes: bool,
     note: str,
     now: Any,
+    element_id: int | None = None,
     **details: Any,
 ) -> None:
     """Record that `proposal` was accepted into the working text `text_id`: its draft change (which
     the next version's changelog credits to its author), its decided state, and its audit event
-    (with `details`). The one place for this, whether accepted alone or together with others."""
+    (with `details`). The one place for this, whether accepted alone or together with others.
+    `element_id` is the element the accepted text belongs to: the proposal's own (the default), or
+    the element an addition created."""
     db.session.add(
         DraftChange(
             vision_id=proposal.vision_id,
-            element_id=proposal.element_id,
+            element_id=proposal.element_id if element_id is None else element_id,
             kind="accept",
             actor_id=facilitator.id,
             reason=note,

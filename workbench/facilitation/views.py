@@ -26,6 +26,7 @@ from ..forms import attempt, show_errors
 from ..models import Proposal, User, Vision, db
 from ..keyset import Seek
 from ..pagination import seek_links
+from ..proposals.add import shown_against
 from ..proposals.lookup import visible_proposal_or_404
 from ..proposals.rebase import Staleness
 from ..text_diff import TextDiff
@@ -349,6 +350,8 @@ def accepted_message(accepted: Accepted) -> str:
         return f"You accepted proposal {proposal.id}: {where} is moved in the working draft."
     if proposal.kind == "remove":
         return f"You accepted proposal {proposal.id}: {where} is removed from the working draft, with anything under it."
+    if proposal.kind == "add":
+        return f"You accepted proposal {proposal.id}: “{proposal.title}” is added to the working draft, with a new number."
     if accepted.with_changes:
         return (
             f"You accepted proposal {proposal.id} with changes into the working draft of {where}. "
@@ -411,7 +414,7 @@ def reject(proposal_id: int):
         vision=proposal.vision,
         label=element_label(proposal.vision, proposal.element.key),
         form=form,
-        diff=TextDiff.between(base.title, base.body, proposal.title, proposal.body),
+        diff=TextDiff.between(*shown_against(proposal, base), proposal.title, proposal.body),
         came_from=filters,
         queue_url=queue_url(proposal.vision, filters),
     )

@@ -32,3 +32,13 @@ class RevisionForm(ProposalForm):
 
     def base_id(self) -> int | None:
         return whole_number(self.base_text_id.data)
+
+
+class AdditionForm(FlaskForm):
+    # The choices are the kinds that go under the page's element (set by the view); the service
+    # checks the choice.
+    kind = SelectField("What do you propose to add?", choices=[], validate_choice=False)
+    position = StringField("Position")
+    title = StringField("Title")
+    body = TextAreaField("Its text")
+    rationale = TextAreaField("Why do you propose to add it?")

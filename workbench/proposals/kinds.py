@@ -2,7 +2,7 @@
 
 A kind module says what a proposal of that kind proposes: how its text is checked
 (`checked_text`) and what it changes in its base (`changed_ranges`): an edit (`edit.py`), a removal
-(`remove.py`) or a move (`move.py`). Adding a kind means one module here (registered in KINDS), one in
+(`remove.py`), a move (`move.py`) or an addition (`add.py`). Adding a kind means one module here (registered in KINDS), one in
 `facilitation/` that plans and applies it at acceptance (registered in `facilitation/decisions.py`),
 and its templates. A proposal of a kind this code does not know is refused in words, never a 500.
 """
@@ -13,7 +13,7 @@ from typing import Protocol
 
 from ..exceptions import WrongState
 from ..models import ElementText, Proposal
-from . import edit, move, remove
+from . import add, edit, move, remove
 
 
 class ProposalKind(Protocol):
@@ -28,7 +28,7 @@ class ProposalKind(Protocol):
     def changed_ranges(self, base: ElementText, title: str, body: str) -> dict[str, list[list[int]]]: ...
 
 
-KINDS: dict[str, ProposalKind] = {edit.NAME: edit, remove.NAME: remove, move.NAME: move}
+KINDS: dict[str, ProposalKind] = {edit.NAME: edit, remove.NAME: remove, move.NAME: move, add.NAME: add}
 
 
 def unknown_kind(proposal: Proposal) -> WrongState:

@@ -1,17 +1,18 @@
-"""Proposals that change the vision's structure, not its words: to remove or move an element (issue 16).
+"""Proposals that change the vision's structure: to remove, move or add an element (issue 16).
 
 A proposal of these kinds is opened here, and is otherwise a proposal like an edit: it is revised
 (its rationale), withdrawn, voted on and discussed through `services.py`, and decided through
 `facilitation/decisions.py`. What each kind checks is in its module (`remove.py`, `move.py`); where an element may go is
-checked by the one rule for moves, `drafting.structure.plan_move`.
+checked by the one rule for moves, `drafting.structure.plan_move`; where a new element may go by
+`drafting.structure.plan_addition`.
 """
 
 from __future__ import annotations
 
-from ..drafting.structure import Move, plan_move, removal_refusal
+from ..drafting.structure import Addition, Move, plan_addition, plan_move, removal_refusal
 from ..exceptions import ValidationError
 from ..models import DraftEntry, Element, Proposal, ProposalRevision, User, Vision, db
-from . import move, remove
+from . import add, move, remove
 from .services import current_entry, entry_to_propose_on, revise_proposal, write_new_proposal
 
 
@@ -48,7 +49,7 @@ def planned_move(vision: Vision, entry: DraftEntry, parent_key: str | None, posi
     return plan_move(vision, entry, parent_key=parent_key, position=position)
 
 
-def _target_fields(planned: Move) -> dict[str, int | None]:
+def _target_fields(planned: Move | Addition) -> dict[str, int | None]:
     target = planned.target
     return {"target_parent_id": target.parent.element_id if target.parent else None, "target_position": target.position}
 
@@ -117,5 +118,89 @@ def revise_move(
         details={"to_parent": planned.target.parent_key, "to_place": planned.target.position, "words": planned.words()},
     )
     proposal.target_parent_id, proposal.target_position = target["target_parent_id"], target["target_position"]
+    db.session.flush()
+    return revision
+
+
+# --- additions ------------------------------------------------------------------------------------
+
+
+def planned_addition(vision: Vision, under: DraftEntry, kind: str | None, position: str | int | None) -> Addition:
+    """The new element of `kind` proposed under `under` (an ambition; the vision statement for a new
+    ambition) at `position`, checked by the rule for additions; raises ValidationError beside
+    "kind" or "position" (or "form" under an element that takes no new elements)."""
+    checked = add.check_kind(under.element.kind, kind)
+    parent_key = under.element.key if under.element.kind == "ambition" else None
+    return plan_addition(vision, checked, parent_key=parent_key, position=position)
+
+
+def propose_addition(
+    vision: Vision, under: Element, author: User, *, kind: str | None, position: str | int | None,
+    title: str | None, body: str | None, rationale: str | None,
+) -> Proposal:
+    """Open a proposal to add a new element: an objective or enabling condition (`kind`) under the
+    ambition `under`, or an ambition under the vision statement `under`, at `position` among the
+    siblings of its kind (1 is first, empty is last), with its title, body and the reason.
+
+    Raises NotAllowed / WrongState (see `entry_to_propose_on`: outside the window, an element of
+    another vision, one removed from the draft), and ValidationError per field: "form" under an
+    element that takes no new elements (an objective), "kind" (not one that goes there, e.g. a
+    statement), "position" (not a whole number from 1 to one past the last: never clamped),
+    "title" (empty or too long), "body", "rationale" (as an edit's text). Nothing is added to the
+    draft: only the proposal is written, filed under `under`.
+    """
+    entry = entry_to_propose_on(vision, under, author)
+    errors: dict[str, list[str]] = {}
+    planned = None
+    try:
+        planned = planned_addition(vision, entry, kind, position)
+    except ValidationError as error:
+        errors.update(error.errors)
+    text = None
+    try:
+        text = add.checked_text(title, body, rationale, entry.text, against_current=True)
+    except ValidationError as error:
+        errors.update(error.errors)
+    if errors or planned is None or text is None:
+        raise ValidationError(errors)
+    columns = {**_target_fields(planned), "new_element_kind": planned.kind}
+    return write_new_proposal(
+        vision, under, author, entry, add, text, columns=columns, kind=add.NAME,
+        new_kind=planned.kind, to_parent=planned.target.parent_key, to_place=planned.target.position, words=planned.words(),
+    )
+
+
+def revise_addition(
+    proposal: Proposal, author: User, *, position: str | int | None, title: str | None, body: str | None, rationale: str | None
+) -> ProposalRevision:
+    """The author's new revision of a proposal to add: the new element's title and body, its
+    position, and the reason (what it adds, and under what, stay: to propose another kind, or under
+    another ambition, withdraw it and propose again).
+
+    The position is checked like a new one, against the draft as it is now. Raises as
+    `services.revise_proposal` (also for a revision that changes nothing), and ValidationError
+    beside "position", or "form" when the ambition it would go under has left the working draft.
+    """
+    entry = current_entry(proposal.element)
+    if entry is None:
+        raise ValidationError({"form": "The ambition it would go under has been removed from the working draft, so this proposal cannot be changed"})
+    errors: dict[str, list[str]] = {}
+    planned = None
+    try:
+        planned = planned_addition(proposal.vision, entry, proposal.new_element_kind, position)
+    except ValidationError as error:
+        errors.update(error.errors)
+    try:
+        add.checked_text(title, body, rationale, entry.text, against_current=False)
+    except ValidationError as error:
+        errors.update(error.errors)
+    if errors or planned is None:
+        raise ValidationError(errors)
+    moved = planned.target.position != proposal.target_position
+    revision = revise_proposal(
+        proposal, author, title or "", body or "", rationale or "", moved=moved,
+        details={"to_place": planned.target.position, "words": planned.words()},
+    )
+    proposal.target_position = planned.target.position
     db.session.flush()
     return revision

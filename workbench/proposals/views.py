@@ -1,4 +1,5 @@
-"""Proposals: propose an edit to one element, revise, withdraw, list (issue 4).
+"""Proposals: propose an edit to one element, revise, withdraw, list (issue 4); propose to remove,
+move or add an element (issue 16: their forms and words are in `pages.py`).
 
 Refusals (SignInRequired, NotAllowed, WrongState) go to the application's error handlers; a route
 catches only the ValidationError whose messages it shows beside the form's fields (`attempt`).
@@ -28,36 +29,20 @@ from ..notifications.following import is_following
 from ..text_diff import TextDiff
 from ..urls import ElementKeyConverter
 from ..visions.lookup import get_vision_or_404
-from ..visions.services import element_label, element_labels, element_removal, working_tree
-from . import move, services, structural
+from ..visions.services import element_labels, element_removal, working_tree
+from . import add, services, structural
 from .edit import clean_proposal_text
-from .forms import MoveProposalForm, ProposalForm, RemovalForm, RevisionForm
+from .forms import AdditionForm, MoveProposalForm, ProposalForm, RemovalForm, RevisionForm
 from .lookup import visible_proposal_or_404
+from .pages import (
+    addition_page, additions_in_words, label_of, move_page, move_words, moves_in_words, revise_addition, revise_move, revise_removal,
+)
 from .rebase import staleness
 
 bp = Blueprint("proposals", __name__)
 
 
-
 # --- helpers --------------------------------------------------------------------------------------
-
-
-
-
-def move_words(proposal: Proposal, tree: list[dict[str, Any]]) -> move.MoveInWords | None:
-    """A move proposal in words against the working tree (None for other kinds)."""
-    if proposal.kind != move.NAME:
-        return None
-    return move.in_words(proposal, tree, proposal.target_parent.key if proposal.target_parent else None)
-
-
-def moves_in_words(proposals: list[Proposal], tree: list[dict[str, Any]]) -> dict[int, move.MoveInWords]:
-    """The moves among `proposals` in words, by id; their target ambitions read in one query."""
-    moves = [p for p in proposals if p.kind == move.NAME]
-    targets = {p.target_parent_id for p in moves} - {None}
-    if targets:  # loaded once: each proposal's `target_parent` is then found without a query
-        db.session.scalars(select(Element).where(Element.id.in_(targets))).all()
-    return {p.id: move_words(p, tree) for p in moves}
 
 
 def get_element_or_404(vision: Vision, key: str) -> Element:
@@ -126,9 +111,42 @@ def current_or_refuse(vision: Vision, key: str) -> tuple[list[dict[str, Any]], d
     return tree, current
 
 
-def label_of(proposal: Proposal, current: dict[str, Any] | None) -> str:
-    """The element's label: its number in the draft, or its last label once removed."""
-    return current["label"] if current else element_label(proposal.vision, proposal.element.key)
+class OutsideWindow(NotAllowed):
+    """Proposing while the consultation is not open: answered with the propose page saying when it
+    opens or that it closed (`outside_window`), rather than the bare refusal page."""
+
+    def __init__(self, vision: Vision, current: dict[str, Any]):
+        super().__init__("You can propose changes to this vision while its consultation is open.")
+        self.vision, self.current = vision, current
+
+
+@bp.errorhandler(OutsideWindow)
+def outside_window(error: OutsideWindow):
+    db.session.rollback()
+    return refuse_outside_window(error.vision, error.current)
+
+
+@dataclass(frozen=True)
+class ProposingOn:
+    """The element a person proposes on (or under), with the working tree and its row there."""
+
+    vision: Vision
+    element: Element
+    tree: list[dict[str, Any]]
+    current: dict[str, Any]
+
+
+def proposing_on(slug: str, key: str) -> ProposingOn:
+    """What every page that proposes on an element starts with: the vision and element (404 when
+    either does not exist), a signed-in member (SignInRequired, back to this page), the element in
+    the working draft (WrongState for one removed from it) and the window open (OutsideWindow)."""
+    vision = get_vision_or_404(slug)
+    element = get_element_or_404(vision, key)
+    require_member(request.path)
+    tree, current = current_or_refuse(vision, key)
+    if not permissions.can_propose(current_user, vision):
+        raise OutsideWindow(vision, current)
+    return ProposingOn(vision, element, tree, current)
 
 
 def refuse_outside_window(vision: Vision, element_row: dict[str, Any], status: int = 403):
@@ -166,12 +184,8 @@ def propose_page(vision: Vision, current: dict[str, Any], form: ProposalForm, pr
 @bp.route("/visions/<slug:slug>/elements/<element_key:key>/propose", methods=["GET", "POST"])
 @per_account("RATELIMIT_PROPOSAL_WRITE")
 def propose(slug: str, key: str):
-    vision = get_vision_or_404(slug)
-    element = get_element_or_404(vision, key)
-    require_member(url_for(".propose", slug=slug, key=key))
-    _, current = current_or_refuse(vision, key)
-    if not permissions.can_propose(current_user, vision):
-        return refuse_outside_window(vision, current)
+    on = proposing_on(slug, key)
+    vision, element, current = on.vision, on.element, on.current
     form = ProposalForm()
     if request.method == "GET":
         form.title.data, form.body.data = current["title"], current["body"]
@@ -210,12 +224,8 @@ def preview(slug: str, key: str):
 @per_account("RATELIMIT_PROPOSAL_WRITE")
 def propose_removal(slug: str, key: str):
     """Propose to remove an element, and everything under it, with a reason."""
-    vision = get_vision_or_404(slug)
-    element = get_element_or_404(vision, key)
-    require_member(url_for(".propose_removal", slug=slug, key=key))
-    tree, current = current_or_refuse(vision, key)
-    if not permissions.can_propose(current_user, vision):
-        return refuse_outside_window(vision, current)
+    on = proposing_on(slug, key)
+    vision, element, tree, current = on.vision, on.element, on.tree, on.current
     form = RemovalForm()
     if request.method == "POST" and form.validate_on_submit():
         proposal = attempt(form, lambda: structural.propose_removal(vision, element, current_user, form.rationale.data))
@@ -236,12 +246,8 @@ def propose_removal(slug: str, key: str):
 @per_account("RATELIMIT_PROPOSAL_WRITE")
 def propose_move(slug: str, key: str):
     """Propose to move an element under another ambition or to another position, with a reason."""
-    vision = get_vision_or_404(slug)
-    element = get_element_or_404(vision, key)
-    require_member(url_for(".propose_move", slug=slug, key=key))
-    tree, current = current_or_refuse(vision, key)
-    if not permissions.can_propose(current_user, vision):
-        return refuse_outside_window(vision, current)
+    on = proposing_on(slug, key)
+    vision, element, tree, current = on.vision, on.element, on.tree, on.current
     form = MoveProposalForm()
     if request.method == "GET":
         form.parent.data = current["parent"] or ""
@@ -258,16 +264,28 @@ def propose_move(slug: str, key: str):
     return move_page("proposals/propose_move.html", vision, tree, current, form, status)
 
 
-def move_page(template: str, vision: Vision, tree: list[dict[str, Any]], current: dict[str, Any], form: MoveProposalForm, status: int, **more: Any):
-    """A form to propose (or revise) a move: the ambitions to choose from, and where it is now."""
-    form.parent.choices = [(e["key"], f"{e['label']}: {e['title']}" if e["title"] else e["label"]) for e in tree if e["kind"] == "ambition"]
-    siblings = [e["key"] for e in tree if e["kind"] == current["kind"] and e["parent"] == current["parent"]]
-    parent_label = next((e["label"] for e in tree if e["key"] == current["parent"]), None)
-    page = render_template(
-        template, vision=vision, current=current, form=form, place=siblings.index(current["key"]) + 1,
-        sibling_count=len(siblings), parent_label=parent_label, **more,
-    )
-    return page, status
+@bp.route("/visions/<slug:slug>/elements/<element_key:key>/propose-new", methods=["GET", "POST"])
+@per_account("RATELIMIT_PROPOSAL_WRITE")
+def propose_addition(slug: str, key: str):
+    """Propose a new element under this one: an objective or enabling condition under an ambition,
+    or an ambition under the vision statement; with its title, text, position and a reason."""
+    on = proposing_on(slug, key)
+    form = AdditionForm()
+    form.kind.choices = add.kind_choices(on.current["kind"])
+    if request.method == "GET":
+        wanted = request.args.get("kind")
+        form.kind.data = wanted if wanted in dict(form.kind.choices) else next(iter(dict(form.kind.choices)), "")
+    elif form.validate_on_submit():
+        proposal = attempt(form, lambda: structural.propose_addition(
+            on.vision, on.element, current_user, kind=form.kind.data, position=form.position.data,
+            title=form.title.data, body=form.body.data, rationale=form.rationale.data,
+        ))
+        if proposal is not None:
+            db.session.commit()
+            flash("Your proposal to add it is open. Others can now read it, and you can edit or withdraw it while it is open.", "success")
+            return redirect(url_for(".show", proposal_id=proposal.id))
+    status = 200 if request.method == "GET" else 400 if not form.errors or form.csrf_token.errors else 422
+    return addition_page("proposals/propose_add.html", on.vision, on.tree, on.current, form, status)
 
 
 # --- one proposal ---------------------------------------------------------------------------------
@@ -279,7 +297,7 @@ def show(proposal_id: int):
     vision = proposal.vision
     base = proposal.base_text
     tree, current = tree_row(vision, proposal.element.key)
-    diff = TextDiff.between(base.title, base.body, proposal.title, proposal.body)
+    diff = TextDiff.between(*add.shown_against(proposal, base), proposal.title, proposal.body)
     is_open = proposal.status == ProposalStatus.OPEN.value
     removal = proposal.kind == "remove"
     # A removal or a move proposes no words: whatever the text now, the whole element goes or moves.
@@ -291,6 +309,7 @@ def show(proposal_id: int):
         proposal=proposal,
         goes_with=[row for row in tree if row["parent"] == proposal.element.key] if removal else [],
         moving=moving,
+        adding=additions_in_words([proposal], tree).get(proposal.id),
         vision=vision,
         base=base,
         current=current,
@@ -326,8 +345,7 @@ def revision(proposal_id: int, number: int):
     if against == "previous":
         old_title, old_body = previous.title, previous.body
     else:
-        base = db.session.get(ElementText, this.base_text_id)
-        old_title, old_body = base.title, base.body
+        old_title, old_body = add.shown_against(proposal, db.session.get(ElementText, this.base_text_id))
     _, current = tree_row(proposal.vision, proposal.element.key)
     return render_template(
         "proposals/revision.html",
@@ -405,6 +423,8 @@ def edit(proposal_id: int):
         return revise_removal(proposal, current)
     if proposal.kind == "move":
         return revise_move(proposal, current)
+    if proposal.kind == add.NAME:
+        return revise_addition(proposal, current)
     stale = staleness(proposal, proposal.base_text, current)
     form = RevisionForm()
     page = dict(proposal=proposal, current=current, form=form, stale=stale)
@@ -428,43 +448,6 @@ def edit(proposal_id: int):
     db.session.commit()
     flash(f"Your changes are saved as revision {revision.number} of your proposal.", "success")
     return redirect(url_for(".show", proposal_id=proposal.id))
-
-
-def revise_removal(proposal: Proposal, current: dict[str, Any] | None):
-    """A proposal to remove an element proposes no words: its author revises only their reason."""
-    form = RemovalForm()
-    if request.method == "GET":
-        form.rationale.data = proposal.rationale
-    elif form.validate_on_submit():
-        revision = attempt(form, lambda: services.revise_proposal(proposal, current_user, "", "", form.rationale.data))
-        if revision is not None:
-            db.session.commit()
-            flash(f"Your changes are saved as revision {revision.number} of your proposal.", "success")
-            return redirect(url_for(".show", proposal_id=proposal.id))
-    status = 200 if request.method == "GET" else 422 if form.errors and not form.csrf_token.errors else 400
-    page = render_template("proposals/edit_remove.html", proposal=proposal, vision=proposal.vision, label=label_of(proposal, current), form=form)
-    return page, status
-
-
-def revise_move(proposal: Proposal, current: dict[str, Any] | None):
-    """A proposal to move an element proposes no words: its author revises where it goes and why."""
-    if current is None:
-        raise WrongState("This element has been removed from the working draft, so the proposal to move it cannot be changed.")
-    form = MoveProposalForm()
-    if request.method == "GET":
-        form.parent.data = proposal.target_parent.key if proposal.target_parent else ""
-        form.position.data, form.rationale.data = str(proposal.target_position or ""), proposal.rationale
-    elif form.validate_on_submit():
-        revision = attempt(form, lambda: structural.revise_move(
-            proposal, current_user, parent_key=form.parent.data or None, position=form.position.data, rationale=form.rationale.data,
-        ))
-        if revision is not None:
-            db.session.commit()
-            flash(f"Your changes are saved as revision {revision.number} of your proposal.", "success")
-            return redirect(url_for(".show", proposal_id=proposal.id))
-    status = 200 if request.method == "GET" else 422 if form.errors and not form.csrf_token.errors else 400
-    tree = working_tree(proposal.vision)
-    return move_page("proposals/edit_move.html", proposal.vision, tree, current, form, status, proposal=proposal, label=current["label"])
 
 
 def edit_page(*, proposal: Proposal, current: dict[str, Any] | None, form: RevisionForm, stale: Any, preview: Preview | None, rebased: bool, status: int = 200):
@@ -564,8 +547,9 @@ def index(slug: str):
         result=result,
         filters=filters,
         author=db.session.get(User, filters.author_id) if filters.author_id else None,
-        excerpts={p.id: services.excerpt(p) for p in result.rows},
+        excerpts={p.id: services.excerpt(p) for p in result.rows if p.kind != add.NAME},
         moves=moves_in_words(result.rows, tree),
+        additions=additions_in_words(result.rows, tree),
         status_filters=STATUS_FILTERS,
         sorts=services.SORTS,
         status_label=services.status_label,
