@@ -64,8 +64,12 @@ def test_compare_shows_changed_added_removed_and_moved_elements_word_by_word(cli
     assert "Added" in section and "People have the skills" in section and "<ins" in section
     section = page.split('id="element-objective-3"')[1].split("</section>")[0]
     assert "Renumbered" in section and "Was Objective 1.3; now Objective 2.2." in section  # ambitions swapped and 1.2 removed
+    # The ambition the facilitator moved up is the one that moved (the changelog says so); the
+    # other only follows in number.
     section = page.split('id="element-ambition-2"')[1].split("</section>")[0]
-    assert "Renumbered" in section and "Was Ambition 2; now Ambition 1." in section
+    assert "Moved" in section and "Moved from position 2 to position 1 among the ambitions: it was Ambition 2 and is now Ambition 1." in section
+    section = page.split('id="element-ambition-1"')[1].split("</section>")[0]
+    assert "Renumbered" in section and "Was Ambition 1; now Ambition 2." in section
     # Reading order: the removed objective sits where it was, after Objective 1.1.
     assert page.index('id="element-objective-1"') < page.index('id="element-objective-2"') < page.index('id="element-objective-3"')
 
@@ -175,8 +179,10 @@ def test_an_element_under_another_parent_is_moved_with_both_places_named() -> No
     row = next(r for r in diff.rows if r.key == "objective-1")
     assert row.moved and row.reparented and row.status == "unchanged"
     assert row.status_words == ["Moved"]
-    assert row.move_description == "Was Objective 1.1, under Ambition 1; now Objective 2.1, under Ambition 2."
-    assert diff.counts["moved"] == 1 and diff.summary == "1 element differs: 1 moved or renumbered"
+    assert row.move_description == (
+        "Moved from Ambition 1, position 1, to Ambition 2, position 1: it was Objective 1.1 and is now Objective 2.1."
+    )
+    assert diff.counts["moved"] == 1 and diff.summary == "1 element differs: 1 moved"
 
 
 def test_a_removed_ambition_is_followed_by_its_removed_objectives_where_it_stood() -> None:
@@ -202,8 +208,11 @@ def test_the_timeline_lists_each_version_where_the_words_changed(client, history
     assert not timeline[0].body.has_changes
     assert [(e.number, e.status) for e in element_timeline(history, "objective-2")] == [(2, "removed"), (1, "added")]
     assert [(e.number, e.status) for e in element_timeline(history, "condition-3")] == [(2, "added")]
-    # Moving or renumbering is not a change of words.
-    assert [(e.number, e.status) for e in element_timeline(history, "ambition-2")] == [(1, "added")]
+    # A move is listed, with no change of words; a renumbering (Enabling condition 1.1 became 2.1
+    # in version 2, above) is not.
+    moved = element_timeline(history, "ambition-2")
+    assert [(e.number, e.status) for e in moved] == [(2, "moved"), (1, "added")]
+    assert moved[0].place == "moved from position 2 to position 1 among the ambitions" and not moved[0].body.has_changes
 
 
 def test_the_timeline_is_read_once_then_served_without_queries(client, history, count_queries, app) -> None:
@@ -211,7 +220,7 @@ def test_the_timeline_is_read_once_then_served_without_queries(client, history, 
     vision = fresh(Vision, history.id)
     with count_queries() as log:
         element_timeline(vision, "objective-1")
-    assert log.count == 1  # every snapshot not parsed yet, in one query
+    assert log.count == 2  # every snapshot not parsed yet in one query, the changelogs (which moved) in one more
     with count_queries() as log:
         element_timeline(vision, "objective-1")
         element_timeline(vision, "objective-3")

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import permissions
 from ..exceptions import NotAllowed, ValidationError
+from ..history.documents import DocumentDiff, outline_diff
 from ..history.who_wrote import record_provenance
 from ..models import DraftChange, Element, Proposal, ProposalStatus, User, Version, Vision, db, record_event, utcnow
 from ..validation import clean_text, has_disguising_characters
@@ -135,6 +136,7 @@ def _pending_change_rows(vision: Vision) -> list[Any]:
             Element.key,
             Proposal.author_id,
             Proposal.accepted_with_changes,
+            Proposal.kind.label("proposal_kind"),
         )
         .join(Element, Element.id == DraftChange.element_id)
         .outerjoin(Proposal, Proposal.id == DraftChange.proposal_id)
@@ -166,52 +168,108 @@ def _rejections_between(vision: Vision, since: datetime | None, until: datetime)
     ).all()
 
 
+# Draft changes that change the outline, and the word a changelog entry uses for each.
+STRUCTURAL_CHANGES = {"add": "add", "remove": "remove", "reorder": "move"}
+
+
 def build_changelog(
     changes: Sequence[Any],
     rejections: Sequence[Any],
     labels: dict[str, str],
+    outline: DocumentDiff | None = None,
 ) -> list[dict[str, Any]]:
     """The changelog entries of a version (stored as JSON with it; names are looked up on display).
 
     - ``{"type": "accepted", "proposal_id", "element", "label", "author_id", "actor_id",
-      "with_changes", "note"}`` for each accepted proposal;
+      "with_changes", "note"}`` for each accepted proposal, with ``change`` (add, remove or move)
+      when it changed the outline rather than words;
     - ``{"type": "edit", "change", "element", "label", "actor_id", "reason"}`` for each direct edit
       of the draft (``change``: edit, add, remove, reorder...);
     - ``{"type": "rejected", "proposal_id", "element", "label", "author_id", "actor_id", "reason"}``
       for each proposal rejected since the previous version.
 
+    Each change of the outline is listed once, said in words from `outline` (the previous
+    version's tree against this one's, `history.documents.outline_diff`): an entry that adds,
+    removes or moves an element gets ``where`` ("moved from Ambition 2, position 3, to Ambition 4,
+    position 1", "removed from Ambition 1, position 2, with the 2 objectives under it", "new under
+    Ambition 2, position 3"). What a proposal did to the outline (the removal of its element and
+    of those under it, the move, the addition) belongs to its accepted entry, which credits its
+    author; an element moved directly several times is one entry (the last mover's) for where it
+    ended up, and a direct add, removal or move that left no trace between the two versions
+    (added then removed, moved back) is not listed.
+
     Imports are not listed (version 1 is "the first published version").
     """
+    rows = {row.key: row for row in outline.rows} if outline is not None else {}
+    accepted_ids = {c.proposal_id for c in changes if c.kind == "accept" and c.proposal_id is not None}
+    added_by_proposal = {
+        c.key for c in changes if c.kind == "accept" and c.proposal_id is not None and c.proposal_kind == "add"
+    }
+
+    def where(key: str, change: str) -> str | None:
+        """The change of place in words, "" when the outline shows none, None without an outline."""
+        if outline is None:
+            return None
+        row = rows.get(key)
+        if row is None:
+            return ""
+        if change == "add":
+            return row.place_change if row.status == "added" else ""
+        if change == "remove":
+            return row.place_change if row.status == "removed" else ""
+        return row.place_change if row.moved else ""
+
     accepted: list[dict[str, Any]] = []
     edits: list[dict[str, Any]] = []
+    last_move: dict[str, int] = {}  # element key -> index in `edits` of its one direct-move entry
     for change in changes:
         label = labels.get(change.key, change.key)
         if change.kind == "import":
             continue
         if change.kind == "accept" and change.proposal_id is not None:
-            accepted.append(
-                {
-                    "type": "accepted",
-                    "proposal_id": change.proposal_id,
-                    "element": change.key,
-                    "label": label,
-                    "author_id": change.author_id,
-                    "actor_id": change.actor_id,
-                    "with_changes": bool(change.accepted_with_changes),
-                    "note": change.reason or "",
-                }
-            )
-        else:
-            edits.append(
-                {
-                    "type": "edit",
-                    "change": change.kind,
-                    "element": change.key,
-                    "label": label,
-                    "actor_id": change.actor_id,
-                    "reason": change.reason or "",
-                }
-            )
+            kind = change.proposal_kind or "edit"
+            entry = {
+                "type": "accepted",
+                "proposal_id": change.proposal_id,
+                "element": change.key,
+                "label": label,
+                "author_id": change.author_id,
+                "actor_id": change.actor_id,
+                "with_changes": bool(change.accepted_with_changes),
+                "note": change.reason or "",
+            }
+            if kind in STRUCTURAL_CHANGES.values():
+                entry["change"] = kind
+                words = where(change.key, kind)
+                if words:
+                    entry["where"] = words
+            accepted.append(entry)
+            continue
+        structural = STRUCTURAL_CHANGES.get(change.kind)
+        if structural is not None and (
+            change.proposal_id in accepted_ids or (change.kind == "add" and change.key in added_by_proposal)
+        ):
+            continue  # the accepted proposal's entry says it, once
+        entry = {
+            "type": "edit",
+            "change": change.kind,
+            "element": change.key,
+            "label": label,
+            "actor_id": change.actor_id,
+            "reason": change.reason or "",
+        }
+        if structural is not None:
+            words = where(change.key, structural)
+            if words == "":
+                continue  # undone before publishing: nothing changed between the versions
+            if words:
+                entry["where"] = words
+            if change.kind == "reorder":
+                if change.key in last_move:
+                    edits[last_move[change.key]] = entry
+                    continue
+                last_move[change.key] = len(edits)
+        edits.append(entry)
     rejected = [
         {
             "type": "rejected",
@@ -289,12 +347,14 @@ def publish_version(
         rows=rows,
     )
     labels: dict[str, str] = {}
+    previous_elements: list[dict[str, Any]] = []
     if previous is not None:
         # Checked against its hashes first: nothing is chained onto an altered version.
         previous_snapshot = parsed_snapshot(vision.id, latest_number, previous.snapshot, verification.Seal.of(previous))
         if same_content(previous_snapshot, snapshot):
             raise ValidationError({"notes": NOTHING_CHANGED})
         labels.update((e["key"], e["label"]) for e in previous_snapshot["elements"])
+        previous_elements = previous_snapshot["elements"]
     labels.update((e["key"], e["label"]) for e in snapshot["elements"])
 
     canonical = snapshots.canonical_json(snapshot)
@@ -303,6 +363,7 @@ def publish_version(
         changes,
         _rejections_between(vision, previous.published_at if previous else None, published_at),
         labels,
+        outline_diff(previous_elements, snapshot["elements"], frozenset(c.key for c in changes if c.kind == "reorder")),
     )
     version = Version(
         vision_id=vision.id,

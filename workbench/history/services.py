@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,7 @@ from ..caching import app_cache
 from ..models import Proposal, User, Version, Vision, db
 from ..text_diff import TextDiff
 from ..visions import services as visions
-from .documents import DocumentDiff, diff_documents
+from .documents import DocumentDiff, diff_documents, outline_diff, reordered_in_place
 
 VERSIONS_PER_PAGE = 20
 FEED_ENTRIES = 20
@@ -32,9 +33,42 @@ FEED_ENTRIES = 20
 # --- comparisons -----------------------------------------------------------------------------------
 
 
-def diff_trees(old_elements: Sequence[dict[str, Any]], new_elements: Sequence[dict[str, Any]]) -> DocumentDiff:
-    """The whole-document diff of two element lists (text diffs cached)."""
-    return diff_documents(old_elements, new_elements, diffcache.diff)
+def diff_trees(
+    old_elements: Sequence[dict[str, Any]], new_elements: Sequence[dict[str, Any]], moved_keys: frozenset[str] = frozenset()
+) -> DocumentDiff:
+    """The whole-document diff of two element lists (text diffs cached); `moved_keys` as
+    `diff_documents` takes them."""
+    return diff_documents(old_elements, new_elements, diffcache.diff, moved_keys)
+
+
+# Changelog entries that say an element was moved: a facilitator's direct move, an accepted move.
+_MOVES = (("edit", "reorder"), ("accepted", "move"))
+
+
+def moved_in(changelog: Sequence[dict[str, Any]]) -> frozenset[str]:
+    """The keys of the elements a version's changelog says were moved."""
+    return frozenset(e.get("element", "") for e in changelog if (e.get("type"), e.get("change")) in _MOVES)
+
+
+def moved_by_version(vision_id: int, numbers: Sequence[int]) -> dict[int, frozenset[str]]:
+    """Version number -> the keys its changelog says were moved, for those of `numbers` that
+    exist: one query for the ones not read in this process yet (changelogs never change)."""
+    cache = app_cache("moved_by_version", 256)
+    found: dict[int, frozenset[str]] = {}
+    missing = []
+    for number in numbers:
+        known = cache.get((vision_id, number))
+        if known is None:
+            missing.append(number)
+        else:
+            found[number] = known
+    if missing:
+        rows = db.session.execute(
+            select(Version.number, Version.changelog).where(Version.vision_id == vision_id, Version.number.in_(missing))
+        )
+        for row in rows:
+            found[row.number] = cache.put((vision_id, row.number), moved_in(json.loads(row.changelog or "[]")))
+    return found
 
 
 @dataclass(frozen=True)
@@ -47,17 +81,43 @@ class Comparison:
 def compare_versions(slug: str, a: int, b: int) -> Comparison | None:
     """Version a compared with version b (a before b) of the vision `slug`; None if either is missing.
 
-    One query; the document diff is kept per process (it can never change).
+    One query, and one more for the changelogs between them when they are not neighbours and
+    siblings changed their order (which of them were moved, when the trees alone cannot tell); the
+    document diff is kept per process (it can never change).
     """
     found = visions.load_versions(slug, (a, b))
     if a not in found or b not in found:
         return None
     older, newer = found[a], found[b]
-    cache = app_cache("comparison", 16)
-    diff = cache.get_or_compute(
-        (older.vision_id, a, b), lambda: diff_trees(older.elements, newer.elements)
-    )
+
+    def build() -> DocumentDiff:
+        moved = set(moved_in(newer.changelog))
+        if b - a > 1 and reordered_in_place(older.elements, newer.elements):
+            for keys in moved_by_version(older.vision_id, range(a + 1, b)).values():
+                moved.update(keys)
+        return diff_trees(older.elements, newer.elements, frozenset(moved))
+
+    diff = app_cache("comparison", 16).get_or_compute((older.vision_id, a, b), build)
     return Comparison(older=older, newer=newer, diff=diff)
+
+
+def comparison_document(comparison: Comparison, base: str) -> dict[str, Any]:
+    """A comparison as open data (/compare/<a>...<b>.json); `base` is the vision's absolute URL.
+
+    {"vision": {"slug", "title"}, "from_version", "to_version", "from_permalink", "to_permalink",
+    "summary", "counts": {"added", "removed", "moved", "changed", "renumbered"}, "changes": [...]}
+    with each change as `ElementDiff.as_record` says."""
+    older, newer, diff = comparison.older, comparison.newer, comparison.diff
+    return {
+        "vision": {"slug": newer.snapshot["vision"]["slug"], "title": newer.snapshot["vision"]["title"]},
+        "from_version": older.number,
+        "to_version": newer.number,
+        "from_permalink": f"{base}/v/{older.number}/",
+        "to_permalink": f"{base}/v/{newer.number}/",
+        "summary": diff.summary,
+        "counts": {name: diff.counts.get(name, 0) for name in ("added", "removed", "moved", "changed", "renumbered")},
+        "changes": diff.records(),
+    }
 
 
 # --- element timelines ----------------------------------------------------------------------------
@@ -65,21 +125,32 @@ def compare_versions(slug: str, a: int, b: int) -> Comparison | None:
 
 @dataclass
 class TimelineEntry(TextDiff):
-    """A version in which an element's words changed: added, changed or removed, with the change
-    of its title and body (a TextDiff) from its text in the previous version that held it.
+    """A version in which an element was added, changed its words, moved or was removed, with the
+    change of its title and body (a TextDiff) from its text in the previous version that held it
+    and, for a change of place, `place` in words ("moved from Ambition 2, position 3, to Ambition
+    4, position 1"; "new under Ambition 2, position 3"; "removed from ..., with the 2 objectives
+    under it").
 
     Not frozen (a TextDiff is not), but kept in a shared cache: never change one once built.
     """
 
     number: int
     published_at: str
-    status: str  # "added", "changed" or "removed"
+    status: str  # "added", "changed", "moved" or "removed"
     label: str
     previous_number: int | None
+    moved: bool = False
+    place: str = ""
+    previous_label: str | None = None
 
     @property
     def status_words(self) -> str:
-        return {"added": "Added", "changed": "Text changed", "removed": "Removed"}[self.status]
+        return {"added": "Added", "changed": "Text changed", "moved": "Moved", "removed": "Removed"}[self.status]
+
+    @property
+    def tags(self) -> list[str]:
+        """The change in words for its tags: ["Text changed", "Moved"] when it was both."""
+        return [self.status_words, "Moved"] if self.moved and self.status == "changed" else [self.status_words]
 
 
 def _all_snapshots(vision: Vision) -> list[tuple[int, dict[str, Any]]]:
@@ -90,12 +161,56 @@ def _all_snapshots(vision: Vision) -> list[tuple[int, dict[str, Any]]]:
     return [(n, found[n]) for n in numbers if n in found]
 
 
+@dataclass(frozen=True)
+class PlaceChange:
+    """What a version did to one element's place: whether it moved, and its change of place in
+    words (`ElementDiff.place_change`: "moved from ...", "new under ...", "removed from ...")."""
+
+    moved: bool
+    words: str
+
+
+def version_outline(
+    vision_id: int,
+    number: int,
+    older: dict[str, Any] | None,
+    newer: dict[str, Any],
+    moved: Callable[[], frozenset[str]],
+) -> dict[str, PlaceChange]:
+    """What version `number` did to the outline against `older` (the version before; None for the
+    first), for each element whose place changed, by key (`outline_diff`: no words diffed).
+    `moved` gives the keys its changelog says were moved, asked for only when siblings changed
+    their order. Kept per process, small: only the words, not the rows."""
+    def build() -> dict[str, PlaceChange]:
+        old = older["elements"] if older else []
+        hints = moved() if reordered_in_place(old, newer["elements"]) else frozenset()
+        rows = outline_diff(old, newer["elements"], hints).rows
+        return {row.key: PlaceChange(row.moved, row.place_change) for row in rows if row.place_change}
+
+    return app_cache("version_outline", 64).get_or_compute((vision_id, number), build)
+
+
 def _build_timeline(vision: Vision, key: str) -> list[TimelineEntry]:
     entries: list[TimelineEntry] = []
     previous: dict[str, Any] | None = None
     previous_number: int | None = None
-    for number, snapshot in _all_snapshots(vision):
+    snapshots = _all_snapshots(vision)
+    changelogs: dict[int, frozenset[str]] = {}
+
+    def moved_in_version(number: int) -> frozenset[str]:
+        # Every version's changelog in one query, the first time one is needed.
+        if not changelogs:
+            changelogs.update(moved_by_version(vision.id, [n for n, _ in snapshots[1:]]))
+            changelogs.setdefault(0, frozenset())
+        return changelogs.get(number, frozenset())
+
+    older: dict[str, Any] | None = None
+    for number, snapshot in snapshots:
         element = next((e for e in snapshot["elements"] if e["key"] == key), None)
+        place = None  # what this version did to its place, if anything
+        if element is not None or previous is not None:
+            place = version_outline(vision.id, number, older, snapshot, lambda n=number: moved_in_version(n)).get(key)
+        older = snapshot
         status = None
         if element is not None and previous is None:
             status = "added"
@@ -105,6 +220,8 @@ def _build_timeline(vision: Vision, key: str) -> list[TimelineEntry]:
             element["title"] != previous["title"] or element["body"] != previous["body"]
         ):
             status = "changed"
+        elif place is not None and place.moved:
+            status = "moved"
         if status is not None:
             old_title, old_body = (previous["title"], previous["body"]) if previous else ("", "")
             new_title, new_body = (element["title"], element["body"]) if element else ("", "")
@@ -118,6 +235,9 @@ def _build_timeline(vision: Vision, key: str) -> list[TimelineEntry]:
                     status=status,
                     label=(element or previous)["label"],  # type: ignore[index]
                     previous_number=previous_number if previous is not None else None,
+                    moved=bool(place is not None and place.moved),
+                    place=place.words if place is not None and number > 1 else "",
+                    previous_label=previous["label"] if previous is not None else None,
                 )
             )
         if element is not None or previous is not None:
@@ -127,11 +247,13 @@ def _build_timeline(vision: Vision, key: str) -> list[TimelineEntry]:
 
 
 def element_timeline(vision: Vision, key: str) -> list[TimelineEntry]:
-    """Each published version in which the element `key` was added, changed its words or was
-    removed, newest first, each with the word diff from the version before.
+    """Each published version in which the element `key` was added, changed its words, moved or
+    was removed, newest first, each with the word diff from the version before and its change
+    of place in words. (A renumbering because of changes around it is not listed.)
 
     Kept per (vision, latest version, key): no query once computed; building it reads the
-    snapshots not yet parsed in one query.
+    snapshots not yet parsed in one query, and, only when siblings changed their order in some
+    version, the changelogs (which of them were moved) in one more.
     """
     if not vision.latest_version_number:
         return []
@@ -152,6 +274,36 @@ CHANGE_WORDS = {
 }
 
 
+PROPOSAL_WORDS = {"edit": "on", "remove": "to remove", "move": "to move", "add": "to add"}
+
+# Before each change of the outline was listed once (see drafting/publishing.py build_changelog),
+# an accepted removal or move was also stored as a direct edit whose reason ends like this.
+_FOLDED_REASON = re.compile(r"^(?P<words>.*?) by accepting proposal (?P<id>\d+)\.$", re.S)
+_FOLDED_KINDS = {"remove": "remove", "reorder": "move"}
+
+
+def _fold_older_changelog(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A changelog stored before structural changes were listed once, with each accepted removal
+    or move listed once: its extra "edit" entries are folded into the accepted proposal's entry
+    (never stored: published versions do not change). Newer changelogs come back as they are."""
+    accepted = {e.get("proposal_id"): e for e in entries if e.get("type") == "accepted"}
+    if not accepted:
+        return entries
+    kept = []
+    for entry in entries:
+        match = _FOLDED_REASON.match(entry.get("reason") or "") if entry.get("type") == "edit" else None
+        owner = accepted.get(int(match["id"])) if match and entry.get("change") in _FOLDED_KINDS else None
+        if owner is None:
+            kept.append(entry)
+            continue
+        if owner.get("element") == entry.get("element"):
+            change = _FOLDED_KINDS[entry["change"]]
+            words = match["words"]  # type: ignore[index]
+            where = words[0].lower() + words[1:] if change == "move" else "removed"
+            accepted[owner["proposal_id"]] = {**owner, "change": change, "where": where}
+    return [accepted.get(e.get("proposal_id"), e) if e.get("type") == "accepted" else e for e in kept]
+
+
 @dataclass
 class ChangelogItem:
     """One changelog entry ready to show: names resolved, hidden proposals masked."""
@@ -166,10 +318,32 @@ class ChangelogItem:
     with_changes: bool = False
     change: str = ""
     hidden: bool = False
+    where: str = ""  # a change of the outline in words: "moved from Ambition 2, position 3, to ..."
 
     @property
     def change_words(self) -> str:
         return CHANGE_WORDS.get(self.change, self.change.replace("_", " ").capitalize())
+
+    @property
+    def what(self) -> str:
+        """What a direct edit did, in words: where it put the element, or the kind of change."""
+        return self.where or self.change_words.lower()
+
+    @property
+    def where_sentence(self) -> str:
+        """`where` as a sentence: "Moved from Ambition 1, position 2, to Ambition 2, position 1."."""
+        return f"{self.where[0].upper()}{self.where[1:]}." if self.where else ""
+
+    @property
+    def proposal_words(self) -> str:
+        """How an accepted proposal names its element: "on" (an edit), "to remove", "to move", "to add"."""
+        return PROPOSAL_WORDS.get(self.change, "on")
+
+    @property
+    def reason_shown(self) -> str:
+        """The reason, unless it only repeats the move that `where` says (a direct move's reason
+        is written by the app: "Moved from ... to ...")."""
+        return "" if self.change == "reorder" and self.where else self.text
 
 
 @dataclass
@@ -247,7 +421,7 @@ class ChangelogContext:
 
 def changelog_context(versions: Sequence[Any]) -> ChangelogContext:
     """Parse the versions' changelogs and look up who and what they name: two queries at most."""
-    parsed = [(version, json.loads(version.changelog or "[]")) for version in versions]
+    parsed = [(version, _fold_older_changelog(json.loads(version.changelog or "[]"))) for version in versions]
     people: set[int] = set()
     proposals: set[int] = set()
     for version, entries in parsed:
@@ -292,6 +466,7 @@ def describe_versions(versions: Sequence[Any], context: ChangelogContext | None 
                 with_changes=bool(entry.get("with_changes")),
                 change=entry.get("change", ""),
                 hidden=is_hidden,
+                where=entry.get("where", ""),
             )
             {"accepted": history.accepted, "edit": history.edits, "rejected": history.rejected}.get(
                 entry["type"], history.edits
@@ -341,10 +516,11 @@ def feed_summary(version: VersionHistory) -> str:
     for item in version.accepted:
         by = f" by {item.author}" if item.author else ""
         how = " with changes" if item.with_changes else ""
-        lines.append(f"- {item.label}: proposal {item.proposal_id}{by} accepted{how}.")
+        where = f": {item.where}" if item.where else ""
+        lines.append(f"- {item.label}: proposal {item.proposal_id}{by} accepted{how}{where}.")
     for item in version.edits:
-        why = f": {item.text}" if item.text else "."
-        lines.append(f"- {item.label}: {item.change_words.lower()} by {item.actor or 'a facilitator'}{why}")
+        why = f": {item.reason_shown}" if item.reason_shown else "."
+        lines.append(f"- {item.label}: {item.what} by {item.actor or 'a facilitator'}{why}")
     for item in version.rejected:
         why = f": {item.text}" if item.text else "."
         lines.append(f"- {item.label}: proposal {item.proposal_id} rejected{why}")

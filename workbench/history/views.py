@@ -136,6 +136,25 @@ def compare(slug: str, a: int, b: int):
     return immutable_response((request.host, "compare", slug, a, b, mode), render) or abort(404)
 
 
+@bp.get("/visions/<slug:slug>/compare/<posint:a>...<posint:b>.json")
+def compare_json(slug: str, a: int, b: int):
+    """What changed from version a to version b as open data: every element added, removed,
+    moved, renumbered or reworded (`DocumentDiff.records`), each place said as data and in words.
+    Immutable like the comparison page; `a > b` redirects to the ordered URL."""
+    if a > b:
+        return redirect(url_for(".compare_json", slug=slug, a=b, b=a), 301)
+
+    def render():
+        comparison = services.compare_versions(slug, a, b)
+        if comparison is None:
+            return None
+        base = f"{request.host_url.rstrip('/')}/visions/{slug}"
+        document = services.comparison_document(comparison, base)
+        return json.dumps(document, ensure_ascii=False, indent=2), "application/json"
+
+    return immutable_response((request.host, "compare-json", slug, a, b), render) or abort(404)
+
+
 # --- the Atom feed --------------------------------------------------------------------------------
 
 
