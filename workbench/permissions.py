@@ -276,3 +276,12 @@ def can_see_volunteers(user: Any, vision: Vision) -> bool:
     """The list of volunteers (names, email addresses, skills), its CSV, and inviting them to a
     working group: facilitators only, never public."""
     return is_facilitator(user)
+
+
+# --- coding responses (issue 14, item 2) ------------------------------------------------------------
+
+
+def can_code_responses(user: Any, vision: Vision) -> bool:
+    """Keep a vision's codebook (create, rename, merge tags), tag proposals, comments and
+    reflections, and see the tags: facilitators only (tags are their working notes, never public)."""
+    return is_facilitator(user)

@@ -33,6 +33,7 @@ from sqlalchemy.orm import aliased
 from .. import permissions
 from ..aligned.wording import VisionElements, vision_elements
 from ..exceptions import NotAllowed, NotFound, WorkbenchError
+from ..coding.codebook import tag_names_in_pages
 from ..facilitation.queue import stale_clause
 from ..models import Comment, Element, ElementText, Proposal, UTCDateTime, Vision, Vote, db
 from .fields import FACILITATORS, FORMATS, PROPOSAL_STATUSES, PROPOSALS, PUBLIC, TABLES, Table
@@ -233,6 +234,11 @@ def _proposal_query(export: Export, vision_id: int) -> Select:
 
 
 def _proposal_rows(export: Export, context: Context, query: Select) -> Iterator[tuple[Any, ...]]:
+    rows = _proposal_rows_untagged(export, context, query)
+    return tag_names_in_pages("proposal", rows, PAGE) if export.scope == FACILITATORS else rows
+
+
+def _proposal_rows_untagged(export: Export, context: Context, query: Select) -> Iterator[tuple[Any, ...]]:
     person, url = context.pseudonyms.of, context.url_of["proposal"]
     facilitators = export.scope == FACILITATORS
     for (id_, element_id, kind, status, is_stale, with_changes, title_before, body_before, title_after,
@@ -260,6 +266,11 @@ def _comment_query(export: Export, vision_id: int) -> Select:
 
 
 def _comment_rows(export: Export, context: Context, query: Select) -> Iterator[tuple[Any, ...]]:
+    rows = _comment_rows_untagged(export, context, query)
+    return tag_names_in_pages("comment", rows, PAGE) if export.scope == FACILITATORS else rows
+
+
+def _comment_rows_untagged(export: Export, context: Context, query: Select) -> Iterator[tuple[Any, ...]]:
     person, url = context.pseudonyms.of, context.url_of["comment"]
     facilitators = export.scope == FACILITATORS
     for (id_, parent_id, proposal_id, element_id, proposal_element_id, author_id, created_at, edited_at,

@@ -125,6 +125,14 @@ _HIDDEN = Field(
 _HIDDEN_REASON = Field(
     "hidden_reason", "string", "Why the facilitators hid it, as they wrote it; empty when not hidden.", facilitators_only=True
 )
+# The codebook (workbench/coding/) is the facilitators' own: its tags are in their files only.
+_TAGS = Field(
+    "tags",
+    "string",
+    "The tags of the facilitators' codebook that it carries, by name, separated by \"; \" (semicolon and "
+    "space); empty when it carries none. Only in the facilitators' files.",
+    facilitators_only=True,
+)
 
 PROPOSALS = Table(
     name="proposals",
@@ -181,6 +189,7 @@ PROPOSALS = Table(
         Field("decision_reason", "string", "The facilitator's reason or note with the decision, as published on the proposal's page."),
         _HIDDEN,
         _HIDDEN_REASON,
+        _TAGS,
     ),
 )
 
@@ -221,6 +230,7 @@ COMMENTS = Table(
         Field("body", "string", "What it says: plain text, paragraphs separated by a blank line; empty in the public files when retracted."),
         _HIDDEN,
         _HIDDEN_REASON,
+        _TAGS,
     ),
 )
 

@@ -92,6 +92,7 @@ class QueueFilters:
     ambition_key: str = ""  # the ambition, its objectives and its enabling conditions
     author_name: str = ""  # all or part of the author's name (as the proposals list's `by`)
     assignee: str = ""  # "", "me", "none" or a facilitator's id
+    tag: str = ""  # the id of a tag of the codebook (coding/): proposals that carry it
 
     @classmethod
     def parse(
@@ -115,12 +116,13 @@ class QueueFilters:
             ambition_key=ambition if ambition.startswith("ambition-") and ambition in element_keys else "",
             author_name=clean_author_name(args.get("by")),
             assignee=assignee,
+            tag=str(whole_number(args.get("tag")) or ""),
         )
 
     @property
     def filtered(self) -> bool:
         """Whether any filter narrows the queue (the order is not a filter)."""
-        return any((self.element_key, self.flag, self.q, self.ambition_key, self.author_name, self.assignee))
+        return any((self.element_key, self.flag, self.q, self.ambition_key, self.author_name, self.assignee, self.tag))
 
     @property
     def sort_param(self) -> str:
@@ -138,6 +140,7 @@ class QueueFilters:
             ("ambition", self.ambition_key),
             ("by", self.author_name),
             ("assignee", self.assignee),
+            ("tag", self.tag),
         )
         return {name: value for name, value in named if value}
 

@@ -15,6 +15,7 @@ from sqlalchemy import false, or_, select
 from ..models import DraftEntry, Element, Proposal, Vision
 from ..proposals.services import written_by_someone_named
 from ..word_search import proposals_with_words
+from ..coding.clauses import tagged_clause
 
 if TYPE_CHECKING:
     from .queue import QueueFilters
@@ -58,4 +59,5 @@ def narrowing(vision: Vision, filters: QueueFilters, viewer_id: int | None) -> t
         notes += [named.note] if named.note else []
     if filters.assignee:
         where.append(assignee_clause(filters.assignee, viewer_id))
+    where += [tagged_clause(int(filters.tag), "proposal")] if filters.tag else []  # coding/: a tag of the codebook
     return where, notes
