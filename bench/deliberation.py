@@ -50,6 +50,7 @@ from sqlalchemy import bindparam, func, insert, select, text  # noqa: E402
 from bench import generate as gen  # noqa: E402
 from bench.facilitation import Result, count_statements, measure  # noqa: E402
 from workbench.extensions import db  # noqa: E402
+from workbench.facilitation.kept_flags import keep_every_flag  # noqa: E402
 from workbench.proposals.edit import changed_ranges  # noqa: E402
 from workbench.models import (  # noqa: E402
     Comment,
@@ -173,6 +174,7 @@ def generate_proposals(rng: random.Random, vision: Vision, people: list[int], co
             for row in rows
         ],
     )
+    keep_every_flag(db.session)  # written around the services: the queue's kept flags, in step
     return rows
 
 

@@ -333,6 +333,11 @@ class Proposal(db.Model):
     # (None: the top level, for an ambition) and its position there among the siblings of its kind.
     target_parent_id: Mapped[int | None] = mapped_column(ForeignKey("elements.id"))
     target_position: Mapped[int | None] = mapped_column(Integer)
+    # The queue's "Conflicted", kept (migration 0017, facilitation/kept_flags.py): the working text
+    # the latest revision was last rebased onto (strictly), and whether that was clean. Known only
+    # while that text is still the element's working text; otherwise the queue rebases it itself.
+    rebase_tried_on_id: Mapped[int | None] = mapped_column(ForeignKey("element_texts.id"))
+    rebase_clean: Mapped[bool | None] = mapped_column(Boolean)
     # A proposal to add an element (kind "add", migration 0018): the kind of the new element
     # (ambition, objective or condition); its title and body are the proposal's, and where it would
     # go is target_parent_id / target_position. NULL for every other kind.
@@ -360,6 +365,12 @@ class Proposal(db.Model):
         Index("ix_proposals_element_status", "element_id", "status", "hidden_at", "created_at", "id"),
         # The groups the queue's competing check reads: open ones on one element and base text.
         Index("ix_proposals_rivals", "element_id", "base_text_id", "status", "hidden_at", "id", "revision_count"),
+        # The queue's "Conflicted" (migration 0017, facilitation/queue_flags.py): the few whose kept
+        # rebase failed, those under a removed ambition, and, per element, whether any open one's
+        # rebase is not kept for the working text (read from this index alone).
+        Index("ix_proposals_rebase_failed", "rebase_clean", "vision_id", "status"),
+        Index("ix_proposals_target_parent", "target_parent_id", "status"),
+        Index("ix_proposals_kept_rebase", "element_id", "status", "rebase_tried_on_id", "rebase_clean", "base_text_id"),
     )
 
 

@@ -7,13 +7,13 @@ A plain nullable column: added by ALTER TABLE on both databases (no batch copy o
 on SQLite would lose its expression indexes).
 
 Revision ID: 0018_proposals_that_add
-Revises: 0016_proposals_that_move
+Revises: 0017_keep_competition
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0018_proposals_that_add"
-down_revision = "0016_proposals_that_move"
+down_revision = "0017_keep_competition"
 branch_labels = None
 depends_on = None
 

@@ -31,6 +31,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .. import permissions
 from ..exceptions import DraftConflict, NotAllowed, NotFound, ValidationError
+from ..facilitation.kept_flags import keep_flags_after_text_moved
 from ..models import DraftChange, DraftEntry, ElementText, User, Vision, db, record_event
 from ..validation import clean_text, fields_with_hidden_characters, has_disguising_characters
 from ..visions import services as visions
@@ -203,6 +204,7 @@ def edit_element_text(
         raise DraftConflict(
             "Someone changed this element's text at the same moment. Check the current text and save again."
         ) from None
+    keep_flags_after_text_moved(entry)  # its open proposals' rebase onto the new text
     _record_change(vision, entry, "edit", actor, words.reason, text.id)
     record_event(
         "draft.element_edited",

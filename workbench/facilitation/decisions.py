@@ -48,6 +48,7 @@ from ..proposals.rebase import Texts, draft_entry, rebase_onto, texts_by_id
 from ..proposals.services import revise_proposal, status_label
 from ..validation import clean_text, has_disguising_characters, hidden_characters_message
 from . import add, edit, move, remove
+from .kept_flags import keep_flags_of
 
 TITLE_MAX = 200
 BODY_MAX = 20_000
@@ -380,7 +381,7 @@ def reopen_proposal(proposal: Proposal, facilitator: User) -> Proposal:
     proposal.decision_reason = ""
     proposal.accepted_with_changes = False
     proposal.result_text_id = None
-    db.session.flush()
+    keep_flags_of(proposal)  # open again: its rebase onto today's working text, for the queue
     return proposal
 
 

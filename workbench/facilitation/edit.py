@@ -25,6 +25,7 @@ from ..exceptions import DraftMoved, ValidationError, WrongState
 from ..models import DraftEntry, ElementText, Proposal, User, db
 from ..proposals.rebase import Texts, draft_entry, rebase_onto, texts_by_id
 from ..text_diff import TextDiff
+from .kept_flags import keep_flags_after_text_moved
 
 REMOVED = (
     "This element has been removed from the working draft, so the proposal cannot be accepted. "
@@ -271,4 +272,5 @@ def apply(proposal: Proposal, facilitator: User, text: Texts, expected_text_id: 
     previous_text_id = entry.text_id
     entry.text_id = new.id
     db.session.flush()  # UPDATE ... WHERE lock_version = n: StaleDataError if it moved
+    keep_flags_after_text_moved(entry)  # its open proposals' rebase onto the new text
     return Applied(new, with_changes, previous_text_id, planned.mode, carried_over, not_carried_over)

@@ -12,31 +12,39 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from sqlalchemy import case, exists, func, select
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from .. import keyset
 from ..keyset import KeysetPage, Seek
-from ..models import DraftEntry, Element, Proposal, Vision, db, waiting
+from ..models import Element, Proposal, Vision, db, waiting
 from ..numbers import whole_number
 from ..proposals.services import Excerpt, clean_author_name, excerpt
 from ..word_search import searching_order, walking_the_order
+from . import queue_flags
 from .queue_flags import (
     CANDIDATE_COLUMNS,
     ELEMENT_KEY,
     ENTRY_REMOVED,
     ENTRY_TEXT,
-    NO_TEXTS,
+    TARGET_REMOVED,
     TEXT_COLUMNS,
-    Candidate,
     candidate,
+    competing_clause,
     flag_details,
+    known_conflicted_clause,
+    rebase_not_kept,
+    shown_candidate,
+    unknown_clause,
 )
 from .queue_where import narrowing
 
 PER_PAGE = 20
-# A flag filter that needs word diffs (conflicted, competing) checks at most this many candidates.
+# The "Conflicted" filter, when some stale proposals have no rebase kept for their working text
+# (queue_flags), rebases at most this many candidates.
 FLAG_CHECK_LIMIT = 500
+# The "Competing" and "Conflicted" filters count what they find this far, then say "more than".
+FLAG_COUNTED_UP_TO = 500
 # A search counts the proposals it finds this far, then says "more than": an exact count of the
 # proposals that hold a common word would read every one of them.
 SEARCH_COUNTED_UP_TO = 1000
@@ -203,9 +211,10 @@ class QueueRow:
 class QueuePage(KeysetPage):
     """A page of the queue: `rows` are QueueRows."""
 
-    # For the flags that need word diffs: whether every candidate was checked (see FLAG_CHECK_LIMIT).
+    # For "Conflicted" with rebases to ask: whether every candidate was checked (FLAG_CHECK_LIMIT).
     checked_all: bool = True
-    # Set when the list was counted only this far (a search, SEARCH_COUNTED_UP_TO): more match.
+    # Set when the list was counted only this far (a search, SEARCH_COUNTED_UP_TO; "Competing" or
+    # "Conflicted", FLAG_COUNTED_UP_TO): more match.
     counted_up_to: int | None = None
 
 
@@ -213,9 +222,7 @@ def stale_clause(vision: Vision | int) -> Any:
     """SQL: the proposal's base is not its element's working text (or the element was removed).
     Texts belong to one element, so that is: its base is none of the vision's working texts (a set
     the database reads once, not a join per proposal). `vision`: the vision or its id."""
-    vision_id = vision if isinstance(vision, int) else vision.id
-    working_texts = select(DraftEntry.text_id).where(DraftEntry.vision_id == vision_id, DraftEntry.is_removed.is_(False))
-    return Proposal.base_text_id.not_in(working_texts)
+    return queue_flags.stale_clause(vision if isinstance(vision, int) else vision.id)
 
 
 def _open_where(vision: Vision, filters: QueueFilters, viewer_id: int | None = None, notes: list[str] | None = None) -> list[Any]:
@@ -236,16 +243,6 @@ def _open_where(vision: Vision, filters: QueueFilters, viewer_id: int | None = N
     return [*where, *narrowed]
 
 
-def _peer_exists() -> Any:
-    other = aliased(Proposal)
-    return exists().where(
-        other.element_id == Proposal.element_id,
-        other.base_text_id == Proposal.base_text_id,
-        other.id != Proposal.id,
-        waiting(other),
-    )
-
-
 def queue_page(
     vision: Vision, filters: QueueFilters, seek: Seek = Seek(), per_page: int = PER_PAGE, *, viewer_id: int | None = None
 ) -> QueuePage:
@@ -254,10 +251,10 @@ def queue_page(
 
     A bounded number of queries whatever the data, each reading one page of rows from an index
     however deep the page (keyset.seek_page). "Stale" is computed in SQL (the proposal's base is not
-    the element's working text). "Conflicted" (stale, and the strict rebase fails) and "Competing"
-    need word diffs: without a flag filter they are computed for the shown page only; filtering on
-    them checks at most FLAG_CHECK_LIMIT candidates in the chosen order (`checked_all` says whether
-    that covered them all).
+    the element's working text); "Competing" and "Conflicted" read what is kept when they change
+    (kept_flags.py), so that each filter is a condition in SQL too. Only when some stale proposal's
+    kept rebase is for an earlier working text does "Conflicted" rebase candidates itself, at most
+    FLAG_CHECK_LIMIT of them in the chosen order (`checked_all` says whether that covered them all).
     """
     return _select(vision, filters, [], seek, per_page, viewer_id)
 
@@ -269,19 +266,24 @@ def _select(
     sort = QUEUE_SORTS.get(filters.sort, QUEUE_SORTS[DEFAULT_QUEUE_SORT])
     notes: list[str] = []
     flagged = []
-    if filters.flag in ("stale", "conflicted"):
+    if filters.flag == "stale":
         flagged.append(stale_clause(vision))
     elif filters.flag == "current":
         flagged.append(~stale_clause(vision))
     elif filters.flag == "competing":
-        flagged.append(_peer_exists())
+        flagged.append(competing_clause())
     where = [*_open_where(vision, filters, viewer_id, notes), *flagged, *extra]
+    if filters.flag == "conflicted":
+        if db.session.scalar(select(rebase_not_kept(vision.id))):
+            # Some rebases are not kept for the working text: ask them, for a bounded list.
+            if filters.q:
+                sort = QueueSort(sort.label, tuple(searching_order(sort.order_by)))
+            found = _conflicted_page([*where, or_(known_conflicted_clause(vision.id), unknown_clause(vision.id))], sort, seek, per_page)
+            found.notes += notes
+            return found
+        where.append(known_conflicted_clause(vision.id))
 
-    if filters.flag in ("conflicted", "competing"):
-        if filters.q:
-            sort = QueueSort(sort.label, tuple(searching_order(sort.order_by)))
-        found = _flagged_page(where, sort, filters.flag, seek, per_page)
-    elif filters.q:
+    if filters.q:
         # A search: count what it finds (up to a bound), then read a page the way that suits that many.
         found_so_far = select(Proposal.id).where(*where).limit(SEARCH_COUNTED_UP_TO + 1).subquery()
         total = db.session.scalar(select(func.count()).select_from(found_so_far)) or 0
@@ -293,6 +295,12 @@ def _select(
         else:
             with walking_the_order():
                 found = _page(vision, where, sort, seek, per_page, shown_total, counted_up_to)
+    elif filters.flag in ("competing", "conflicted"):
+        # Counted up to a bound: an exact count of the competing ones would read every open proposal.
+        found_so_far = select(Proposal.id).where(*where).limit(FLAG_COUNTED_UP_TO + 1).subquery()
+        total = db.session.scalar(select(func.count()).select_from(found_so_far)) or 0
+        counted_up_to = FLAG_COUNTED_UP_TO if total > FLAG_COUNTED_UP_TO else None
+        found = _page(vision, where, sort, seek, per_page, min(total, FLAG_COUNTED_UP_TO), counted_up_to)
     else:
         total = db.session.scalar(select(func.count(Proposal.id)).where(*where)) or 0
         found = _page(vision, where, sort, seek, per_page, total)
@@ -342,9 +350,10 @@ def queue_counts(vision: Vision) -> QueueCounts:
 
 def conflicted_count(vision: Vision) -> tuple[int, bool]:
     """How many open proposals are conflicted, as the queue's "Conflicted" filter finds them (the
-    oldest FLAG_CHECK_LIMIT stale ones checked), and whether that covered every stale one; two
-    queries at most."""
-    where = [*_open_where(vision, QueueFilters()), stale_clause(vision)]
+    oldest FLAG_CHECK_LIMIT candidates: those the kept rebases say are conflicted, and stale ones
+    whose rebase is not kept for the working text, rebased here), and whether that covered every
+    candidate; one query."""
+    where = [*_open_where(vision, QueueFilters()), or_(known_conflicted_clause(vision.id), unknown_clause(vision.id))]
     rows = db.session.execute(
         select(*CANDIDATE_COLUMNS, *TEXT_COLUMNS)
         .where(*where)
@@ -355,50 +364,34 @@ def conflicted_count(vision: Vision) -> tuple[int, bool]:
     return sum(conflicted.values()), len(rows) <= FLAG_CHECK_LIMIT
 
 
-def _flagged_page(where: list[Any], sort: QueueSort, flag: str, seek: Seek, per_page: int) -> QueuePage:
-    """A page of the candidates (at most FLAG_CHECK_LIMIT) that carry `flag`, one needing word diffs;
-    `seek` pages through the matching ones (keyset.seek_in_list)."""
-    # Checking conflicts needs every candidate's texts; checking competition needs none (see
-    # competition), so those are read for the shown page only.
-    columns = (*CANDIDATE_COLUMNS, *TEXT_COLUMNS) if flag == "conflicted" else CANDIDATE_COLUMNS
+def _conflicted_page(where: list[Any], sort: QueueSort, seek: Seek, per_page: int) -> QueuePage:
+    """A page of the conflicted ones among the candidates `where` finds (at most FLAG_CHECK_LIMIT,
+    those whose rebase is not kept rebased here); `seek` pages through them (keyset.seek_in_list)."""
     rows = db.session.execute(
-        select(*columns).where(*where).order_by(*sort.order_by).limit(FLAG_CHECK_LIMIT + 1)
+        select(*CANDIDATE_COLUMNS, *TEXT_COLUMNS).where(*where).order_by(*sort.order_by).limit(FLAG_CHECK_LIMIT + 1)
     ).all()
     checked_all = len(rows) <= FLAG_CHECK_LIMIT
     rows = rows[:FLAG_CHECK_LIMIT]
-    if flag == "conflicted":
-        candidates = [candidate(r) for r in rows]
-        conflicted, _ = flag_details(candidates, competition=False)
-        matching = [(r, c) for r, c in zip(rows, candidates) if conflicted[c.id]]
-    else:
-        _, competing = flag_details([candidate(r, NO_TEXTS) for r in rows], conflicts=False)
-        matching = [(r, None) for r in rows if competing[r.id]]
+    candidates = [candidate(r) for r in rows]
+    conflicted, _ = flag_details(candidates, competition=False)
+    matching = [(r, c) for r, c in zip(rows, candidates) if conflicted[c.id]]
     found = keyset.seek_in_list(matching, seek, per_page, lambda match: match[0].id)
-    page_rows = found.rows
     ids = found.ids
     loaded = {
-        p.id: p for p in db.session.scalars(select(Proposal).options(*_ROW_LOADS).where(Proposal.id.in_(ids)))
+        p.id: (p, key)
+        for p, key in db.session.execute(select(Proposal, ELEMENT_KEY).options(*_ROW_LOADS).where(Proposal.id.in_(ids)))
     } if ids else {}
-    shown = [c if c is not None else candidate(r, loaded[r.id]) for r, c in page_rows]
-    # The other flag, for the shown page only (competitors are already known for every candidate).
-    if flag == "conflicted":
-        _, competing = flag_details(shown, conflicts=False)
-    else:
-        conflicted, _ = flag_details(shown, competition=False)
-    keys = dict(
-        db.session.execute(
-            select(Element.id, Element.key).where(Element.id.in_({c.element_id for c in shown}))
-        ).all()
-    ) if shown else {}
+    shown = [c for _, c in found.rows]
+    _, competing = flag_details(shown, conflicts=False)
     result = [
         QueueRow(
-            proposal=loaded[c.id],
-            element_key=keys[c.element_id],
+            proposal=loaded[c.id][0],
+            element_key=loaded[c.id][1],
             stale=c.removed or c.base_text_id != c.current_text_id,
             removed=c.removed,
             conflicted=conflicted[c.id],
             competing_with=competing[c.id],
-            change=excerpt(loaded[c.id]),
+            change=excerpt(loaded[c.id][0]),
         )
         for c in shown
     ]
@@ -419,7 +412,7 @@ def _page(
     """The page `seek` asks for of the candidates (`total` of them, or more than `counted_up_to`),
     flagged for the shown page only."""
     found = keyset.seek_page(
-        select(Proposal, ELEMENT_KEY, ENTRY_TEXT, ENTRY_REMOVED).options(*_ROW_LOADS).where(*where),
+        select(Proposal, ELEMENT_KEY, ENTRY_TEXT, ENTRY_REMOVED, TARGET_REMOVED).options(*_ROW_LOADS).where(*where),
         sort.order_by,
         seek,
         per_page,
@@ -427,10 +420,7 @@ def _page(
         values=lambda proposal_id: keyset.values_of(sort.order_by, Proposal.id, proposal_id, Proposal.vision_id == vision.id),
         row_id=lambda row: row[0].id,
     )
-    candidates = [
-        Candidate(p.id, p.element_id, p.base_text_id, text_id, bool(removed), p.title, p.body)
-        for p, _, text_id, removed in found.rows
-    ]
+    candidates = [shown_candidate(p, text_id, removed, target_removed) for p, _, text_id, removed, target_removed in found.rows]
     conflicted, competing = flag_details(candidates)
     result = [
         QueueRow(
@@ -442,6 +432,6 @@ def _page(
             competing_with=competing[p.id],
             change=excerpt(p),
         )
-        for p, key, text_id, removed in found.rows
+        for p, key, text_id, removed, _ in found.rows
     ]
     return QueuePage(result, total, found.has_previous, found.has_next, found.ids, counted_up_to=counted_up_to)

@@ -49,6 +49,7 @@ from ..proposals.rebase import Texts, draft_entry, rebase_onto, texts_by_id
 from ..text_diff import TextDiff
 from ..validation import clean_text, has_disguising_characters, hidden_characters_message
 from .decisions import NOTE_MAX, check_decider, mark_accepted
+from .kept_flags import keep_flags_after_text_moved
 
 FEWEST = 2
 MOST = 20
@@ -386,6 +387,7 @@ def _write(plan: TogetherPlan, entry: DraftEntry, facilitator: User, note: str) 
     previous_text_id = entry.text_id
     entry.text_id = new.id
     db.session.flush()  # UPDATE ... WHERE lock_version = n: StaleDataError if it moved
+    keep_flags_after_text_moved(entry)  # its open proposals' rebase onto the new text
     together = [p.id for p in plan.proposals]
     for position, proposal in enumerate(plan.proposals, start=1):
         mark_accepted(

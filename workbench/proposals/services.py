@@ -22,6 +22,7 @@ from sqlalchemy.orm import joinedload
 
 from .. import diffcache, diffing, permissions
 from ..exceptions import NotAllowed, ValidationError, WrongState
+from ..facilitation.kept_flags import keep_flags_of
 from ..models import (
     PROPOSAL_CONTESTED,
     PROPOSAL_VOTES,
@@ -130,7 +131,7 @@ def write_new_proposal(
         element=element.key, base_text_id=entry.text_id, **event_details,
     )
     follow(author, proposal)
-    db.session.flush()
+    keep_flags_of(proposal)  # the queue's competing pairs and rebase, in this transaction
     return proposal
 
 
@@ -232,7 +233,7 @@ def revise_proposal(
         base_text_id=base_id,
         **(details or {}),
     )
-    db.session.flush()
+    keep_flags_of(proposal)  # the queue's competing pairs and rebase, in this transaction
     return revision
 
 
