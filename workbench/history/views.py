@@ -20,11 +20,10 @@ from markupsafe import Markup
 
 from ..auth.redirects import members_only
 from ..caching import app_cache
-from ..compression import accepts_gzip, gzip_bytes
 from ..diff_views import DEFAULT_DIFF_VIEW, DIFF_VIEWS, diff_view_mode
 from ..numbers import whole_number
 from ..visions.lookup import get_vision_or_404
-from ..visions.permalinks import CachedPage, immutable_response, page_cache
+from ..visions.permalinks import cached_response, immutable_response
 from ..visions.services import load_version
 from ..visions.verification import prefixed
 from . import services, who_wrote
@@ -191,29 +190,6 @@ def feed(slug: str):
 WHO_WROTE_CACHE = "public, max-age=300"
 
 
-def _revalidated(key: Any, render: Any, mimetype: str) -> Response:
-    """Serve what `render()` gives from the page cache under `key`, with a strong ETag (304 when it
-    matches) and WHO_WROTE_CACHE."""
-    cache = page_cache()
-    page = cache.get(key)
-    if page is None:
-        body = render().encode("utf-8")
-        page = cache.put(
-            key, CachedPage(body=body, mimetype=mimetype, etag=hashlib.sha256(body).hexdigest()[:40], gzipped=gzip_bytes(body))
-        )
-    compressed = accepts_gzip()
-    headers = [
-        ("ETag", f'"{page.gzip_etag if compressed else page.etag}"'),
-        ("Cache-Control", WHO_WROTE_CACHE),
-        ("Vary", "Accept-Encoding"),
-    ]
-    if request.if_none_match.contains(page.etag) or request.if_none_match.contains(page.gzip_etag):
-        return Response(status=304, headers=headers)
-    if compressed:
-        headers.append(("Content-Encoding", "gzip"))
-    return Response(page.gzipped if compressed else page.body, mimetype=mimetype, headers=headers)
-
-
 def _version_with_provenance(slug: str, number: int) -> tuple[Any, dict[str, Any], Any]:
     """The version, its spans by element key and the credits of their sources; 404 when there is
     no such version or no provenance was recorded for it."""
@@ -242,7 +218,8 @@ def who_wrote_page(slug: str, number: int):
             paragraphs_of=who_wrote.paragraphs_of,
         )
 
-    return _revalidated((request.host, "who-wrote", slug, number, credits.fingerprint), render, "text/html")
+    key = (request.host, "who-wrote", slug, number, credits.fingerprint)
+    return cached_response(key, lambda: (render(), "text/html"), WHO_WROTE_CACHE)
 
 
 @bp.get("/visions/<slug:slug>/v/<posint:number>/who-wrote.json")
@@ -266,7 +243,8 @@ def who_wrote_json(slug: str, number: int):
         }
         return json.dumps(document, ensure_ascii=False, indent=2)
 
-    return _revalidated((request.host, "who-wrote.json", slug, number, credits.fingerprint), render, "application/json")
+    key = (request.host, "who-wrote.json", slug, number, credits.fingerprint)
+    return cached_response(key, lambda: (render(), "application/json"), WHO_WROTE_CACHE)
 
 
 @bp.get("/account/your-words")

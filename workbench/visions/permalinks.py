@@ -50,6 +50,15 @@ def immutable_response(key: Hashable, render: Callable[[], tuple[str, str] | Non
     `render` returns (text, mimetype), or None when the page does not exist (nothing is cached then,
     and None is returned so that the view can answer 404).
     """
+    return cached_response(key, render, IMMUTABLE)
+
+
+def cached_response(
+    key: Hashable, render: Callable[[], tuple[str, str] | None], cache_control: str
+) -> Response | None:
+    """`immutable_response` for a page that browsers keep as `cache_control` says: one whose words
+    may change though its data does not (names credited, moderation), so `key` holds what it shows
+    (a fingerprint) and a strong ETag lets browsers revalidate it with a 304."""
     cache = page_cache()
     page = cache.get(key)
     if page is None:
@@ -70,7 +79,7 @@ def immutable_response(key: Hashable, render: Callable[[], tuple[str, str] | Non
     compressed = accepts_gzip()
     headers = [
         ("ETag", f'"{page.gzip_etag if compressed else page.etag}"'),
-        ("Cache-Control", IMMUTABLE),
+        ("Cache-Control", cache_control),
         ("Vary", "Accept-Encoding"),
     ]
     if "If-None-Match" in request.headers and (

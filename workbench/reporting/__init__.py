@@ -1,0 +1,1 @@
+"""The consultation report of each published version: "We asked, you said, we did"."""
