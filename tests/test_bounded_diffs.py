@@ -30,8 +30,9 @@ from workbench.diffing import (
 from .factories import open_proposal
 
 # Generous: the bound is DIFF_TIMEOUT_SECONDS (30 ms of CPU) per diff; this only catches the
-# unbounded seconds of before, on a busy test machine.
-WALL_BOUND = 0.5
+# unbounded seconds of before. Measured in this process's CPU time, as the budget is: on a busy
+# test machine the wall clock also counts the time other processes held the CPU.
+CPU_BOUND = 0.5
 
 
 def random_words(seed: int, characters: int = 20_000, vocabulary: int = 3000) -> str:
@@ -65,9 +66,10 @@ def new_of(changes) -> str:
 
 
 def timed(function):
-    start = time.perf_counter()
+    """`function()` and the CPU seconds this process spent on it."""
+    start = time.process_time()
     result = function()
-    return result, time.perf_counter() - start
+    return result, time.process_time() - start
 
 
 def unbounded_diff(monkeypatch, old: str, new: str) -> list[Change]:
@@ -88,7 +90,7 @@ REVISION = reworded(PROPOSAL, 4, share=0.6)  # the issue's case: revised to diff
 def test_the_worst_pairs_diff_within_the_bound(old, new) -> None:
     assert 18_000 < len(old) <= 20_000 and 18_000 < len(new) <= 20_000
     changes, seconds = timed(lambda: diff_words(old, new))
-    assert seconds < WALL_BOUND
+    assert seconds < CPU_BOUND
     assert (old_of(changes), new_of(changes)) == (old, new)
 
 
@@ -131,7 +133,7 @@ def test_an_ordinary_long_edit_is_the_unbounded_word_diff(monkeypatch, share) ->
     changes, seconds = timed(lambda: diff_words(old, new))
     assert not is_rewritten(changes)
     assert changes == unbounded_diff(monkeypatch, old, new)
-    assert seconds < WALL_BOUND
+    assert seconds < CPU_BOUND
 
 
 def test_a_small_edit_is_not_a_replaced_block() -> None:
@@ -147,7 +149,7 @@ def test_a_rebase_of_a_rewritten_proposal_is_a_conflict_within_the_bound() -> No
     base, proposed = UNRELATED
     current = base.replace(".", "!", 1)  # the working text moved on a little
     result, seconds = timed(lambda: rebase(base, proposed, current))
-    assert seconds < 2 * WALL_BOUND
+    assert seconds < 2 * CPU_BOUND
     assert (result.ok, result.text, result.failed_hunks) == (False, None, 1)
     (conflict,) = result.conflicts
     assert conflict.rewritten
@@ -159,7 +161,7 @@ def test_a_rebase_onto_a_rewritten_working_text_is_a_conflict() -> None:
     proposed = base.replace(".", "!", 1)  # a small proposal
     current = REVISION  # but the working text was rewritten meanwhile
     result, seconds = timed(lambda: rebase(base, proposed, current))
-    assert seconds < 2 * WALL_BOUND
+    assert seconds < 2 * CPU_BOUND
     assert not result.ok and result.text is None
     assert result.conflicts[0].rewritten
 
@@ -210,7 +212,7 @@ def test_the_revision_page_of_a_rewritten_proposal_says_so_in_words(client, visi
         page = response.get_data(as_text=True)
         assert response.status_code == 200
         assert page.count(note) == 1, view
-        assert seconds < 2 * WALL_BOUND
+        assert seconds < 2 * CPU_BOUND
     assert "Rewrote this passage as a whole" in client.get(
         f"/proposals/{proposal.id}/revisions/2?view=list"
     ).get_data(as_text=True)
