@@ -66,13 +66,20 @@ def keep_flags_of(proposal: Proposal) -> None:
 def keep_flags_after_text_moved(entry: DraftEntry) -> None:
     """After the element's working text moved on (to `entry.text_id`): the strict rebase of each of
     its open proposals onto the new text. One rebase per open proposal on the element (each kept
-    per process by `diffcache`); two queries and the updates; flushes."""
+    per process by `diffcache`); two queries and the updates; flushes.
+
+    A proposal another transaction holds (a facilitator deciding on it at this moment) is skipped
+    rather than waited for: waiting would deadlock with that decision, which holds its proposal and
+    waits for this element. Its kept answer stays the one for an older text, which the queue does
+    not trust (it rebases such a proposal itself), so skipping makes a flag slower, never wrong."""
     db.session.flush()
     found = db.session.scalars(
-        select(Proposal).where(
+        select(Proposal)
+        .where(
             Proposal.element_id == entry.element_id,
             Proposal.status == ProposalStatus.OPEN.value,
         )
+        .with_for_update(skip_locked=True)
     ).all()
     if not found:
         return
