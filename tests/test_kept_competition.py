@@ -22,7 +22,7 @@ from workbench.discussion.services import hide_content, unhide_content
 from workbench.drafting import edits
 from workbench.exceptions import WorkbenchError
 from workbench.extensions import db
-from workbench.facilitation import decisions, together
+from workbench.facilitation import decisions, kept_flags, together
 from workbench.facilitation.kept_flags import keep_every_flag
 from workbench.facilitation.models import ProposalRival
 from workbench.facilitation.queue import QueueFilters, conflicted_count, queue_page
@@ -371,6 +371,21 @@ def test_a_revision_forgets_its_old_pairs_and_finds_its_new_ones(vision, people)
     assert queue_finds(vision, "competing", fran) == set()
     assert db.session.scalar(select(exists().where(ProposalRival.rival_id == second.id))) is False
     assert_in_step(vision, fran)
+
+
+def test_a_pair_written_twice_is_kept_once(vision, people):
+    # Two rivals revised at the same moment on PostgreSQL each write their pair, neither seeing the
+    # other's: the second write must leave the first's row as it is, not fail the revision.
+    start(vision, people)
+    entry = entry_of(vision, "objective-1")
+    words = entry.text.body.split(" ")
+    first = services.open_proposal(vision, entry.element, people.volunteers[0], entry.text.title, " ".join(["One", *words[1:]]), "R.")
+    second = services.open_proposal(vision, entry.element, people.volunteers[1], entry.text.title, " ".join(["Two", *words[1:]]), "R.")
+    db.session.commit()
+    kept_flags._insert_pairs([(first.id, second.id)])
+    db.session.commit()
+    stored = list(db.session.execute(select(ProposalRival.proposal_id, ProposalRival.rival_id)).tuples())
+    assert sorted(stored) == sorted([(first.id, second.id), (second.id, first.id)])
 
 
 def test_the_competing_filter_runs_a_bounded_number_of_statements(client, login_as, vision, people, count_queries):

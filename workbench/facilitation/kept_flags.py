@@ -21,7 +21,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .. import diffing
 from ..models import DraftEntry, ElementText, Proposal, ProposalStatus, db
@@ -143,10 +145,15 @@ def _texts(ids: set[int], connection: Any = None) -> dict[int, Texts]:
 
 
 def _insert_pairs(pairs: list[tuple[int, int]], connection: Any = None) -> None:
-    """Both directions of each pair."""
+    """Both directions of each pair. A pair already there is left as it is: two rivals revised at
+    the same moment both write their pair (on PostgreSQL neither sees the other's delete), and the
+    second must not fail on the first's row."""
     rows = [{"proposal_id": a, "rival_id": b} for a, b in pairs] + [{"proposal_id": b, "rival_id": a} for a, b in pairs]
+    target = connection or db.session
+    dialect = (target.get_bind() if hasattr(target, "get_bind") else target).dialect.name  # a session or a connection
+    statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(ProposalRival.__table__).on_conflict_do_nothing()
     for start in range(0, len(rows), BATCH):
-        (connection or db.session).execute(insert(ProposalRival.__table__), rows[start : start + BATCH])
+        target.execute(statement, rows[start : start + BATCH])
 
 
 def _write_answers(connection: Any, answers: list[dict[str, Any]]) -> None:
