@@ -34,6 +34,10 @@ def make_webinar(app, vision, make_user):
 
     def make(*, capacity: int = 5, starts_in: timedelta = timedelta(days=10), title: str = "Data for wellbeing") -> Webinar:
         starts = (utcnow() + starts_in).replace(second=0, microsecond=0)
+        if not starts_in % timedelta(days=1):
+            # Days away: at 10:00, so that the hour it ends is on the same day whenever the tests run
+            # (from 23:00 UK time the edit form's end time came before its start, and was refused).
+            starts = starts.replace(hour=10, minute=0)
         webinar = Webinar(
             vision_id=vision.id, title=title, description="An hour on the vision.\n\nQuestions welcome.",
             starts_at=starts, ends_at=starts + timedelta(hours=1), capacity=capacity, joining_link=JOIN,
