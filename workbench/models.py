@@ -29,12 +29,14 @@ from sqlalchemy import (
     bindparam,
     case,
     event,
+    select,
     text,
     types,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
+from .publication import NOT_PUBLISHED, name_shown
 
 
 def utcnow() -> datetime:
@@ -90,9 +92,21 @@ class User(UserMixin, db.Model):
     # Returned by get_id(): replacing it signs the person out everywhere.
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # About you (issue 17, item 3), asked once and changeable: whether the person responds as an
+    # individual or for an organisation (NULL until they say), and how their contributions are
+    # published: "name" (with their name), "anonymous" (as "a participant") or "private" (not at
+    # all: seen by facilitators only, counted in analysis). workbench/accounts/publication.py
+    # holds the rule; everyone was published with their name before the question was asked.
+    responding_as: Mapped[str | None] = mapped_column(String(12))
+    organisation: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    publish_as: Mapped[str] = mapped_column(String(12), default="name", server_default="name")
 
     __table_args__ = (
         CheckConstraint("role IN ('volunteer', 'facilitator', 'admin')", name="role_known"),
+        CheckConstraint("responding_as IN ('individual', 'organisation')", name="responding_as_known"),
+        CheckConstraint("publish_as IN ('name', 'anonymous', 'private')", name="publish_as_known"),
+        # The people whose contributions are not published (publication.published_by): few rows.
+        Index("ix_users_publish_as", "publish_as", "id"),
         # The accounts list by role, newest first (migration 0009).
         Index("ix_users_role_id", "role", "id"),
     )
@@ -119,7 +133,13 @@ class User(UserMixin, db.Model):
 
     @property
     def public_name(self) -> str:
-        return "a former participant" if self.is_deleted else self.display_name
+        """The name the public sees on this person's contributions (workbench/publication.py)."""
+        return name_shown(self.display_name, is_deleted=self.is_deleted, publish_as=self.publish_as)
+
+    @property
+    def is_published(self) -> bool:
+        """Whether the public sees this person's contributions at all (see `published_by`)."""
+        return self.publish_as != NOT_PUBLISHED
 
 
 class PasswordResetToken(db.Model):
@@ -438,6 +458,16 @@ Index("ix_users_staff_by_name", User.display_name, User.id, sqlite_where=_STAFF,
 # Authors found by part of their name (proposals.services.written_by_someone_named): a search reads
 # this narrow index of names, not every account's row (migration 0010).
 Index("ix_users_display_name", User.display_name, User.is_deleted, User.id)
+
+
+def published_by(author_id: Any) -> Any:
+    """SQL: the author of a contribution lets the public see it (publish_as is not "private").
+
+    The one rule for "not published at all" in queries: every public list, count shown to the public
+    beside names, feed, fragment and export of proposals, comments, reflections and aligned work adds
+    it. Few people choose it, so the subquery reads a handful of rows of ix_users_publish_as.
+    """
+    return author_id.not_in(select(User.id).where(User.publish_as == NOT_PUBLISHED))
 
 
 def staff() -> Any:

@@ -50,3 +50,23 @@ for _kind in KINDS.values():
         _kind.name,
         StringField(_kind.label, validators=[InputRequired(f"Choose how to be emailed about {kind_in_words(_kind.name)}")]),
     )
+
+
+class AboutYouForm(FlaskForm):
+    """About you: rendered as two radio groups and a text field by templates/accounts/_about_you_fields.html;
+    about_you.check_about_you decides what is acceptable (the organisation's name only matters
+    for an organisation), so the rules live in one place."""
+
+    responding_as = StringField("Are you responding as an individual or for an organisation?")
+    organisation = StringField("Name of the organisation")
+    publish_as = StringField("How should your contributions be published?")
+
+    @classmethod
+    def filled_with(cls, person: object) -> AboutYouForm:
+        return cls(
+            data={
+                "responding_as": getattr(person, "responding_as", None) or "",
+                "organisation": getattr(person, "organisation", "") or "",
+                "publish_as": getattr(person, "publish_as", None) or "name",
+            }
+        )
