@@ -5,30 +5,20 @@ taken away; bad input refused in words, never a 500, never a partial write."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 from sqlalchemy import select
 
 from workbench.exceptions import NotAllowed, ValidationError
-from workbench.models import DraftChange, Element, Proposal, ProposalRevision, Role, Vision, db
+from workbench.models import DraftChange, Element, Proposal, ProposalRevision, Vision, db
 from workbench.proposals import structural
-from workbench.visions.services import working_tree
 
 from .factories import element_of, fresh
+from .structural_helpers import people  # noqa: F401  (a fixture)
+from .structural_helpers import accept, elements_of_version, labels_in_draft, proposed, support_and_comment
 from .test_drafting_support import per_request_login, publish  # noqa: F401  (per_request_login is autouse)
 from .test_facilitation import accept_form, count, text, words
 
 PROPOSE = "/visions/test-vision/elements/{key}/propose-new"
-
-
-@pytest.fixture
-def people(make_user):
-    return SimpleNamespace(
-        facilitator=make_user(Role.FACILITATOR, name="Fran Facilitator"),
-        author=make_user(Role.VOLUNTEER, name="Ana Author"),
-        other=make_user(Role.VOLUNTEER, name="Olu Other"),
-    )
 
 
 def addition_form(**changes: str) -> dict[str, str]:
@@ -46,13 +36,7 @@ def propose(client, key: str = "ambition-2", **changes: str):
 
 def addition_of(client, login_as, author, key: str = "ambition-2", **changes: str) -> Proposal:
     login_as(author)
-    response = propose(client, key, **changes)
-    assert response.status_code == 302, text(response)
-    return db.session.scalar(select(Proposal).where(Proposal.kind == "add").order_by(Proposal.id.desc()))
-
-
-def labels_in_draft(vision) -> dict[str, str]:
-    return {e["key"]: e["label"] for e in working_tree(fresh(Vision, vision.id))}
+    return proposed(propose(client, key, **changes), "add")
 
 
 def nothing_proposed() -> bool:
@@ -240,9 +224,7 @@ def test_only_the_author_edits_and_a_withdrawn_addition_stays_withdrawn(client, 
 
 def test_the_whole_journey_propose_vote_accept_publish(client, login_as, vision, people):
     proposal = addition_of(client, login_as, people.author, position="1")
-    login_as(people.other)
-    assert client.post(f"/proposals/{proposal.id}/vote", data={"value": "support"}).status_code == 302
-    assert client.post(f"/proposals/{proposal.id}/comments", data={"body": "Yes, it is missing."}).status_code in (302, 303)
+    support_and_comment(client, login_as, people.other, proposal, "Yes, it is missing.")
 
     login_as(people.facilitator)
     queue = words(text(client.get("/visions/test-vision/facilitate")))
@@ -252,7 +234,7 @@ def test_the_whole_journey_propose_vote_accept_publish(client, login_as, vision,
     assert f"Accept proposal {proposal.id}: add “Open standards”" in page
     assert "New objective under Ambition 2, at position 1: a new element with a new key" in page
     v1 = text(client.get("/visions/test-vision/v/1.json"))
-    response = client.post(f"/proposals/{proposal.id}/accept", data=accept_form(client, proposal.id, note="Agreed."))
+    response = accept(client, proposal, note="Agreed.")
     assert response.status_code == 302, text(response)
     accepted = fresh(Proposal, proposal.id)
     assert accepted.status == "accepted"
@@ -271,17 +253,10 @@ def test_the_whole_journey_propose_vote_accept_publish(client, login_as, vision,
 
     assert publish(client, vision, "Added an objective.").status_code == 302
     assert text(client.get("/visions/test-vision/v/1.json")) == v1  # v1 never changes
-    v1_keys = {e["key"] for e in _flat(client.get("/visions/test-vision/v/1.json").get_json()["elements"])}
-    v2 = {e["key"]: e for e in _flat(client.get("/visions/test-vision/v/2.json").get_json()["elements"])}
-    assert "objective-5" not in v1_keys
+    v2 = elements_of_version(client, 2)
+    assert "objective-5" not in elements_of_version(client, 1)
     assert (v2["objective-5"]["title"], v2["objective-5"]["number"]) == ("Open standards", "2.1")
     assert v2["objective-3"]["number"] == "2.2"
-
-
-def _flat(nodes):
-    for node in nodes:
-        yield node
-        yield from _flat(node.get("children", []))
 
 
 def test_an_addition_under_an_ambition_an_accepted_removal_took_away_is_closed_and_if_reopened_conflicted(client, login_as, vision, people):
@@ -291,7 +266,7 @@ def test_an_addition_under_an_ambition_an_accepted_removal_took_away_is_closed_a
     removal = db.session.scalar(select(Proposal).where(Proposal.kind == "remove"))
     login_as(people.facilitator)
     add_form = accept_form(client, adding.id)
-    assert client.post(f"/proposals/{removal.id}/accept", data=accept_form(client, removal.id)).status_code == 302
+    assert accept(client, removal).status_code == 302
     closed = fresh(Proposal, adding.id)
     assert closed.status == "rejected" and "removed from the working draft" in closed.decision_reason
     assert client.post(f"/proposals/{adding.id}/reopen").status_code == 302

@@ -4,28 +4,18 @@ draft through the one rule for removals, closing the element's other open propos
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 from sqlalchemy import select
 
-from workbench.models import DraftChange, Proposal, ProposalRevision, Role, Vision, db
-from workbench.visions.services import working_tree
+from workbench.models import DraftChange, Proposal, ProposalRevision, db
 
 from .factories import entry_of, events, fresh, open_proposal
+from .structural_helpers import people  # noqa: F401  (a fixture)
+from .structural_helpers import accept, elements_of_version, keys_in_draft, labels_in_draft, proposed, support_and_comment
 from .test_drafting_support import per_request_login, publish  # noqa: F401  (per_request_login is autouse)
 from .test_facilitation import accept_form, count, field_value, text, words
 
 PROPOSE = "/visions/test-vision/elements/{key}/propose-removal"
-
-
-@pytest.fixture
-def people(make_user):
-    return SimpleNamespace(
-        facilitator=make_user(Role.FACILITATOR, name="Fran Facilitator"),
-        author=make_user(Role.VOLUNTEER, name="Ana Author"),
-        other=make_user(Role.VOLUNTEER, name="Olu Other"),
-    )
 
 
 def propose_removal(client, key: str, rationale: str = "It repeats another objective."):
@@ -34,13 +24,7 @@ def propose_removal(client, key: str, rationale: str = "It repeats another objec
 
 def removal_of(client, login_as, people, key: str = "objective-1") -> Proposal:
     login_as(people.author)
-    response = propose_removal(client, key)
-    assert response.status_code == 302, text(response)
-    return db.session.scalar(select(Proposal).where(Proposal.kind == "remove").order_by(Proposal.id.desc()))
-
-
-def keys_in_draft(vision) -> set[str]:
-    return {e["key"] for e in working_tree(fresh(Vision, vision.id))}
+    return proposed(propose_removal(client, key), "remove")
 
 
 # --- proposing --------------------------------------------------------------------------------------
@@ -177,7 +161,7 @@ def test_accepting_a_removal_takes_the_element_out_and_closes_its_other_proposal
     assert "removed: Objective 1.1 body." in page
     assert "1 other open proposal on what is removed will be closed as rejected" in page
 
-    response = client.post(f"/proposals/{removal.id}/accept", data=accept_form(client, removal.id, note="Agreed: it repeats."))
+    response = accept(client, removal, note="Agreed: it repeats.")
     assert response.status_code == 302
     assert "objective-1" not in keys_in_draft(vision)
     assert entry_of(vision, "objective-1").is_removed
@@ -191,7 +175,7 @@ def test_accepting_a_removal_takes_the_element_out_and_closes_its_other_proposal
     assert sorted(kinds) == ["accept", "remove"]
     [event] = events("draft.element_removed")
     assert event.details["closed_proposals"] == [edit.id] and event.details["proposal_id"] == removal.id
-    labels = {e["key"]: e["label"] for e in working_tree(fresh(Vision, vision.id))}
+    labels = labels_in_draft(vision)
     assert labels["objective-2"] == "Objective 1.1"  # display numbers follow
 
 
@@ -199,11 +183,11 @@ def test_accepting_the_removal_of_an_ambition_takes_its_children_and_their_propo
     child_edit = open_proposal(vision, people.other, "objective-2")
     removal = removal_of(client, login_as, people, "ambition-1")
     login_as(people.facilitator)
-    assert client.post(f"/proposals/{removal.id}/accept", data=accept_form(client, removal.id)).status_code == 302
+    assert accept(client, removal).status_code == 302
     assert keys_in_draft(vision) & {"ambition-1", "objective-1", "objective-2", "condition-1"} == set()
     assert fresh(Proposal, child_edit.id).status == "rejected"
     assert count(DraftChange, DraftChange.kind == "remove") == 4
-    labels = {e["key"]: e["label"] for e in working_tree(fresh(Vision, vision.id))}
+    labels = labels_in_draft(vision)
     assert (labels["ambition-2"], labels["objective-3"]) == ("Ambition 1", "Objective 1.1")
 
 
@@ -211,7 +195,7 @@ def test_the_next_version_holds_the_removal_and_version_1_never_changes(client, 
     v1 = text(client.get("/visions/test-vision/v/1.json"))
     removal = removal_of(client, login_as, people, "objective-1")
     login_as(people.facilitator)
-    client.post(f"/proposals/{removal.id}/accept", data=accept_form(client, removal.id))
+    accept(client, removal)
     assert publish(client, vision, "Removed a repetition.").status_code == 302
     assert text(client.get("/visions/test-vision/v/1.json")) == v1 and '"objective-1"' in v1
     assert '"objective-1"' not in text(client.get("/visions/test-vision/v/2.json"))
@@ -226,7 +210,7 @@ def test_an_edit_accepted_after_the_removal_is_refused_in_words(client, login_as
     removal = removal_of(client, login_as, people)
     login_as(people.facilitator)
     edit_form = accept_form(client, edit.id)
-    client.post(f"/proposals/{removal.id}/accept", data=accept_form(client, removal.id))
+    accept(client, removal)
     response = client.post(f"/proposals/{edit.id}/accept", data=edit_form)
     assert response.status_code == 409
     assert fresh(Proposal, edit.id).status == "rejected"
@@ -239,7 +223,7 @@ def test_a_removal_accepted_after_an_edit_changed_the_text_is_shown_again_and_no
     login_as(people.facilitator)
     removal_form = accept_form(client, removal.id)
     # The edit and the removal compete: accepting the edit leaves the removal open, and stale.
-    assert client.post(f"/proposals/{edit.id}/accept", data=accept_form(client, edit.id)).status_code == 302
+    assert accept(client, edit).status_code == 302
     response = client.post(f"/proposals/{removal.id}/accept", data=removal_form)
     assert response.status_code == 409
     page = words(text(response))
@@ -247,7 +231,7 @@ def test_a_removal_accepted_after_an_edit_changed_the_text_is_shown_again_and_no
     assert fresh(Proposal, removal.id).status == "open"
     assert "objective-1" in keys_in_draft(vision)
     # Accepting knowingly, from that page, removes the edited element.
-    assert client.post(f"/proposals/{removal.id}/accept", data=accept_form(client, removal.id)).status_code == 302
+    assert accept(client, removal).status_code == 302
     assert "objective-1" not in keys_in_draft(vision)
 
 
@@ -255,7 +239,7 @@ def test_removing_the_last_ambition_is_refused_at_accept_too(client, login_as, v
     first = removal_of(client, login_as, people, "ambition-1")
     second = removal_of(client, login_as, people, "ambition-2")
     login_as(people.facilitator)
-    assert client.post(f"/proposals/{first.id}/accept", data=accept_form(client, first.id)).status_code == 302
+    assert accept(client, first).status_code == 302
     page = words(text(client.get(f"/proposals/{second.id}/accept")))
     assert "This is the only ambition in the draft, and a vision needs at least one" in page
     assert 'name="expected_text_id"' not in text(client.get(f"/proposals/{second.id}/accept"))
@@ -266,7 +250,7 @@ def test_removing_the_last_ambition_is_refused_at_accept_too(client, login_as, v
 def test_the_changelog_says_the_removal_in_words_and_credits_its_author(client, login_as, vision, people):
     removal = removal_of(client, login_as, people, "objective-1")
     login_as(people.facilitator)
-    client.post(f"/proposals/{removal.id}/accept", data=accept_form(client, removal.id, note="It repeats."))
+    accept(client, removal, note="It repeats.")
     draft = words(text(client.get("/visions/test-vision/draft")))
     assert "2 elements differ: 1 removed and 1 renumbered" in draft
     assert "Objective 1.1: Objective 1.1 – removed" in draft
@@ -298,13 +282,7 @@ def propose_move(client, key: str, parent: str = "ambition-2", position: str = "
 
 def move_of(client, login_as, author, key: str = "objective-2", **form: str) -> Proposal:
     login_as(author)
-    response = propose_move(client, key, **form)
-    assert response.status_code == 302, text(response)
-    return db.session.scalar(select(Proposal).where(Proposal.kind == "move").order_by(Proposal.id.desc()))
-
-
-def labels_in_draft(vision) -> dict[str, str]:
-    return {e["key"]: e["label"] for e in working_tree(fresh(Vision, vision.id))}
+    return proposed(propose_move(client, key, **form), "move")
 
 
 def test_the_whole_journey_of_a_move_propose_vote_accept_publish(client, login_as, vision, people):
@@ -322,9 +300,7 @@ def test_the_whole_journey_of_a_move_propose_vote_accept_publish(client, login_a
     listed = words(text(client.get("/visions/test-vision/proposals")))
     assert f"Proposal {proposal.id}: to move Objective 1.2" in listed and sentence in listed
 
-    login_as(people.other)
-    assert client.post(f"/proposals/{proposal.id}/vote", data={"value": "support"}).status_code == 302
-    assert client.post(f"/proposals/{proposal.id}/comments", data={"body": "Yes, it fits there."}).status_code in (302, 303)
+    support_and_comment(client, login_as, people.other, proposal, "Yes, it fits there.")
 
     login_as(people.facilitator)
     queue = words(text(client.get("/visions/test-vision/facilitate")))
@@ -334,8 +310,7 @@ def test_the_whole_journey_of_a_move_propose_vote_accept_publish(client, login_a
     assert f"Accept proposal {proposal.id}: move Objective 1.2" in page
     assert "It moves Objective 1.2 from Ambition 1, position 2, to Ambition 2, position 1." in page
     v1 = text(client.get("/visions/test-vision/v/1.json"))
-    response = client.post(f"/proposals/{proposal.id}/accept", data=accept_form(client, proposal.id, note="Agreed."))
-    assert response.status_code == 302
+    assert accept(client, proposal, note="Agreed.").status_code == 302
     assert fresh(Proposal, proposal.id).status == "accepted"
     labels = labels_in_draft(vision)
     assert (labels["objective-2"], labels["objective-3"], labels["objective-1"]) == ("Objective 2.1", "Objective 2.2", "Objective 1.1")
@@ -346,21 +321,8 @@ def test_the_whole_journey_of_a_move_propose_vote_accept_publish(client, login_a
 
     assert publish(client, vision, "Moved an objective.").status_code == 302
     assert text(client.get("/visions/test-vision/v/1.json")) == v1  # v1 never changes
-    v2 = client.get("/visions/test-vision/v/2.json").get_json()
-
-    def parent_of(snapshot, key):
-        def walk(nodes, parent):
-            for node in nodes:
-                if node["key"] == key:
-                    return parent
-                found = walk(node.get("children", []), node["key"])
-                if found:
-                    return found
-            return None
-        return walk(snapshot["elements"], None)
-
-    assert parent_of(v2, "objective-2") == "ambition-2"
-    assert parent_of(client.get("/visions/test-vision/v/1.json").get_json(), "objective-2") == "ambition-1"
+    assert elements_of_version(client, 2)["objective-2"]["under"] == "ambition-2"
+    assert elements_of_version(client, 1)["objective-2"]["under"] == "ambition-1"
 
 
 @pytest.mark.parametrize(
@@ -402,7 +364,7 @@ def test_an_ambition_is_proposed_to_move_among_the_ambitions(client, login_as, v
     assert (proposal.target_parent_id, proposal.target_position) == (None, 1)  # ambitions stay at the top level
     assert "To move Ambition 2 from position 2 to position 1 among the ambitions" in words(text(client.get(f"/proposals/{proposal.id}")))
     login_as(people.facilitator)
-    assert client.post(f"/proposals/{proposal.id}/accept", data=accept_form(client, proposal.id)).status_code == 302
+    assert accept(client, proposal).status_code == 302
     labels = labels_in_draft(vision)
     assert (labels["ambition-2"], labels["ambition-1"], labels["objective-3"]) == ("Ambition 1", "Ambition 2", "Objective 1.1")
 
@@ -438,7 +400,7 @@ def test_two_moves_of_one_element_compete_and_an_edit_does_not(client, login_as,
     queue = words(text(client.get("/visions/test-vision/facilitate")))
     assert f"Competing with proposal {second.id}" in queue and f"Competing with proposal {first.id}" in queue
     # Accepting one leaves the other open, checked again against the draft when it is decided.
-    assert client.post(f"/proposals/{first.id}/accept", data=accept_form(client, first.id)).status_code == 302
+    assert accept(client, first).status_code == 302
     assert labels_in_draft(vision)["objective-2"] == "Objective 2.1"
     assert fresh(Proposal, second.id).status == "open"
     assert "It moves Objective 2.1 from Ambition 2, position 1, to Ambition 1, position 1." in words(text(client.get(f"/proposals/{second.id}/accept")))
@@ -449,7 +411,7 @@ def test_a_move_under_an_ambition_that_an_accepted_removal_took_away_is_conflict
     removal = removal_of(client, login_as, people, "ambition-2")
     login_as(people.facilitator)
     move_form = accept_form(client, moving.id)
-    assert client.post(f"/proposals/{removal.id}/accept", data=accept_form(client, removal.id)).status_code == 302
+    assert accept(client, removal).status_code == 302
     assert fresh(Proposal, moving.id).status == "open"  # not on the removed element: it stays open, conflicted
     page = words(text(client.get(f"/proposals/{moving.id}/accept")))
     assert "Conflicted Ambition 2, the ambition this proposal would move it under, has been removed from the working draft" in page

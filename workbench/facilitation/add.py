@@ -12,55 +12,39 @@ facilitator can reject it with a reason, or its author can revise the position.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
 from ..drafting.structure import Addition, apply_addition, plan_addition
 from ..exceptions import ValidationError, WrongState
-from ..models import DraftEntry, ElementText, Proposal, User, Vision, db, record_event
+from ..models import DraftEntry, Proposal, User, Vision, db, record_event
 from ..proposals.rebase import draft_entry
-from ..visions.services import element_removal, lock_vision
+from ..visions.services import lock_vision
 from .edit import Applied
+from .structural import StructuralPlan, ambition_removed
 
 # Accepting takes the proposal's words as written: the accept form's title and body are not read.
 PROPOSES_TEXT = False
 
 
 @dataclass
-class AdditionPlan:
+class AdditionPlan(StructuralPlan):
     """What the accept page of an addition shows: the addition in words against the draft as it is
     now (`words`, "New objective under Ambition 2, at position 3") and the new text, or why it
     cannot be accepted (`mode` "conflicted", said in `refusal`)."""
 
     template: ClassVar[str] = "facilitation/accept_add.html"
+    accepting: ClassVar[str] = "add"
 
-    mode: str  # "add" or "conflicted"
-    reason: str | None
-    base: ElementText
-    current: ElementText | None
-    expected_text_id: int | None
-    revision: int
     words: str = ""
-    refusal: str | None = None
-    result: Any = None
-    conflicts: list[Any] = field(default_factory=list)
-
-    @property
-    def stale(self) -> bool:
-        return False  # it changes no words of the element it is filed under
 
 
 def where_it_goes(vision: Vision, proposal: Proposal, under: DraftEntry | None) -> tuple[Addition | None, str | None]:
     """The addition the proposal asks for, checked by the rule for additions against the draft as
     it is now, or why it cannot be made, in words (then the proposal is conflicted)."""
     if under is None or under.is_removed:
-        removal = element_removal(vision, proposal.element.key)
-        name = removal.last_label if removal else "The ambition it would go under"
-        return None, (
-            f"{name}, the ambition this proposal would add to, has been removed from the working draft, "
-            "so the addition cannot be made"
-        )
+        return None, ambition_removed(vision, proposal.element.key, would="add to", change="addition")
     parent_key = proposal.element.key if proposal.target_parent_id is not None else None
     try:
         kind = proposal.new_element_kind or ""
@@ -72,12 +56,7 @@ def where_it_goes(vision: Vision, proposal: Proposal, under: DraftEntry | None) 
 def plan(proposal: Proposal, *, prepared_from_id: int | None = None, submitted: Any = None, reason: str | None = None) -> AdditionPlan:
     """What accepting the addition would do now; reads only (`prepared_from_id` and `submitted`,
     which an edit's page carries over, mean nothing here)."""
-    under = draft_entry(proposal.element_id)
-    current = under.text if under is not None and not under.is_removed else None
-    planned = AdditionPlan(
-        mode="add", reason=reason, base=proposal.base_text, current=current,
-        expected_text_id=current.id if current is not None else None, revision=proposal.revision_count,
-    )
+    planned, under = AdditionPlan.against_draft(proposal, reason)
     addition, refusal = where_it_goes(db.session.get(Vision, proposal.vision_id), proposal, under)
     if addition is None:
         planned.mode, planned.refusal = "conflicted", refusal

@@ -11,16 +11,17 @@ changes no words, so the element's text may have changed meanwhile: it moves wit
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
 from ..drafting.structure import Move, apply_move, plan_move
 from ..exceptions import ValidationError, WrongState
-from ..models import DraftChange, DraftEntry, Element, ElementText, Proposal, User, Vision, db, record_event
+from ..models import DraftChange, DraftEntry, Element, Proposal, User, Vision, db, record_event
 from ..proposals.rebase import draft_entry
-from ..visions.services import element_removal, lock_vision
+from ..visions.services import lock_vision
 from .edit import Applied
+from .structural import StructuralPlan, ambition_removed
 
 # Accepting takes no text: the accept form's title and body are not read.
 PROPOSES_TEXT = False
@@ -32,28 +33,16 @@ ALREADY_REMOVED = (
 
 
 @dataclass
-class MovePlan:
+class MovePlan(StructuralPlan):
     """What the accept page of a move shows: the move in words against the draft as it is now
     (`words`, "from Ambition 1, position 2, to Ambition 2, position 1"), or why it cannot be
     accepted (`mode` "removed": the element is gone; "conflicted": the target is gone, or the
     position no longer fits, said in `refusal`)."""
 
     template: ClassVar[str] = "facilitation/accept_move.html"
+    accepting: ClassVar[str] = "move"
 
-    mode: str  # "move", "removed" or "conflicted"
-    reason: str | None
-    base: ElementText
-    current: ElementText | None
-    expected_text_id: int | None
-    revision: int
     words: str = ""
-    refusal: str | None = None
-    result: Any = None
-    conflicts: list[Any] = field(default_factory=list)
-
-    @property
-    def stale(self) -> bool:
-        return False  # a move proposes no words: the text it moves is whatever is there
 
 
 def target_refusal(vision: Vision, proposal: Proposal, entry: DraftEntry) -> tuple[Move | None, str | None]:
@@ -64,12 +53,7 @@ def target_refusal(vision: Vision, proposal: Proposal, entry: DraftEntry) -> tup
     if target is not None:
         target_entry = draft_entry(target.id)
         if target_entry is None or target_entry.is_removed:
-            removal = element_removal(vision, target.key)
-            name = removal.last_label if removal else "The ambition it would go under"
-            return None, (
-                f"{name}, the ambition this proposal would move it under, has been removed from the working "
-                "draft, so the move cannot be made"
-            )
+            return None, ambition_removed(vision, target.key, would="move it under", change="move")
     try:
         return plan_move(vision, entry, parent_key=target.key if target else None, position=proposal.target_position), None
     except ValidationError as error:
@@ -79,13 +63,8 @@ def target_refusal(vision: Vision, proposal: Proposal, entry: DraftEntry) -> tup
 def plan(proposal: Proposal, *, prepared_from_id: int | None = None, submitted: Any = None, reason: str | None = None) -> MovePlan:
     """What accepting the move would do now; reads only (`prepared_from_id` and `submitted`,
     which an edit's page carries over, mean nothing here)."""
-    entry = draft_entry(proposal.element_id)
-    current = entry.text if entry is not None and not entry.is_removed else None
-    planned = MovePlan(
-        mode="move", reason=reason, base=proposal.base_text, current=current,
-        expected_text_id=current.id if current is not None else None, revision=proposal.revision_count,
-    )
-    if entry is None or current is None:
+    planned, entry = MovePlan.against_draft(proposal, reason)
+    if entry is None or planned.current is None:
         planned.mode = "removed"
         return planned
     move, refusal = target_refusal(db.session.get(Vision, proposal.vision_id), proposal, entry)

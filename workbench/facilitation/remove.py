@@ -20,10 +20,11 @@ from sqlalchemy import func, select
 from ..drafting.state import children_in_draft
 from ..drafting.structure import lock_open_proposals, removal_refusal, take_out_of_draft
 from ..exceptions import DraftMoved, WrongState
-from ..models import ElementText, Proposal, ProposalStatus, User, Vision, db
+from ..models import Proposal, ProposalStatus, User, Vision, db
 from ..proposals.rebase import draft_entry
 from ..visions.services import lock_vision, working_tree
 from .edit import Applied
+from .structural import StructuralPlan
 
 # Accepting takes no text: the accept form's title and body are not read.
 PROPOSES_TEXT = False
@@ -35,24 +36,16 @@ ALREADY_REMOVED = (
 
 
 @dataclass
-class RemovalPlan:
+class RemovalPlan(StructuralPlan):
     """What the accept page of a removal shows: the element's text now (as a deletion), what goes
     with it, how many other open proposals accepting closes, and why it cannot be accepted (when
     `mode` is "removed" or "refused": the element is gone, or is the statement or last ambition)."""
 
     template: ClassVar[str] = "facilitation/accept_remove.html"
+    accepting: ClassVar[str] = "remove"
 
-    mode: str  # "remove", "removed" or "refused"
-    reason: str | None
-    base: ElementText
-    current: ElementText | None
-    expected_text_id: int | None
-    revision: int
     goes_with: list[tuple[str, str]] = field(default_factory=list)  # (label, title) of each child
     closing: int = 0
-    refusal: str | None = None
-    result: Any = None
-    conflicts: list[Any] = field(default_factory=list)
 
     @property
     def stale(self) -> bool:
@@ -62,13 +55,8 @@ class RemovalPlan:
 def plan(proposal: Proposal, *, prepared_from_id: int | None = None, submitted: Any = None, reason: str | None = None) -> RemovalPlan:
     """What accepting the removal would do now; reads only (`prepared_from_id` and `submitted`,
     which an edit's page carries over, mean nothing here)."""
-    entry = draft_entry(proposal.element_id)
-    current = entry.text if entry is not None and not entry.is_removed else None
-    planned = RemovalPlan(
-        mode="remove", reason=reason, base=proposal.base_text, current=current,
-        expected_text_id=current.id if current is not None else None, revision=proposal.revision_count,
-    )
-    if entry is None or current is None:
+    planned, entry = RemovalPlan.against_draft(proposal, reason)
+    if entry is None or planned.current is None:
         planned.mode = "removed"
         return planned
     vision = db.session.get(Vision, proposal.vision_id)

@@ -9,6 +9,9 @@ checked by the one rule for moves, `drafting.structure.plan_move`; where a new e
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from ..drafting.structure import Addition, Move, plan_addition, plan_move, removal_refusal
 from ..exceptions import ValidationError
 from ..models import DraftEntry, Element, Proposal, ProposalRevision, User, Vision, db
@@ -36,6 +39,21 @@ def propose_removal(vision: Vision, element: Element, author: User, rationale: s
         raise ValidationError({"form": refusal})
     text = remove.checked_text(None, None, rationale, entry.text, against_current=True)
     return write_new_proposal(vision, element, author, entry, remove, text, kind=remove.NAME)
+
+
+def _every_problem(*checks: Callable[[], Any]) -> tuple[Any, ...]:
+    """What each check returns, in order; or ValidationError with every check's problems at once
+    (per field), so that a form shows them all together."""
+    errors: dict[str, list[str]] = {}
+    results = []
+    for check in checks:
+        try:
+            results.append(check())
+        except ValidationError as error:
+            errors.update(error.errors)
+    if errors:
+        raise ValidationError(errors)
+    return tuple(results)
 
 
 # --- moves ----------------------------------------------------------------------------------------
@@ -66,18 +84,10 @@ def propose_move(
     or disguised rationale ("rationale"). Nothing is moved: only the proposal is written.
     """
     entry = entry_to_propose_on(vision, element, author)
-    errors: dict[str, list[str]] = {}
-    planned = None
-    try:
-        planned = planned_move(vision, entry, parent_key, position)
-    except ValidationError as error:
-        errors.update(error.errors)
-    try:
-        text = move.checked_text(None, None, rationale, entry.text, against_current=True)
-    except ValidationError as error:
-        errors.update(error.errors)
-    if errors or planned is None:
-        raise ValidationError(errors)
+    planned, text = _every_problem(
+        lambda: planned_move(vision, entry, parent_key, position),
+        lambda: move.checked_text(None, None, rationale, entry.text, against_current=True),
+    )
     return write_new_proposal(
         vision, element, author, entry, move, text, columns=_target_fields(planned), kind=move.NAME,
         to_parent=planned.target.parent_key, to_place=planned.target.position, words=planned.words(),
@@ -99,18 +109,7 @@ def revise_move(
     entry = current_entry(proposal.element)
     if entry is None:
         raise ValidationError({"form": "This element has been removed from the working draft, so it cannot be moved"})
-    errors: dict[str, list[str]] = {}
-    planned = None
-    try:
-        planned = planned_move(vision, entry, parent_key, position)
-    except ValidationError as error:
-        errors.update(error.errors)
-    try:
-        move.clean_rationale(rationale)
-    except ValidationError as error:
-        errors.update(error.errors)
-    if errors or planned is None:
-        raise ValidationError(errors)
+    planned, _ = _every_problem(lambda: planned_move(vision, entry, parent_key, position), lambda: move.clean_rationale(rationale))
     target = _target_fields(planned)
     moved = (target["target_parent_id"], target["target_position"]) != (proposal.target_parent_id, proposal.target_position)
     revision = revise_proposal(
@@ -150,19 +149,10 @@ def propose_addition(
     draft: only the proposal is written, filed under `under`.
     """
     entry = entry_to_propose_on(vision, under, author)
-    errors: dict[str, list[str]] = {}
-    planned = None
-    try:
-        planned = planned_addition(vision, entry, kind, position)
-    except ValidationError as error:
-        errors.update(error.errors)
-    text = None
-    try:
-        text = add.checked_text(title, body, rationale, entry.text, against_current=True)
-    except ValidationError as error:
-        errors.update(error.errors)
-    if errors or planned is None or text is None:
-        raise ValidationError(errors)
+    planned, text = _every_problem(
+        lambda: planned_addition(vision, entry, kind, position),
+        lambda: add.checked_text(title, body, rationale, entry.text, against_current=True),
+    )
     columns = {**_target_fields(planned), "new_element_kind": planned.kind}
     return write_new_proposal(
         vision, under, author, entry, add, text, columns=columns, kind=add.NAME,
@@ -184,18 +174,10 @@ def revise_addition(
     entry = current_entry(proposal.element)
     if entry is None:
         raise ValidationError({"form": "The ambition it would go under has been removed from the working draft, so this proposal cannot be changed"})
-    errors: dict[str, list[str]] = {}
-    planned = None
-    try:
-        planned = planned_addition(proposal.vision, entry, proposal.new_element_kind, position)
-    except ValidationError as error:
-        errors.update(error.errors)
-    try:
-        add.checked_text(title, body, rationale, entry.text, against_current=False)
-    except ValidationError as error:
-        errors.update(error.errors)
-    if errors or planned is None:
-        raise ValidationError(errors)
+    planned, _ = _every_problem(
+        lambda: planned_addition(proposal.vision, entry, proposal.new_element_kind, position),
+        lambda: add.checked_text(title, body, rationale, entry.text, against_current=False),
+    )
     moved = planned.target.position != proposal.target_position
     revision = revise_proposal(
         proposal, author, title or "", body or "", rationale or "", moved=moved,
