@@ -12,7 +12,7 @@ from .config import ROOT, build_config
 from .urls import CONVERTERS
 
 # Each feature's routes are its `views.bp`, registered in this order.
-FEATURES = ("visions", "history", "pages", "auth", "accounts", "proposals", "discussion", "facilitation", "drafting", "aligned", "notifications", "analysis", "participation", "webinars", "documents", "search", "involvement", "coding", "reporting")
+FEATURES = ("visions", "history", "pages", "auth", "accounts", "proposals", "discussion", "facilitation", "drafting", "aligned", "notifications", "analysis", "participation", "webinars", "documents", "search", "involvement", "coding", "reporting", "responses")
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

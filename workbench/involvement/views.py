@@ -18,7 +18,8 @@ from ..exports import csv_stream
 from ..forms import attempt
 from ..limits import per_account
 from ..models import Vision, db
-from ..permissions import can_see_volunteers
+from ..permissions import can_see_volunteers, is_member
+from ..responses.services import draft_of
 from ..visions.lookup import get_vision_or_404
 from ..webinars.pages import places_in_words
 from . import services
@@ -36,6 +37,7 @@ def get_involved(slug: str):
     return render_template(
         "involvement/get_involved.html", page=page, places_in_words=places_in_words,
         can_see_volunteers=can_see_volunteers(current_user, page.vision),
+        draft=draft_of(page.vision, current_user) if is_member(current_user) else None,
     )
 
 
