@@ -35,3 +35,7 @@ RULES = [
     Rule("accounts.admin_deactivate", "POST", "/admin/accounts/{user}/deactivate", ADMINS),
     Rule("accounts.admin_reactivate", "POST", "/admin/accounts/{user}/reactivate", ADMINS),
 ]
+RULES += [
+    Rule("accounts.about_you", "GET", "/account/about-you", MEMBERS),
+    Rule("accounts.about_you", "POST", "/account/about-you", MEMBERS, data={"responding_as": "individual", "publish_as": "anonymous"}),
+]

@@ -67,6 +67,7 @@ class AboutYouForm(FlaskForm):
             data={
                 "responding_as": getattr(person, "responding_as", None) or "",
                 "organisation": getattr(person, "organisation", "") or "",
+                # What applies now: everyone is published with their name until they choose.
                 "publish_as": getattr(person, "publish_as", None) or "name",
             }
         )

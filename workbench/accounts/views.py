@@ -26,7 +26,9 @@ from ..notifications.kinds import HOW_WORDS, KINDS
 from ..keyset import Seek
 from ..pagination import parse_page, seek_links
 from . import activity, services
-from .forms import ConfirmForm, DeleteAccountForm, DisplayNameForm, EmailChoicesForm, EmailForm, PasswordForm, RoleForm
+from ..publication import PUBLISH_CHOICES, RESPONDING_AS
+from .about_you import save_about_you
+from .forms import AboutYouForm, ConfirmForm, DeleteAccountForm, DisplayNameForm, EmailChoicesForm, EmailForm, PasswordForm, RoleForm
 
 bp = Blueprint("accounts", __name__)
 
@@ -69,7 +71,7 @@ def unsubscribe(token: str):
 def account():
     me = _me()
     return render_template(
-        "accounts/account.html", user=me, role_names=services.ROLE_NAMES,
+        "accounts/account.html", user=me, role_names=services.ROLE_NAMES, publication=services.PUBLICATION_SUMMARY,
         email_choices=choices.email_choices(me), kinds=KINDS, how_words=HOW_WORDS,
     )
 
@@ -130,6 +132,27 @@ def change_name():
             flash(f"Your display name is now {_me().display_name}." if changed else "Your display name is unchanged.", "success")
             return redirect(url_for("accounts.account"), 303)
     return render_template("accounts/change_name.html", form=form), _status(form)
+
+
+@bp.route("/account/about-you", methods=["GET", "POST"])
+@members_only
+def about_you():
+    """Whether you respond as an individual or for an organisation, and how your contributions are
+    published (with your name, without it, or not at all): for what you wrote before too."""
+    me = _me()
+    form = AboutYouForm() if request.method == "POST" else AboutYouForm.filled_with(me)
+    if form.validate_on_submit():
+        before = (me.responding_as, me.organisation, me.publish_as)
+        changed = attempt(
+            form, lambda: save_about_you(me, form.responding_as.data, form.organisation.data, form.publish_as.data)
+        )
+        if changed is not None:
+            db.session.commit()
+            flash(services.about_you_saved_words(before, me), "success")
+            return redirect(url_for("accounts.account"), 303)
+    return render_template(
+        "accounts/about_you.html", form=form, responding_as=RESPONDING_AS, publish_choices=PUBLISH_CHOICES,
+    ), (422 if form.is_submitted() else 200)
 
 
 @bp.route("/account/email", methods=["GET", "POST"])

@@ -17,6 +17,7 @@ from ..exceptions import NotFound
 from ..history import services as history
 from ..history.documents import DocumentDiff
 from ..models import DraftChange, DraftEntry, Element, Proposal, ProposalStatus, User, Vision, db
+from ..publication import A_FORMER_PARTICIPANT, NOT_PUBLISHED, name_shown
 from ..visions import services as visions
 from ..visions.snapshots import number_tree
 
@@ -222,8 +223,10 @@ def pending_changes_page(vision: Vision, page: int = 1, per_page: int = CHANGES_
             Element.kind.label("element_kind"),
             actor.display_name.label("actor_name"),
             actor.is_deleted.label("actor_deleted"),
+            actor.publish_as.label("actor_publish_as"),
             author.display_name.label("author_name"),
             author.is_deleted.label("author_deleted"),
+            author.publish_as.label("author_publish_as"),
             Proposal.hidden_at,
         )
         .join(Element, Element.id == DraftChange.element_id)
@@ -236,10 +239,15 @@ def pending_changes_page(vision: Vision, page: int = 1, per_page: int = CHANGES_
         .offset((page - 1) * per_page)
     ).all()
 
-    def name(display: str | None, deleted: bool | None, missing: str) -> str:
+    def name(display: str | None, deleted: bool | None, publish_as: str | None, missing: str) -> str:
         if display is None:
             return missing
-        return "a former participant" if deleted else display
+        return name_shown(display, is_deleted=bool(deleted), publish_as=publish_as)
+
+    def unpublished(row: Any) -> bool:
+        # A hidden proposal's accept note may quote it, as may the note on the proposal of someone
+        # who chose not to be published: both leave every public page.
+        return row.hidden_at is not None or row.author_publish_as == NOT_PUBLISHED
 
     changes = [
         PendingChange(
@@ -247,12 +255,11 @@ def pending_changes_page(vision: Vision, page: int = 1, per_page: int = CHANGES_
             kind=row.kind,
             element=row.key,
             element_kind=row.element_kind,
-            # A hidden proposal's accept note may quote it: hidden content leaves every public page.
-            reason="" if row.hidden_at is not None else row.reason,
+            reason="" if unpublished(row) else row.reason,
             created_at=row.created_at,
-            actor=name(row.actor_name, row.actor_deleted, "the system"),
+            actor=name(row.actor_name, row.actor_deleted, row.actor_publish_as, "the system"),
             proposal_id=row.proposal_id,
-            proposal_author=name(row.author_name, row.author_deleted, "a former participant")
+            proposal_author=name(row.author_name, row.author_deleted, row.author_publish_as, A_FORMER_PARTICIPANT)
             if row.proposal_id
             else None,
             proposal_hidden=row.hidden_at is not None,

@@ -13,7 +13,7 @@ large scale).
   nothing written around these functions can make a flag wrong, only slower to find.
 
 Both are called from the write paths, in the transaction that writes; `keep_every_flag` brings a
-whole database in step (the migration's backfill, data written in bulk).
+whole database in step (data written in bulk; migration 0017 keeps its own copy).
 """
 
 from __future__ import annotations

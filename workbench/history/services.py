@@ -3,8 +3,9 @@
 Published versions never change, so everything derived from them alone is computed once per process
 and kept (per app, least recently used out first): word diffs of text pairs, document diffs of
 version pairs, element timelines (keyed by the latest version number, so a new version starts a new
-timeline). Names are looked up when shown, never stored: a person who deletes their account shows as
-"a former participant" everywhere at once.
+timeline). Names are looked up when shown, never stored (a changelog holds user ids): a person who
+deletes their account shows as "a former participant", and one who chooses to be published without
+their name as "a participant", everywhere at once, in versions published before too.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import select
 
 from .. import diffcache
 from ..numbers import whole_number
+from ..publication import name_shown
 from ..caching import app_cache
 from ..models import Proposal, User, Version, Vision, db
 from ..text_diff import TextDiff
@@ -388,13 +390,14 @@ class HistoryPage:
 
 
 def public_names(user_ids: set[int]) -> dict[int, str]:
-    """User id -> the name shown in public ("a former participant" for deleted accounts); one query."""
+    """User id -> the name shown in public (`publication.name_shown`: "a participant" for people
+    published without their name, "a former participant" for deleted accounts); one query."""
     if not user_ids:
         return {}
     rows = db.session.execute(
-        select(User.id, User.display_name, User.is_deleted).where(User.id.in_(user_ids))
+        select(User.id, User.display_name, User.is_deleted, User.publish_as).where(User.id.in_(user_ids))
     ).all()
-    return {row.id: ("a former participant" if row.is_deleted else row.display_name) for row in rows}
+    return {row.id: name_shown(row.display_name, is_deleted=row.is_deleted, publish_as=row.publish_as) for row in rows}
 
 
 def _hidden_proposals(ids: set[int]) -> set[int]:

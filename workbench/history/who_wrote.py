@@ -11,8 +11,8 @@ count per element (`VersionWords`, for "your words in version 3").
 Names are never stored: `credit` words a source when it is shown, and `credited_name` is the one
 place that decides how (or whether) a person is named.
 
-Every function here takes a SQLAlchemy connection where it writes or reads the chain, so that the
-migration that added provenance can fill it in for the versions published before, the same way.
+Every function here takes a SQLAlchemy connection where it writes or reads the chain (migration 0019
+keeps its own frozen copy of the recording, for the versions published before it).
 """
 
 from __future__ import annotations
@@ -33,8 +33,7 @@ from ..facilitation.edit import carry_over_what_applies
 from ..models import DraftChange, Element, ElementText, Proposal, User, Version, Vision, db, utcnow
 from ..provenance import AcceptedProposal, Provenance, Source, Step, Words
 from ..provenance_models import VersionProvenance, VersionWords
-
-FORMER_PARTICIPANT = "a former participant"
+from ..publication import name_shown
 
 
 # --- recording, at publish ------------------------------------------------------------------------
@@ -242,10 +241,10 @@ class Credits:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def credited_name(display_name: str, is_deleted: bool) -> str | None:
-    """How a person is named where their words are credited: the one place for it (a publication
-    choice "without my name" will be honoured here; None: not named)."""
-    return FORMER_PARTICIPANT if is_deleted else display_name
+def credited_name(display_name: str, is_deleted: bool, publish_as: str | None) -> str | None:
+    """How a person is named where their words are credited: as everywhere in public
+    (`publication.name_shown`: "a participant" without their name; None: not named)."""
+    return name_shown(display_name, is_deleted=is_deleted, publish_as=publish_as)
 
 
 def credits_for(sources: Iterable[Source]) -> Credits:
@@ -256,8 +255,9 @@ def credits_for(sources: Iterable[Source]) -> Credits:
     proposals = {s.proposal for s in sources if s.proposal is not None}
     names: dict[int, str | None] = {}
     if people:
-        for row in db.session.execute(select(User.id, User.display_name, User.is_deleted).where(User.id.in_(people))):
-            names[row.id] = credited_name(row.display_name, row.is_deleted)
+        rows = db.session.execute(select(User.id, User.display_name, User.is_deleted, User.publish_as).where(User.id.in_(people)))
+        for row in rows:
+            names[row.id] = credited_name(row.display_name, row.is_deleted, row.publish_as)
     hidden: frozenset[int] = frozenset()
     if proposals:
         hidden = frozenset(

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..models import AlignedWork, AuditEvent, Comment, Element, Notification, Proposal, User, Vision, db
+from ..publication import A_FORMER_PARTICIPANT, A_PARTICIPANT, NOT_PUBLISHED, name_shown
 from ..visions.services import element_labels
 
 ABOUT_TYPES: dict[type, str] = {
@@ -46,6 +47,8 @@ class Things:
     labels: dict[tuple[int, str], str] = field(default_factory=dict)
     # Comments and reflections that events are about and that were hidden since.
     hidden_comments: set[int] = field(default_factory=set)
+    # Authors of what notifications are about who chose not to be published: seen by themselves only.
+    unpublished_authors: set[int] = field(default_factory=set)
 
     @classmethod
     def of(cls, notifications: Iterable[Notification]) -> Things:
@@ -91,12 +94,16 @@ class Things:
                 for row in db.session.scalars(select(model).where(model.id.in_(missing))):
                     self.about[(key, row.id)] = row
         actor_ids = {e.actor_id for e in self.events.values() if e.actor_id}
-        if actor_ids:
-            self.names = dict(
-                db.session.execute(
-                    select(User.id, User.display_name).where(User.id.in_(actor_ids), User.is_deleted.is_(False))
-                ).tuples().all()
-            )
+        author_ids = {a for a in (getattr(thing, "author_id", None) for thing in self.about.values()) if a}
+        if actor_ids | author_ids:
+            # Names as the public sees them (publication.name_shown), read now: a choice made since applies.
+            for row in db.session.execute(
+                select(User.id, User.display_name, User.is_deleted, User.publish_as).where(User.id.in_(actor_ids | author_ids))
+            ):
+                if row.id in actor_ids:
+                    self.names[row.id] = name_shown(row.display_name, is_deleted=row.is_deleted, publish_as=row.publish_as)
+                if row.publish_as == NOT_PUBLISHED:
+                    self.unpublished_authors.add(row.id)
         vision_ids = {getattr(thing, "vision_id", None) for thing in self.about.values()}
         vision_ids |= {thing.id for (t, _), thing in self.about.items() if t == "vision"}
         vision_ids.discard(None)
@@ -131,20 +138,25 @@ class Things:
     def actor(self, event: AuditEvent | None) -> str:
         if event is None or event.actor_id is None:
             return "Someone"
-        return self.names.get(event.actor_id, "A former participant")
+        name = self.names.get(event.actor_id, A_FORMER_PARTICIPANT)
+        return name[0].upper() + name[1:] if name in (A_PARTICIPANT, A_FORMER_PARTICIPANT) else name
 
 
 def visible_to(user_id: int, about: Any, things: Things) -> bool:
-    """Whether the person may still be told about `about`: nothing hidden is shown to anyone but
-    its author (a hidden proposal's comments are hidden with it)."""
+    """Whether the person may still be told about `about`: nothing hidden, and nothing by someone
+    who chose not to be published, is shown to anyone but its author (a hidden proposal's comments
+    are hidden with it)."""
     if about is None:
         return False
     if isinstance(about, Comment):
         proposal = things.get("proposal", about.proposal_id)
         if proposal is not None and proposal.hidden_at is not None and proposal.author_id != user_id:
             return False
+    author_id = getattr(about, "author_id", None)
+    if author_id in things.unpublished_authors and author_id != user_id:
+        return False  # written by someone not published: facilitators see it on their pages
     hidden = getattr(about, "hidden_at", None) is not None
-    return not hidden or getattr(about, "author_id", None) == user_id
+    return not hidden or author_id == user_id
 
 
 def _quoted(title: str) -> str:

@@ -7,7 +7,8 @@ changelog of version n: accepted, accepted with changes, rejected with reasons, 
 outline, contributors credited). Version 1's report says it is the first draft.
 
 "That time" is from version n-1's publication (for version 1: the beginning) until version n's.
-Only what the public sees is counted or named: hidden proposals and comments (and comments on a
+Only what the public sees is counted or named (names as `publication.name_shown` says; the most
+supported proposals of people not published are counted but not listed): hidden proposals and comments (and comments on a
 hidden proposal) are one total, "n hidden by moderators"; retracted comments are not counted.
 Everything is read from the database on each request in a fixed number of queries; the rendering
 is cached by the caller under the report's `fingerprint` (it changes with moderation and names).
@@ -26,7 +27,8 @@ from sqlalchemy import and_, func, or_, select, union
 from sqlalchemy.orm import aliased
 
 from ..history.services import ChangelogItem, VersionHistory, describe_versions
-from ..models import Comment, Element, Proposal, User, Vision, Vote, Webinar, db
+from ..models import Comment, Element, Proposal, User, Vision, Vote, Webinar, db, published_by
+from ..publication import name_shown
 from ..visions.services import load_versions
 
 KINDS = ("proposals", "comments", "reflections")
@@ -217,7 +219,7 @@ def consultation_report(slug: str, number: int) -> ConsultationReport | None:
             id=row.id,
             label=labels.get(row.key, row.key),
             title=row.title,
-            author="a former participant" if row.is_deleted else row.display_name,
+            author=name_shown(row.display_name, is_deleted=row.is_deleted, publish_as=row.publish_as),
             support=row.support_count,
             oppose=row.oppose_count,
             outcome=_outcome(row.status, row.accepted_with_changes),
@@ -225,11 +227,13 @@ def consultation_report(slug: str, number: int) -> ConsultationReport | None:
         for row in db.session.execute(
             select(
                 Proposal.id, Proposal.title, Proposal.support_count, Proposal.oppose_count, Proposal.status,
-                Proposal.accepted_with_changes, Element.key, User.display_name, User.is_deleted,
+                Proposal.accepted_with_changes, Element.key, User.display_name, User.is_deleted, User.publish_as,
             )
+            .select_from(Proposal)
             .join(Element, Element.id == Proposal.element_id)
             .join(User, User.id == Proposal.author_id)
-            .where(visible, _in_period(Proposal.created_at, since, until), Proposal.support_count > 0)
+            # Counted above whoever wrote them; listed by name and title only when the author publishes.
+            .where(visible, published_by(Proposal.author_id), _in_period(Proposal.created_at, since, until), Proposal.support_count > 0)
             .order_by(Proposal.support_count.desc(), Proposal.id)
             .limit(MOST_SUPPORTED)
         )
