@@ -19,13 +19,9 @@ tag of the codebook, and the codebook page with its counts.
 
 from __future__ import annotations
 
-import argparse
-import json
-import platform
 import random
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +33,11 @@ from sqlalchemy import insert, select, text  # noqa: E402
 
 from bench import deliberation as delib  # noqa: E402
 from bench import generate as gen  # noqa: E402
-from bench.facilitation import Result, measure  # noqa: E402
+from bench import timing  # noqa: E402
 from workbench.coding.models import CommentTag, ProposalTag, Tag  # noqa: E402
 from workbench.extensions import db  # noqa: E402
-from workbench.models import Comment, Element, Proposal, Vision, utcnow  # noqa: E402
+from workbench.models import Comment, Proposal, Vision, utcnow  # noqa: E402
 
-OUT = ROOT / "bench" / "out"
 TAGS = 20
 RARE = 10  # items with the rare tag, of each kind
 
@@ -55,16 +50,7 @@ def generate(database_url: str, scale: int, seed: int = 2025) -> dict[str, Any]:
     rng = random.Random(seed)
     with app.app_context():
         vision = db.session.scalar(select(Vision).where(Vision.slug == base.slug))
-        people = delib.generate_people(rng, delib.USERS * scale)
-        proposals = delib.generate_proposals(rng, vision, people, delib.PROPOSALS * scale)
-        busy = next(p for p in proposals if p["status"] == "open")
-        busy_element_id = db.session.scalar(
-            select(Element.id).where(Element.vision_id == vision.id, Element.kind == "objective").order_by(Element.id)
-        )
-        tallies = delib.generate_votes(rng, proposals, people, busy, delib.VOTES * scale)
-        comment_counts, _ = delib.generate_comments(rng, vision, proposals, people, busy, busy_element_id, delib.COMMENTS * scale)
-        delib.write_tallies(tallies, comment_counts)
-        delib.advance_sequences()
+        people, proposals = delib.generate_deliberation(rng, vision, scale, reports=False)
         facilitator = gen.generate_facilitator()
         db.session.flush()
         now = utcnow()
@@ -115,28 +101,16 @@ def targets(app: Any) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scale", type=int, default=1, help="times the large scale")
-    parser.add_argument("--database-url", help="default: a fresh SQLite file in a temporary directory")
-    parser.add_argument("--requests", type=int, default=100)
-    parser.add_argument("--warmup", type=int, default=10)
-    parser.add_argument("--reuse", action="store_true", help="measure the data an earlier run left in the database")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary SQLite file (its path is printed)")
-    parser.add_argument("--only", help="measure only the scenarios whose name contains this")
-    parser.add_argument("--seed", type=int, default=2025)
-    args = parser.parse_args(argv)
-
-    url, temporary = gen.database_or_temporary(args.database_url, f"coding{args.scale}")
-    if temporary is not None and args.keep:
-        temporary._finalizer.detach()  # noqa: SLF001 (keep the directory: --reuse it later)
-        print(f"Keeping the data in {url}")
+    args = timing.options(__doc__.split("\n\n")[0]).parse_args(argv)
+    url, temporary = timing.database(args, f"coding{args.scale}")
     counts = None if args.reuse else generate(url, args.scale, args.seed)
     app = gen.make_app(url)
     found = targets(app)
     facilitator = delib.signed_in(app, found["facilitator"])
     queue, responses = f"/visions/{found['slug']}/facilitate", f"/visions/{found['slug']}/facilitate/responses"
+    codebook = f"/visions/{found['slug']}/facilitate/codebook"
     common, rare = found["common"], found["rare"]
-    scenarios = [
+    pages = [
         ("queue, common tag", f"{queue}?tag={common}"),
         ("queue, rare tag", f"{queue}?tag={rare}"),
         ("queue, common tag, most support first", f"{queue}?tag={common}&sort=support"),
@@ -146,36 +120,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         ("responses, rare tag", f"{responses}?tag={rare}"),
         ("responses, untagged", f"{responses}?untagged=1"),
         ("responses, reflections with the common tag", f"{responses}?kind=reflection&tag={common}"),
-        ("codebook with counts", f"/visions/{found['slug']}/facilitate/codebook"),
-        ("codebook, counted afresh (caches cleared)", f"/visions/{found['slug']}/facilitate/codebook"),
+        ("codebook with counts", codebook),
     ]
-    if args.only:
-        scenarios = [s for s in scenarios if args.only in s[0]]
-    results: list[Result] = []
-    for name, path in scenarios:
-        cold = "afresh" in name  # as after a tagging: the counts are read again
-        results.append(measure(app, facilitator, name, path, warmup=args.warmup, requests=args.requests, cold=cold))
-        r = results[-1]
-        print(f"  {name:50} p95 {r.p95_ms:7.2f} ms, CPU p95 {r.cpu_p95_ms:7.2f} ms, {r.queries} statements  ({path})", flush=True)
-    dialect = url.split(":", 1)[0].split("+", 1)[0]
-    print(f"\nDatabase: {dialect}; scale {args.scale}x; {args.requests} timed requests per scenario after {args.warmup} to warm up; server time in-process.")
-    print(f"{'scenario':52} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'CPU p50':>8} {'CPU p95':>8} {'queries':>7}  budget")
-    for r in results:
-        verdict = "" if r.met is None else ("p95 <= 50 ms: MET" if r.met else "p95 <= 50 ms: MISSED")
-        print(f"{r.scenario[:52]:52} {r.p50_ms:7.2f} {r.p95_ms:7.2f} {r.p99_ms:7.2f} {r.cpu_p50_ms:8.2f} {r.cpu_p95_ms:8.2f} {r.queries:7d}  {verdict}")
-    report = {
-        "database": dialect, "scale": args.scale, "python": platform.python_version(), "machine": platform.machine(),
-        "requests": args.requests, "warmup": args.warmup, "data": counts,
-        "scenarios": [{**asdict(r), "met": r.met} for r in results],
-    }
-    OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"coding-{dialect}-{args.scale}x-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps(report, indent=2))
-    print(f"Written to {path.relative_to(ROOT)}")
-    if temporary is not None and not args.keep:
-        with app.app_context():
-            db.engine.dispose()
-        temporary.cleanup()
+    scenarios = [timing.Scenario(facilitator, name, path) for name, path in pages]
+    # As after a tagging: every in-process cache emptied before each request.
+    scenarios.append(timing.Scenario(facilitator, "codebook, counted afresh (caches cleared)", codebook, {"cold": True}))
+    results = timing.run(app, scenarios, args, width=50)
+    timing.print_table(results, url, args, width=52)
+    report = timing.write_report("coding", url, args, counts, results)
+    timing.close(app, temporary, args)
     return report
 
 

@@ -307,6 +307,23 @@ def advance_sequences() -> None:
         db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))"))
 
 
+def generate_deliberation(rng: random.Random, vision: Vision, scale: int = 1, *, reports: bool = True) -> tuple[list[int], list[dict[str, Any]]]:
+    """The deliberation data times `scale` in `vision`: people, proposals, votes, comments and
+    reflections (and reports of comments with `reports`), the tallies written and the sequences
+    moved past the ids written. Returns (the people's ids, the proposals' rows). No commit."""
+    people = generate_people(rng, USERS * scale)
+    proposals = generate_proposals(rng, vision, people, PROPOSALS * scale)
+    busy = next(p for p in proposals if p["status"] == "open")
+    busy_element_id = db.session.scalar(select(Element.id).where(Element.vision_id == vision.id, Element.kind == "objective").order_by(Element.id))
+    tallies = generate_votes(rng, proposals, people, busy, VOTES * scale)
+    comment_counts, reportable = generate_comments(rng, vision, proposals, people, busy, busy_element_id, COMMENTS * scale)
+    if reports:
+        generate_reports(rng, reportable, proposals, people)
+    write_tallies(tallies, comment_counts)
+    advance_sequences()
+    return people, proposals
+
+
 def generate(database_url: str, seed: int = 2025) -> dict[str, Any]:
     """The vision (bench/generate.py), then the deliberation data; commit. Returns what to measure."""
     started = time.perf_counter()
@@ -316,15 +333,7 @@ def generate(database_url: str, seed: int = 2025) -> dict[str, Any]:
     rng = random.Random(seed)
     with app.app_context():
         vision = db.session.scalar(select(Vision).where(Vision.slug == base.slug))
-        people = generate_people(rng)
-        proposals = generate_proposals(rng, vision, people)
-        busy = next(p for p in proposals if p["status"] == "open")
-        busy_element_id = db.session.scalar(select(Element.id).where(Element.vision_id == vision.id, Element.kind == "objective").order_by(Element.id))
-        tallies = generate_votes(rng, proposals, people, busy)
-        comment_counts, reportable = generate_comments(rng, vision, proposals, people, busy, busy_element_id)
-        generate_reports(rng, reportable, proposals, people)
-        write_tallies(tallies, comment_counts)
-        advance_sequences()
+        generate_deliberation(rng, vision)
         db.session.commit()
         if db.session.get_bind().dialect.name == "postgresql":
             # What autovacuum does after a bulk load: without statistics the planner guesses badly.

@@ -21,13 +21,9 @@
 
 from __future__ import annotations
 
-import argparse
-import json
-import platform
 import random
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +35,10 @@ from sqlalchemy import func, insert, select, text, update  # noqa: E402
 
 from bench import deliberation as delib  # noqa: E402
 from bench import generate as gen  # noqa: E402
-from bench.facilitation import Result, measure  # noqa: E402
+from bench import timing  # noqa: E402
 from workbench.extensions import db  # noqa: E402
 from workbench.models import AlignedWork, AlignedWorkElement, Comment, Element, Proposal, User, Vision, utcnow  # noqa: E402
 
-OUT = ROOT / "bench" / "out"
 ALIGNED = 2_000
 RARE = 12
 RARE_WORD = "heliotrope"
@@ -58,16 +53,7 @@ def generate(database_url: str, scale: int, seed: int = 2025) -> dict[str, Any]:
     rng = random.Random(seed)
     with app.app_context():
         vision = db.session.scalar(select(Vision).where(Vision.slug == base.slug))
-        people = delib.generate_people(rng, delib.USERS * scale)
-        proposals = delib.generate_proposals(rng, vision, people, delib.PROPOSALS * scale)
-        busy = next(p for p in proposals if p["status"] == "open")
-        busy_element_id = db.session.scalar(
-            select(Element.id).where(Element.vision_id == vision.id, Element.kind == "objective").order_by(Element.id)
-        )
-        tallies = delib.generate_votes(rng, proposals, people, busy, delib.VOTES * scale)
-        comment_counts, _ = delib.generate_comments(rng, vision, proposals, people, busy, busy_element_id, delib.COMMENTS * scale)
-        delib.write_tallies(tallies, comment_counts)
-        delib.advance_sequences()
+        people, proposals = delib.generate_deliberation(rng, vision, scale, reports=False)
         generate_aligned_work(rng, vision, people, ALIGNED * scale)
         facilitator = gen.generate_facilitator()
         db.session.flush()
@@ -146,21 +132,8 @@ def targets(app: Any) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scale", type=int, default=1, help="times the large scale")
-    parser.add_argument("--database-url", help="default: a fresh SQLite file in a temporary directory")
-    parser.add_argument("--requests", type=int, default=100)
-    parser.add_argument("--warmup", type=int, default=10)
-    parser.add_argument("--reuse", action="store_true", help="measure the data an earlier run left in the database")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary SQLite file (its path is printed)")
-    parser.add_argument("--only", help="measure only the scenarios whose name contains this")
-    parser.add_argument("--seed", type=int, default=2025)
-    args = parser.parse_args(argv)
-
-    url, temporary = gen.database_or_temporary(args.database_url, f"search{args.scale}")
-    if temporary is not None and args.keep:
-        temporary._finalizer.detach()  # noqa: SLF001 (keep the directory: --reuse it later)
-        print(f"Keeping the data in {url}")
+    args = timing.options(__doc__.split("\n\n")[0]).parse_args(argv)
+    url, temporary = timing.database(args, f"search{args.scale}")
     counts = None if args.reuse else generate(url, args.scale, args.seed)
     app = gen.make_app(url)
     found = targets(app)
@@ -191,33 +164,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         (facilitator, "facilitator: rare word", f"{search}?q={RARE_WORD}"),
         (facilitator, f"facilitator: common word, quietest element ({quietest})", f"{search}?q=data&element={quietest}"),
     ]
-    if args.only:
-        scenarios = [s for s in scenarios if args.only in s[1]]
-    results: list[Result] = []
-    for client, name, path in scenarios:
-        results.append(measure(app, client, name, path, warmup=args.warmup, requests=args.requests))
-        r = results[-1]
-        print(f"  {name:60} p95 {r.p95_ms:7.2f} ms, CPU p95 {r.cpu_p95_ms:7.2f} ms, {r.queries} statements  ({path})", flush=True)
-
-    dialect = url.split(":", 1)[0].split("+", 1)[0]
-    print(f"\nDatabase: {dialect}; scale {args.scale}x; {args.requests} timed requests per scenario after {args.warmup} to warm up; server time in-process.")
-    print(f"{'scenario':62} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'CPU p50':>8} {'CPU p95':>8} {'queries':>7}  budget")
-    for r in results:
-        verdict = "" if r.met is None else ("p95 <= 50 ms: MET" if r.met else "p95 <= 50 ms: MISSED")
-        print(f"{r.scenario[:62]:62} {r.p50_ms:7.2f} {r.p95_ms:7.2f} {r.p99_ms:7.2f} {r.cpu_p50_ms:8.2f} {r.cpu_p95_ms:8.2f} {r.queries:7d}  {verdict}")
-    report = {
-        "database": dialect, "scale": args.scale, "python": platform.python_version(), "machine": platform.machine(),
-        "requests": args.requests, "warmup": args.warmup, "data": counts,
-        "scenarios": [{**asdict(r), "path": p, "met": r.met} for r, (_, _, p) in zip(results, scenarios)],
-    }
-    OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"search-{dialect}-{args.scale}x-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps(report, indent=2))
-    print(f"Written to {path.relative_to(ROOT)}")
-    if temporary is not None and not args.keep:
-        with app.app_context():
-            db.engine.dispose()
-        temporary.cleanup()
+    results = timing.run(app, [timing.Scenario(*s) for s in scenarios], args)
+    timing.print_table(results, url, args)
+    report = timing.write_report("search", url, args, counts, results)
+    timing.close(app, temporary, args)
     return report
 
 

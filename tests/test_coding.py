@@ -410,3 +410,47 @@ def test_tagging_responses_refuses_comments_of_another_vision(client, world, fac
     response = client.post(f"/visions/{world['vision'].slug}/facilitate/responses/tag", data={"selected": [str(elsewhere.id)], "tag": str(world["housing"])})
     assert f"Nothing was tagged: Comment {elsewhere.id} is not in" in text_of(client.get(response.headers["Location"]).get_data(as_text=True))
     assert tags_of("comment", elsewhere.id) == []
+
+
+def test_the_kept_counts_stay_right_through_tagging_untagging_merging_hiding_and_showing(world, facilitator, make_user):
+    from workbench.coding.codebook import codebook_counts, counted_codebook
+    from workbench.discussion.services import unhide_content
+    from workbench.visions.services import working_tree
+
+    vision = world["vision"]
+    housing, rural = str(world["housing"]), str(world["rural"])
+    first, second = fresh(Proposal, world["first"]), fresh(Proposal, world["second"])
+    other_comment = add_comment(second, make_user(), "Another view.")
+    items = [("proposal", first), ("proposal", second), ("comment", fresh(Comment, world["comment"])),
+             ("comment", fresh(Comment, world["reflection"])), ("comment", other_comment)]
+
+    def table() -> list[tuple]:
+        tree = working_tree(vision)
+        kept, counted = codebook_counts(vision, tree), counted_codebook(vision, tree)
+        rows = [(r.name, sorted(r.by_column.items()), r.proposals, r.comments, r.reflections, r.hidden) for r in kept.rows]
+        assert rows == [(r.name, sorted(r.by_column.items()), r.proposals, r.comments, r.reflections, r.hidden) for r in counted.rows]
+        return rows
+
+    for kind, item in items:
+        services.set_tags(vision, kind, item, [housing, rural], facilitator)
+    db.session.commit()
+    assert {name: (p, c, r, h) for name, _, p, c, r, h in table()} == {"Housing": (2, 2, 1, 0), "Rural": (2, 2, 1, 0)}
+    services.set_tags(vision, "comment", fresh(Comment, world["reflection"]), [housing], facilitator)  # untag one
+    hide_content("comment", fresh(Comment, world["comment"]), facilitator, "Rude")
+    db.session.commit()
+    assert {name: (p, c, r, h) for name, _, p, c, r, h in table()} == {"Housing": (2, 1, 1, 1), "Rural": (2, 1, 0, 1)}
+    # Hiding a proposal hides its comments' tags too; its comment already hidden stays counted once.
+    hide_content("proposal", fresh(Proposal, world["first"]), facilitator, "Off topic")
+    db.session.commit()
+    assert {name: (p, c, r, h) for name, _, p, c, r, h in table()} == {"Housing": (1, 1, 1, 2), "Rural": (1, 1, 0, 2)}
+    unhide_content("comment", fresh(Comment, world["comment"]), facilitator)  # still on a hidden proposal
+    db.session.commit()
+    assert {name: (p, c, r, h) for name, _, p, c, r, h in table()} == {"Housing": (1, 1, 1, 2), "Rural": (1, 1, 0, 2)}
+    unhide_content("proposal", fresh(Proposal, world["first"]), facilitator)
+    db.session.commit()
+    assert {name: (p, c, r, h) for name, _, p, c, r, h in table()} == {"Housing": (2, 2, 1, 0), "Rural": (2, 2, 0, 0)}
+    # Merging moves the counts; an item carrying both is counted once.
+    services.merge_tag(fresh(Tag, world["rural"]), fresh(Tag, world["housing"]), facilitator)
+    db.session.commit()
+    assert [(name, p, c, r, h) for name, _, p, c, r, h in table()] == [("Housing", 2, 2, 1, 0)]
+    assert dict(table()[0][1]) == {"ambition-1": 2, "ambition-2": 3}

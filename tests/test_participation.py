@@ -238,3 +238,46 @@ def _table_rows(html: str, table_id: str) -> list[list[str]]:
     parser = Rows()
     parser.feed(html)
     return parser.rows
+
+
+def test_the_kept_counts_equal_the_counts_worked_out_from_the_contributions(consultation, make_user):
+    from workbench.discussion.services import unhide_content
+    from workbench.models import Comment
+    from workbench.participation.counts import read_participation
+
+    vision, people = consultation["vision"], consultation["people"]
+
+    def compared() -> dict[str, Any]:
+        def plain(counts) -> dict[str, Any]:
+            def nested(table) -> dict:
+                return {key: {k: v for k, v in counter.items() if v} for key, counter in table.items() if any(counter.values())}
+
+            return {"elements": nested(counts.by_element), "outcomes": nested(counts.outcomes_by_element),
+                    "weeks": nested(counts.by_week), "participants": counts.participants}
+
+        kept, counted = plain(read_participation(vision)), plain(count_participation(vision))
+        assert kept == counted
+        return kept
+
+    assert compared()["participants"] == {"proposed": 1, "commented": 1, "reflected": 2, "voted": 2, "anyone": 6}
+    facilitator = make_user(Role.FACILITATOR, name="Flo Facilitator")
+    hidden = db.session.scalars(select(Proposal).where(Proposal.hidden_at.is_not(None))).one()
+    unhide_content("proposal", hidden, facilitator)  # Hugh's proposal, Hana's comment and Hal's vote count again
+    db.session.commit()
+    assert compared()["participants"] == {"proposed": 2, "commented": 2, "reflected": 2, "voted": 3, "anyone": 9}
+    for comment in db.session.scalars(select(Comment).where(Comment.hidden_at.is_not(None))).all():
+        unhide_content("comment", comment, facilitator)
+    cast_vote(fresh(Proposal, hidden.id), people["Vic"], "oppose")
+    add_comment(fresh(Proposal, hidden.id), people["Gus"], "Seen again.")
+    hide_content("proposal", fresh(Proposal, hidden.id), facilitator, "Off topic again.")
+    db.session.commit()
+    assert compared()["participants"] == {"proposed": 1, "commented": 2, "reflected": 3, "voted": 2, "anyone": 8}
+
+
+def test_the_contents_list_reads_the_kept_counts_as_the_contributions_give_them(consultation):
+    from workbench.participation.counts import count_per_element, read_per_element
+
+    vision = consultation["vision"]
+    kept, counted = read_per_element(vision), count_per_element(vision)
+    assert (+kept.open, +kept.reflected) == (+counted.open, +counted.reflected)
+    assert kept.open_proposals("objective-1") == 1 and kept.reflections("objective-3") == 2

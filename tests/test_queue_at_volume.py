@@ -374,9 +374,9 @@ def test_assigning_a_proposal_to_whom_it_is_assigned_already_records_nothing(vis
 
 
 def test_a_name_that_too_many_people_share_asks_for_more_of_it(client, login_as, vision, people, spread, monkeypatch):
-    from workbench.proposals import services
+    from workbench import people_named
 
-    monkeypatch.setattr(services, "MOST_PEOPLE_NAMED", 1)
+    monkeypatch.setattr(people_named, "MOST_PEOPLE_NAMED", 1)
     login_as(people.fran)
     page = client.get(url(vision, "by=a")).get_data(as_text=True)  # Fran, Sam, Ana and Olu
     assert "More than 1 people have “a” in their name: type more of the name to find theirs." in page

@@ -114,6 +114,8 @@ class User(UserMixin, db.Model):
     # The words of names and addresses (accounts.services.find_accounts), owned by migration 0009 and
     # left out of the schema comparison: on SQLite the FTS5 table `account_words` and its shadow
     # tables (named after it), on PostgreSQL the generated column `search_words` and its GIN index.
+    # The trigrams of names (migration 0028: `account_words_trigrams`, `ix_users_search_words_trigrams`)
+    # share these prefixes, and so stay out of the comparison too.
     SEARCH_OBJECTS = ("account_words", "search_words", "ix_users_search_words")
 
     def get_id(self) -> str:
@@ -455,8 +457,8 @@ _STAFF = text("role IN ('facilitator', 'admin')")
 Index("ix_users_staff_by_name", User.display_name, User.id, sqlite_where=_STAFF, postgresql_where=_STAFF)
 
 
-# Authors found by part of their name (proposals.services.written_by_someone_named): a search reads
-# this narrow index of names, not every account's row (migration 0010).
+# Authors found by part of their name (people_named.written_by_someone_named): fragments of one or
+# two characters read this narrow index of names, not every account's row (migration 0010).
 Index("ix_users_display_name", User.display_name, User.is_deleted, User.id)
 
 

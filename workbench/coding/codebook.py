@@ -10,9 +10,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from ..caching import app_cache
-from ..models import AuditEvent, Comment, Element, Proposal, Vision, db
-from .models import LINKS, Tag
+from ..models import Comment, Element, Proposal, Vision, db
+from .models import LINKS, Tag, TagCount
 
 
 def tags_of_vision(vision: Vision) -> list[Tag]:
@@ -111,30 +110,51 @@ def ambition_of_keys(tree: Sequence[dict[str, Any]]) -> dict[str, str]:
 
 
 def codebook_counts(vision: Vision, tree: Sequence[dict[str, Any]]) -> CodebookCounts:
-    """`counted_codebook`, kept in memory until anything happens on the site: every change that
-    alters a count (a tagging, a merge, hiding, a move in the draft) records an audit event, so the
-    newest event's id (one index lookup) says whether the counts may have changed."""
-    ambition_of = ambition_of_keys(tree)
-    newest = db.session.scalar(select(func.max(AuditEvent.id)))
-    key = (vision.id, newest, tuple(sorted(ambition_of.items())), tuple((row["key"], row["label"]) for row in tree if row["kind"] == "ambition"))
-    cache = app_cache("codebook_counts", 64)
-    found = cache.get(key)
-    if found is None:
-        found = cache.put(key, counted_codebook(vision, tree))
-    return found
-
-
-def counted_codebook(vision: Vision, tree: Sequence[dict[str, Any]]) -> CodebookCounts:
     """Counts of the visible items (proposals, comments, reflections) carrying each active tag, per
     ambition of the working draft (an item on an objective or condition counts for its ambition;
     on the statement or a removed element, "Elsewhere"). Hidden items, and comments on a hidden
-    proposal, are not counted there but in `hidden`. Four queries, the last two reading every
-    tagging of the vision (~150 ms of CPU for 35,000: see bench/coding.py)."""
+    proposal, are not counted there but in `hidden`.
+
+    Read from `tag_counts`, which the database keeps in step with every tagging, merge and hiding
+    (migration 0028): three queries, the last reading at most tags x elements x 6 rows, however many
+    items are tagged. `counted_codebook` works the same out from the items themselves."""
     tags = tags_of_vision(vision)
+    key_of = dict(db.session.execute(select(Element.id, Element.key).where(Element.vision_id == vision.id)).all())
+    kept = db.session.execute(
+        select(TagCount.tag_id, TagCount.element_id, TagCount.kind, TagCount.hidden, TagCount.items)
+        .join(Tag, Tag.id == TagCount.tag_id)
+        .where(Tag.vision_id == vision.id, Tag.state == "active", TagCount.items > 0)
+    ).all()
+    return _tabled(tags, key_of, tree, [tuple(row) for row in kept])
+
+
+def _tabled(
+    tags: Sequence[Tag], key_of: dict[int, str], tree: Sequence[dict[str, Any]], counted: Sequence[tuple[int, int, str, bool, int]]
+) -> CodebookCounts:
+    """The table of `counted` rows (tag id, element id, kind, hidden, items) per ambition of `tree`."""
     ambition_of = ambition_of_keys(tree)
     columns = [(row["key"], row["label"]) for row in tree if row["kind"] == "ambition"] + [("", "Elsewhere")]
-    key_of = dict(db.session.execute(select(Element.id, Element.key).where(Element.vision_id == vision.id)).all())
     rows = {tag.id: TagCounts(tag.id, tag.name) for tag in tags}
+    for tag_id, element_id, kind, is_hidden, n in counted:
+        row = rows.get(tag_id)
+        if row is None:
+            continue
+        if is_hidden:
+            row.hidden += n
+            continue
+        setattr(row, kind, getattr(row, kind) + n)
+        column = ambition_of.get(key_of.get(element_id, ""), "")
+        row.by_column[column] = row.by_column.get(column, 0) + n
+    return CodebookCounts(columns, list(rows.values()))
+
+
+def counted_codebook(vision: Vision, tree: Sequence[dict[str, Any]]) -> CodebookCounts:
+    """`codebook_counts`, worked out from the items themselves: hidden items, and comments on a
+    hidden proposal, in `hidden`. Four queries, the last two reading every
+    tagging of the vision (~150 ms of CPU for 35,000: see bench/coding.py): what `codebook_counts`
+    reads from the counts the database keeps, worked out from the items (the tests compare them)."""
+    tags = tags_of_vision(vision)
+    key_of = dict(db.session.execute(select(Element.id, Element.key).where(Element.vision_id == vision.id)).all())
     link, item = LINKS["proposal"]
     proposal_counts = db.session.execute(
         select(link.tag_id, Proposal.element_id, Proposal.hidden_at.is_not(None), func.count())
@@ -155,19 +175,9 @@ def counted_codebook(vision: Vision, tree: Sequence[dict[str, Any]]) -> Codebook
         .where(Comment.vision_id == vision.id)
         .group_by(*grouped)
     ).all()
-    counted = [(tag_id, element_id, "proposals", is_hidden, n) for tag_id, element_id, is_hidden, n in proposal_counts]
+    counted = [(tag_id, element_id, "proposals", bool(is_hidden), n) for tag_id, element_id, is_hidden, n in proposal_counts]
     counted += [
-        (tag_id, on_element or own_element, "comments" if is_comment else "reflections", hidden or on_hidden, n)
+        (tag_id, on_element or own_element, "comments" if is_comment else "reflections", bool(hidden or on_hidden), n)
         for tag_id, on_element, own_element, is_comment, hidden, on_hidden, n in comment_counts
     ]
-    for tag_id, element_id, kind, is_hidden, n in counted:
-        row = rows.get(tag_id)
-        if row is None:
-            continue
-        if is_hidden:
-            row.hidden += n
-            continue
-        setattr(row, kind, getattr(row, kind) + n)
-        column = ambition_of.get(key_of.get(element_id, ""), "")
-        row.by_column[column] = row.by_column.get(column, 0) + n
-    return CodebookCounts(columns, list(rows.values()))
+    return _tabled(tags, key_of, tree, counted)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, PrimaryKeyConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -77,6 +77,31 @@ class CommentTag(db.Model):
     __table_args__ = (
         UniqueConstraint("tag_id", "comment_id"),
         Index("ix_comment_tags_comment", "comment_id", "tag_id"),
+    )
+
+
+class TagCount(db.Model):
+    """How many items carry a tag, per element, kind ("proposals", "comments", "reflections") and
+    whether they are hidden (hidden themselves, or a comment on a hidden proposal): the codebook's
+    counts, kept by the database in the transaction of every change that alters one (triggers of
+    migration 0028 on the taggings, on merging, which moves taggings, and on hiding and unhiding
+    proposals and comments), so that reading them costs the codebook's size, not the data's.
+
+    `element_id` is the item's element (a comment's: its own, else its proposal's), 0 for none; it is
+    not a foreign key, for that 0. Rows are never deleted; a count may fall to 0.
+    """
+
+    __tablename__ = "tag_counts"
+
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id"))
+    element_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(12))
+    hidden: Mapped[bool] = mapped_column(Boolean)
+    items: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        PrimaryKeyConstraint("tag_id", "element_id", "kind", "hidden"),
+        CheckConstraint("kind IN ('proposals', 'comments', 'reflections')", name="kind_known"),
     )
 
 

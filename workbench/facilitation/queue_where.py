@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import false, or_, select
 
 from ..models import DraftEntry, Element, Proposal, Vision
-from ..proposals.services import written_by_someone_named
+from ..people_named import written_by_someone_named
 from ..word_search import proposals_with_words
 from ..coding.clauses import tagged_clause
 

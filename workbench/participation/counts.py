@@ -6,16 +6,19 @@ reflections (replies included) that are neither hidden nor retracted, and not on
 votes on proposals that are not hidden, a vote taken back (cleared) included: that person voted.
 A participant is a person who did any of these.
 
-Cost (DESIGN.md §6: p95 <= 50 ms with 10,000 proposals, 100,000 comments and 300,000 votes): working
-the counts out reads every contribution of the vision (four queries, ~0.3-0.5 s at that
-scale), so they are kept in a per-process cache (`caching.app_cache`), keyed by a cheap fingerprint
+Cost (DESIGN.md §6: p95 <= 50 ms with 10,000 proposals, 100,000 comments and 300,000 votes): the
+database keeps the counts in the transaction of every change (participation/models.py, migration
+0028's triggers), so working them out reads the vision's counts per element and week and one row per
+participant (`read_participation`), not every contribution (`count_participation`, ~0.3-0.5 s at
+that scale, which the tests compare it with). They are also kept in a per-process cache
+(`caching.app_cache`), keyed by a cheap fingerprint
 of the data: the newest audit event id (every proposal, withdrawal, decision, comment, retraction,
 hiding and unhiding writes one) and the newest vote, comment and proposal ids (votes write no audit
 event; rows are never deleted, so a new row is a new id). Reading the fingerprint is one statement
 of four `max(id)` lookups, each the end of a primary-key index (~0.1 ms).
 
 The vision page's contents list reads only open proposals and reflections per element: one
-aggregate query (`count_per_element`), cached the same way under its own name.
+aggregate query over the same kept counts (`read_per_element`), cached the same way under its own name.
 
 Two limits, stated on the participation page: after a change, the counts are worked out again at most once every
 `PARTICIPATION_REFRESH_SECONDS` (default 60) per process, so a busy consultation pays the full count
@@ -34,11 +37,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, func, literal_column, or_, select, union_all
+from sqlalchemy import and_, case, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from ..caching import app_cache
 from ..models import AuditEvent, Comment, Element, Proposal, Vision, Vote, db, utcnow
+from .models import ContributionCount, Participant
 
 OUTCOMES = ("open", "accepted", "accepted with changes", "rejected", "withdrawn")
 KINDS = ("proposals", "comments", "reflections")
@@ -118,13 +122,14 @@ def _kept(name: str, vision: Vision, compute: Any) -> Any:
 
 
 def participation_of(vision: Vision) -> Participation:
-    """The vision's counts for the participation page (cached: see `_kept`)."""
-    return _kept("participation", vision, count_participation)
+    """The vision's counts for the participation page (cached: see `_kept`), read from the counts
+    the database keeps (`read_participation`)."""
+    return _kept("participation", vision, read_participation)
 
 
 def element_counts_of(vision: Vision) -> ElementCounts:
     """Open proposals and reflections per element, for the vision page (cached: see `_kept`)."""
-    return _kept("participation_elements", vision, count_per_element)
+    return _kept("participation_elements", vision, read_per_element)
 
 
 # --- the counts -------------------------------------------------------------------------------------
@@ -160,8 +165,37 @@ def _counted_comments(vision_id: int, on: Any) -> Any:
     )
 
 
+def read_participation(vision: Vision) -> Participation:
+    """The vision's counts as the database keeps them (participation/models.py, migration 0028's
+    triggers): three queries, reading the vision's rows of contributions per element and week (at
+    most elements x weeks x 7) and one row per participant, never the contributions themselves.
+    `count_participation` works the same out from the contributions (the tests compare them)."""
+    counts = Participation(as_of=utcnow())
+    keys = dict(db.session.execute(select(Element.id, Element.key).where(Element.vision_id == vision.id)).all())
+    rows = db.session.execute(
+        select(ContributionCount.element_id, ContributionCount.week, ContributionCount.what, ContributionCount.items)
+        .where(ContributionCount.vision_id == vision.id, ContributionCount.items > 0)
+    )
+    for element_id, started, what, number in rows:
+        key = keys.get(element_id, "")
+        kind = what if what in ("comments", "reflections") else "proposals"
+        if kind == "proposals":
+            counts.outcomes_by_element[key][what] += number
+        counts.by_element[key][kind] += number
+        counts.by_week[_as_date(started)][kind] += number
+    took_part = [getattr(Participant, name) > 0 for name in ("proposed", "commented", "reflected", "voted")]
+    row = db.session.execute(
+        select(func.count(), *(func.coalesce(func.sum(case((part, 1), else_=0)), 0) for part in took_part))
+        .where(Participant.vision_id == vision.id, or_(*took_part))
+    ).one()
+    counts.participants = {"anyone": int(row[0]), **{name: int(value) for name, value in zip(ROLES, row[1:])}}
+    return counts
+
+
 def count_participation(vision: Vision) -> Participation:
-    """Work the vision's counts out from the database: four queries, whatever its size."""
+    """Work the vision's counts out from the contributions themselves: four queries, each reading
+    every contribution of the vision (~0.3 s at the large scale); what `read_participation` reads
+    from the counts the database keeps."""
     counts = Participation(as_of=utcnow())
     keys = dict(db.session.execute(select(Element.id, Element.key).where(Element.vision_id == vision.id)).all())
 
@@ -218,6 +252,22 @@ def count_participation(vision: Vision) -> Participation:
         select(func.count(), *(func.coalesce(func.sum(people.c[name]), 0) for name in ROLES)).select_from(people)
     ).one()
     counts.participants = {"anyone": int(row[0]), **{name: int(value) for name, value in zip(ROLES, row[1:])}}
+    return counts
+
+
+def read_per_element(vision: Vision) -> ElementCounts:
+    """Open proposals and reflections per element key, from the counts the database keeps (one
+    aggregate query over the vision's rows of `contribution_counts`); `count_per_element` works the
+    same out from the contributions."""
+    counts = ElementCounts()
+    rows = db.session.execute(
+        select(Element.key, ContributionCount.what, func.sum(ContributionCount.items))
+        .join(ContributionCount, ContributionCount.element_id == Element.id)
+        .where(ContributionCount.vision_id == vision.id, ContributionCount.what.in_(("open", "reflections")))
+        .group_by(Element.key, ContributionCount.what)
+    )
+    for key, what, number in rows:
+        (counts.open if what == "open" else counts.reflected)[key] += int(number)
     return counts
 
 

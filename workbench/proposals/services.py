@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import false, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from .. import diffcache, diffing, permissions
@@ -42,6 +42,7 @@ from ..models import (
 from .. import keyset
 from ..keyset import KeysetPage, Seek
 from ..notifications.following import follow
+from ..people_named import written_by_someone_named
 from ..visions.services import element_removal
 from . import edit
 from .kinds import kind_of
@@ -430,38 +431,6 @@ def clean_author_name(raw: str | None) -> str:
     PostgreSQL refuses), spaces collapsed, at most AUTHOR_NAME_LENGTH characters; "" for nothing."""
     printable = "".join(c if c.isprintable() else " " for c in (raw or ""))
     return " ".join(printable.split())[:AUTHOR_NAME_LENGTH].strip()
-
-
-# Finding proposals by their author's name reads at most this many people.
-MOST_PEOPLE_NAMED = 200
-
-
-@dataclass(frozen=True)
-class AuthorsNamed:
-    """The condition "written by someone whose name contains `name`", and what to say about it."""
-
-    condition: Any
-    note: str = ""
-
-
-def written_by_someone_named(name: str) -> AuthorsNamed:
-    """SQL: the proposal's author's display name contains `name`, in any case (ASCII letters only
-    on SQLite, whose lower() folds nothing else); deleted accounts are never found by name ("a
-    former participant"). The people are found first, from an index of names alone, and at most
-    MOST_PEOPLE_NAMED of them: a name that more people share finds nothing, and the note asks for
-    more of it (a bounded lookup of their proposals, however common the name)."""
-    people = list(
-        db.session.scalars(
-            select(User.id)
-            .where(User.is_deleted.is_(False), func.lower(User.display_name).contains(name.lower(), autoescape=True))
-            .limit(MOST_PEOPLE_NAMED + 1)
-        )
-    )
-    if len(people) > MOST_PEOPLE_NAMED:
-        return AuthorsNamed(
-            false(), f"More than {MOST_PEOPLE_NAMED} people have “{name}” in their name: type more of the name to find theirs."
-        )
-    return AuthorsNamed(Proposal.author_id.in_(people))
 
 
 def list_proposals(vision: Vision, filters: ProposalFilters, seek: Seek = Seek(), per_page: int = PER_PAGE) -> KeysetPage:
