@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .models import AlignedWork, Comment, Element, Notification, Proposal, ProposalStatus, Registration, User, Vision, Webinar, utcnow
+from .models import AlignedWork, Comment, Element, Notification, Proposal, ProposalStatus, Registration, User, Vision, Webinar, db, utcnow
 
 
 def is_member(user: Any) -> bool:
@@ -20,6 +20,15 @@ def is_facilitator(user: Any) -> bool:
 
 def is_admin(user: Any) -> bool:
     return is_member(user) and user.is_admin
+
+
+def can_see_contributions_of(user: Any, author: User | None) -> bool:
+    """Someone who chose not to be published at all (publication.NOT_PUBLISHED): their proposals,
+    comments, reflections and aligned work are seen by facilitators and by themselves only (in SQL:
+    models.published_by)."""
+    if author is None or author.is_published:
+        return True
+    return is_facilitator(user) or (is_member(user) and user.id == author.id)
 
 
 # --- taking part (inside the consultation window) -------------------------------------------------
@@ -119,10 +128,11 @@ def can_screen_aligned_work(user: Any) -> bool:
 
 
 def can_see_aligned_work(user: Any, work: AlignedWork) -> bool:
-    """Approved work is public; before that, its submitter and facilitators see it."""
-    return work.state == "approved" or can_screen_aligned_work(user) or (
-        is_member(user) and work.submitter_id == user.id
-    )
+    """Approved work is public (unless its submitter chose not to be published); before that, its
+    submitter and facilitators see it."""
+    if can_screen_aligned_work(user) or (is_member(user) and work.submitter_id == user.id):
+        return True
+    return work.state == "approved" and can_see_contributions_of(user, db.session.get(User, work.submitter_id))
 
 
 # --- administration -------------------------------------------------------------------------------
@@ -177,9 +187,10 @@ def can_rebase_proposal(user: Any, proposal: Proposal) -> bool:
 
 
 def can_see_comment(user: Any, comment: Comment) -> bool:
-    """Hidden (moderated) comments and reflections: only their author and facilitators see the words."""
+    """Hidden (moderated) comments and reflections, and those of someone who chose not to be
+    published: only their author and facilitators see the words."""
     if comment.hidden_at is None:
-        return True
+        return can_see_contributions_of(user, comment.author)
     return is_facilitator(user) or (is_member(user) and comment.author_id == user.id)
 
 
@@ -216,7 +227,7 @@ def can_follow(user: Any, thing: Vision | Element | Proposal) -> bool:
     author)."""
     if not is_member(user):
         return False
-    if isinstance(thing, Proposal) and thing.hidden_at is not None:
+    if isinstance(thing, Proposal) and (thing.hidden_at is not None or not thing.author.is_published):
         return thing.author_id == user.id
     return True
 

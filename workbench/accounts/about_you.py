@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..discussion.services import recount_contributions_of
 from ..exceptions import ValidationError
 from ..models import User, db, record_event
 from ..publication import ORGANISATION, PUBLISH_CHOICES, RESPONDING_AS
@@ -62,8 +63,12 @@ def save_about_you(person: User, responding_as: str | None, organisation: str | 
         return False
     person.responding_as = answers.responding_as
     person.organisation = answers.organisation
-    if person.publish_as != answers.publish_as:
+    changed_publication = person.publish_as != answers.publish_as
+    if changed_publication:
         record_event("account.publication_changed", "user", person.id, actor=person, was=person.publish_as, now=answers.publish_as)
     person.publish_as = answers.publish_as
     db.session.flush()
+    if changed_publication:
+        # The comment counts the lists sort by hold this person's comments, or now no longer do.
+        recount_contributions_of(person.id)
     return True

@@ -1,4 +1,5 @@
-"""The public register of aligned work: approved initiatives only, and never a contact.
+"""The public register of aligned work: approved initiatives only (`in_the_register`), never a
+contact.
 
 The register page (filters, pages), its open data (CSV and JSON rows), and what the vision's and
 the elements' pages show: how many initiatives support each part of the vision, and which. Every
@@ -16,12 +17,18 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
 from ..exports import iso_time
-from ..models import AlignedWork, AlignedWorkElement, DraftEntry, Element, Vision, db
+from ..models import AlignedWork, AlignedWorkElement, DraftEntry, Element, Vision, db, published_by
 from ..pagination import PageNumbers
 from ..validation import clean_text
 from .wording import ORGANISATION_MAX, SELECTABLE_KINDS, STATUSES, ElementChoice, VisionElements, vision_elements
 
 PAGE_SIZE = 20
+
+
+def in_the_register() -> Any:
+    """SQL: the initiative is public: approved in screening, and its submitter did not choose to
+    be unpublished (publication.NOT_PUBLISHED: facilitators still see it in screening)."""
+    return and_(AlignedWork.state == "approved", published_by(AlignedWork.submitter_id))
 
 
 @dataclass(frozen=True)
@@ -130,7 +137,7 @@ class Page(PageNumbers):
 
 
 def _register_conditions(vision: Vision, filters: RegisterFilters, elements: VisionElements) -> list[Any]:
-    conditions = [AlignedWork.vision_id == vision.id, AlignedWork.state == "approved"]
+    conditions = [AlignedWork.vision_id == vision.id, in_the_register()]
     if filters.element is not None:
         conditions.append(
             AlignedWork.id.in_(
@@ -186,14 +193,14 @@ def approved_initiatives(vision: Vision, elements: VisionElements | None = None)
     elements = elements or vision_elements(vision)
     rows = db.session.execute(
         select(*PUBLIC_COLUMNS)
-        .where(AlignedWork.vision_id == vision.id, AlignedWork.state == "approved")
+        .where(AlignedWork.vision_id == vision.id, in_the_register())
         .order_by(AlignedWork.id)
     ).all()
     links: dict[int, list[int]] = {row.id: [] for row in rows}
     for work_id, element_id in db.session.execute(
         select(AlignedWorkElement.aligned_work_id, AlignedWorkElement.element_id)
         .join(AlignedWork, AlignedWork.id == AlignedWorkElement.aligned_work_id)
-        .where(AlignedWork.vision_id == vision.id, AlignedWork.state == "approved")
+        .where(AlignedWork.vision_id == vision.id, in_the_register())
     ):
         links[work_id].append(element_id)
     return [Initiative.of(row.id, row, row.approved_at, links[row.id], elements) for row in rows]
@@ -209,11 +216,12 @@ def initiative_counts(vision: Vision) -> dict[int, int]:
     approved = and_(
         AlignedWork.id == AlignedWorkElement.aligned_work_id,
         AlignedWork.vision_id == vision.id,
-        AlignedWork.state == "approved",
+        in_the_register(),
     )
     counts: dict[int, int] = dict(
         db.session.execute(
             select(AlignedWorkElement.element_id, func.count(func.distinct(AlignedWorkElement.aligned_work_id)))
+            .select_from(AlignedWorkElement)
             .join(AlignedWork, approved)
             .group_by(AlignedWorkElement.element_id)
         ).all()
@@ -222,6 +230,7 @@ def initiative_counts(vision: Vision) -> dict[int, int]:
     ambition_id = func.coalesce(DraftEntry.parent_element_id, AlignedWorkElement.element_id)
     rollup = db.session.execute(
         select(ambition_id, func.count(func.distinct(AlignedWorkElement.aligned_work_id)))
+        .select_from(AlignedWorkElement)
         .join(AlignedWork, approved)
         .join(DraftEntry, DraftEntry.element_id == AlignedWorkElement.element_id)
         .join(ambition, ambition.id == ambition_id)
@@ -255,7 +264,7 @@ def _element_family(element: Element):
 def _supporting(vision: Vision, element: Element):
     return and_(
         AlignedWork.vision_id == vision.id,
-        AlignedWork.state == "approved",
+        in_the_register(),
         AlignedWork.id.in_(
             select(AlignedWorkElement.aligned_work_id).where(AlignedWorkElement.element_id.in_(_element_family(element)))
         ),

@@ -9,7 +9,9 @@ or None) that `workbench/exports.py` writes as CSV, JSON or XLSX.
 
 What each scope holds (one place, `_visible_*` below):
 - public: what anyone can read on the site: no hidden proposal or comment, nothing said on a
-  hidden proposal, no vote on one; a retracted comment keeps its row, without its words;
+  hidden proposal, no vote on one; a retracted comment keeps its row, without its words; nothing
+  by someone who chose not to be published (models.published_by), as if hidden (their votes
+  are counted: votes are never shown by name);
 - facilitators: everything, hidden items marked in `hidden` and `hidden_reason`, retracted
   words included (facilitators read them on the site too).
 
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal, null, select, true, union_all
+from sqlalchemy import Select, and_, case, func, literal, null, or_, select, true, union_all
 from sqlalchemy.orm import aliased
 
 from .. import permissions
@@ -35,7 +37,7 @@ from ..aligned.wording import VisionElements, vision_elements
 from ..exceptions import NotAllowed, NotFound, WorkbenchError
 from ..coding.codebook import tag_names_in_pages
 from ..facilitation.queue import stale_clause
-from ..models import Comment, Element, ElementText, Proposal, UTCDateTime, Vision, Vote, db
+from ..models import Comment, Element, ElementText, Proposal, UTCDateTime, Vision, Vote, db, published_by
 from .fields import FACILITATORS, FORMATS, PROPOSAL_STATUSES, PROPOSALS, PUBLIC, TABLES, Table
 
 PAGE = 2_000
@@ -121,14 +123,22 @@ class Pseudonyms:
 
 
 def _visible_proposals(scope: str, proposal: Any = Proposal) -> Any:
-    return true() if scope == FACILITATORS else proposal.hidden_at.is_(None)
+    if scope == FACILITATORS:
+        return true()
+    return and_(proposal.hidden_at.is_(None), published_by(proposal.author_id))
 
 
 def _visible_comments(scope: str) -> Any:
     """Comments and reflections of the scope; the query joins the comment's proposal (outer)."""
     if scope == FACILITATORS:
         return true()
-    return and_(Comment.hidden_at.is_(None), Proposal.hidden_at.is_(None))
+    return and_(
+        Comment.hidden_at.is_(None),
+        published_by(Comment.author_id),
+        Proposal.hidden_at.is_(None),
+        # A reflection has no proposal (NULL NOT IN ... is not true).
+        or_(Proposal.id.is_(None), published_by(Proposal.author_id)),
+    )
 
 
 def _standing(vote: Any = Vote) -> Any:

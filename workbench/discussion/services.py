@@ -35,6 +35,7 @@ from ..models import (
     User,
     Vision,
     db,
+    published_by,
     record_event,
     utcnow,
 )
@@ -80,7 +81,8 @@ def clean_body(body: str | None, *, field: str = "body", what: str = "comment", 
 
 
 def recount_comments(proposal_id: int) -> None:
-    """Set the proposal's comment count: its comments and replies neither hidden nor retracted.
+    """Set the proposal's comment count: its comments and replies neither hidden nor retracted, nor
+    by someone who chose not to be published (the count shown beside what the public can read).
 
     A proposal loaded in the session has its count expired, so it reads the new one when shown."""
     db.session.execute(
@@ -92,6 +94,7 @@ def recount_comments(proposal_id: int) -> None:
                 Comment.proposal_id == proposal_id,
                 Comment.hidden_at.is_(None),
                 Comment.retracted_at.is_(None),
+                published_by(Comment.author_id),
             )
             .scalar_subquery()
         )
@@ -100,7 +103,8 @@ def recount_comments(proposal_id: int) -> None:
 
 
 def recount_replies(parent: Comment) -> None:
-    """Set the comment's reply count: its replies that are not hidden."""
+    """Set the comment's reply count: its replies that are neither hidden nor by someone who chose
+    not to be published."""
     replies = Comment.__table__.alias("replies")
     # Naming the subject lets the count read the (subject, parent_id, created_at) index.
     if parent.proposal_id is not None:
@@ -112,11 +116,51 @@ def recount_replies(parent: Comment) -> None:
         .where(Comment.id == parent.id)
         .values(
             reply_count=select(func.count(replies.c.id))
-            .where(subject, replies.c.parent_id == parent.id, replies.c.hidden_at.is_(None))
+            .where(subject, replies.c.parent_id == parent.id, replies.c.hidden_at.is_(None), published_by(replies.c.author_id))
             .scalar_subquery()
         )
         .execution_options(synchronize_session=False)
     )
+
+
+def recount_contributions_of(user_id: int) -> None:
+    """After a person changes how they are published (accounts.about_you): the stored counts that
+    hold their comments and replies follow the new choice, for past contributions too. Two
+    statements, each touching only the proposals and comments the person wrote on.
+
+    The counts are stored, not counted when shown, because the lists sort by them from an index
+    ("Most discussed"); everything else about "not published" is read at query time (published_by).
+    """
+    db.session.flush()
+    on_proposals = select(Comment.proposal_id).where(Comment.author_id == user_id, Comment.proposal_id.is_not(None))
+    db.session.execute(
+        update(Proposal)
+        .where(Proposal.id.in_(on_proposals))
+        .values(
+            comment_count=select(func.count(Comment.id))
+            .where(
+                Comment.proposal_id == Proposal.id,
+                Comment.hidden_at.is_(None),
+                Comment.retracted_at.is_(None),
+                published_by(Comment.author_id),
+            )
+            .scalar_subquery()
+        )
+        .execution_options(synchronize_session=False)
+    )
+    replies = Comment.__table__.alias("replies")
+    parents = select(Comment.parent_id).where(Comment.author_id == user_id, Comment.parent_id.is_not(None))
+    db.session.execute(
+        update(Comment)
+        .where(Comment.id.in_(parents))
+        .values(
+            reply_count=select(func.count(replies.c.id))
+            .where(replies.c.parent_id == Comment.id, replies.c.hidden_at.is_(None), published_by(replies.c.author_id))
+            .scalar_subquery()
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire_all()
 
 
 def _lock_comment(comment: Comment) -> None:

@@ -7,6 +7,8 @@ Who sees what (`Viewer`):
 - everyone: comments that are not hidden; a retracted comment shows as "retracted" (no words);
   a hidden top-level comment that has replies shows as a placeholder, so its replies keep their
   context; a hidden comment without replies, or a hidden reply, is not listed at all;
+- comments by someone who chose not to be published (publication.NOT_PUBLISHED) are treated as
+  hidden ones are: a placeholder when others replied, else not listed; the words never shown;
 - the author of a hidden comment: it, in place, with the facilitators' reason;
 - facilitators: everything, hidden content marked as hidden.
 
@@ -25,7 +27,7 @@ from sqlalchemy.orm import joinedload
 
 from ..drafting.window import closed_words
 from .. import permissions
-from ..models import Comment, CommentRevision, Element, Proposal, Vision, db
+from ..models import Comment, CommentRevision, Element, Proposal, Vision, db, published_by
 from ..pagination import PageNumbers
 from . import votes
 
@@ -57,7 +59,8 @@ def visible(viewer: Viewer, *, top_level: bool = False, table: Any = Comment) ->
     """The SQL condition for the comments `viewer` may see listed (see the module's docstring)."""
     if viewer.is_facilitator:
         return true()
-    condition = table.hidden_at.is_(None)
+    # Hidden by the moderators, or by someone who chose not to be published: the same rule.
+    condition = and_(table.hidden_at.is_(None), published_by(table.author_id))
     if top_level:
         condition = or_(condition, table.reply_count > 0)
     if viewer.id is not None:
@@ -204,7 +207,7 @@ def can_read(user: Any, context: CommentContext) -> bool:
     if not permissions.can_see_comment(user, context.comment):
         return False
     proposal = context.proposal
-    if proposal is not None and proposal.hidden_at is not None:
+    if proposal is not None and (proposal.hidden_at is not None or not proposal.author.is_published):
         return permissions.is_facilitator(user) or (permissions.is_member(user) and proposal.author_id == user.id)
     return True
 
@@ -212,7 +215,7 @@ def can_read(user: Any, context: CommentContext) -> bool:
 def can_read_words(user: Any, comment: Comment) -> bool:
     """Whether the words of a retracted or hidden comment (and its earlier wordings) may be shown
     to `user`: only to its author and to facilitators."""
-    if comment.hidden_at is None and comment.retracted_at is None:
+    if comment.hidden_at is None and comment.retracted_at is None and comment.author.is_published:
         return True
     return permissions.is_facilitator(user) or (permissions.is_member(user) and comment.author_id == user.id)
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from .. import permissions
 from ..drafting.window import closed_words
 from ..exceptions import NotAllowed, NotFound, ValidationError
-from ..models import Proposal, ProposalStatus, User, UTCDateTime, Vision, Vote, db, utcnow
+from ..models import Proposal, ProposalStatus, User, UTCDateTime, Vision, Vote, db, published_by, utcnow
 
 VOTE_VALUES = {"support": 1, "oppose": -1, "clear": 0}
 SIGN_IN_TO_VOTE = "Sign in to vote on this proposal."
@@ -74,6 +74,15 @@ class VoteWindow:
     is_open = Vision.is_open
 
 
+@dataclass(slots=True, frozen=True)
+class VoteAuthor:
+    """Who wrote the proposal, as a vote reads it: whether the public may see their proposals
+    (permissions.can_see_contributions_of)."""
+
+    id: int
+    is_published: bool
+
+
 @dataclass(slots=True)
 class VoteTarget:
     """A proposal as a vote needs it: who wrote it, its state and tallies, its vision's window.
@@ -87,6 +96,7 @@ class VoteTarget:
     support_count: int
     oppose_count: int
     vision: VoteWindow
+    author: VoteAuthor
 
 
 # A vote is the busiest write (DESIGN.md §6: 800 a second), so its statements are built once, with
@@ -110,7 +120,7 @@ _LOCK = (
 )
 _VOTE_TARGET = (
     select(Proposal.id, Proposal.author_id, Proposal.status, Proposal.hidden_at, Proposal.support_count, Proposal.oppose_count)
-    .add_columns(Vision.opens_at, Vision.closes_at)
+    .add_columns(Vision.opens_at, Vision.closes_at, published_by(Proposal.author_id).label("author_published"))
     .join(Vision, Vision.id == Proposal.vision_id)
     .where(Proposal.id == bindparam("proposal_id"))
     .with_for_update(of=Proposal)
@@ -163,7 +173,9 @@ def proposal_for_vote(proposal_id: int) -> VoteTarget | None:
     row on PostgreSQL until the transaction ends, so that votes on it are counted one after the
     other (SQLite write requests already hold the write lock)."""
     row = _execute(_VOTE_TARGET, {"proposal_id": proposal_id}).one_or_none()
-    return None if row is None else VoteTarget(*row[:6], VoteWindow(row.opens_at, row.closes_at))
+    if row is None:
+        return None
+    return VoteTarget(*row[:6], VoteWindow(row.opens_at, row.closes_at), VoteAuthor(row.author_id, bool(row.author_published)))
 
 
 def recount_votes(proposal_id: int) -> tuple[int, int]:

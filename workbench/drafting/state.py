@@ -17,7 +17,7 @@ from ..exceptions import NotFound
 from ..history import services as history
 from ..history.documents import DocumentDiff
 from ..models import DraftChange, DraftEntry, Element, Proposal, ProposalStatus, User, Vision, db
-from ..publication import A_FORMER_PARTICIPANT, NOT_PUBLISHED, name_shown
+from ..publication import A_FORMER_PARTICIPANT, name_shown
 from ..visions import services as visions
 from ..visions.snapshots import number_tree
 
@@ -244,10 +244,6 @@ def pending_changes_page(vision: Vision, page: int = 1, per_page: int = CHANGES_
             return missing
         return name_shown(display, is_deleted=bool(deleted), publish_as=publish_as)
 
-    def unpublished(row: Any) -> bool:
-        # A hidden proposal's accept note may quote it, as may the note on the proposal of someone
-        # who chose not to be published: both leave every public page.
-        return row.hidden_at is not None or row.author_publish_as == NOT_PUBLISHED
 
     changes = [
         PendingChange(
@@ -255,7 +251,10 @@ def pending_changes_page(vision: Vision, page: int = 1, per_page: int = CHANGES_
             kind=row.kind,
             element=row.key,
             element_kind=row.element_kind,
-            reason="" if unpublished(row) else row.reason,
+            # A hidden proposal's accept note may quote it: hidden content leaves every public page.
+            # (A proposal its author chose not to publish is in the vision once accepted: its note is
+            # part of the public record, as in the published changelog, with the author unnamed.)
+            reason="" if row.hidden_at is not None else row.reason,
             created_at=row.created_at,
             actor=name(row.actor_name, row.actor_deleted, row.actor_publish_as, "the system"),
             proposal_id=row.proposal_id,

@@ -80,12 +80,18 @@ Reasons = Iterator[tuple[Tell, Iterable[int] | Any]]  # (what, whom: ids or a SE
 # --- who is told what, by the action of the event ---------------------------------------------
 
 
+def seen_by_everyone(contribution: Comment | Proposal) -> bool:
+    """Neither hidden by the moderators nor by someone who chose not to be published: only then are
+    other people told of it (its author still hears of decisions on it)."""
+    return contribution.hidden_at is None and contribution.author.is_published
+
+
 def _decision(event: AuditEvent) -> Reasons:
     proposal = db.session.get(Proposal, event.subject_id)
     if proposal is None:
         return
     yield Tell("decision", proposal), [proposal.author_id]
-    if proposal.hidden_at is None:
+    if seen_by_everyone(proposal):
         yield Tell("followed_proposal", proposal), followers("proposal", proposal.id)
     if event.action == "proposal.accepted":
         yield from _stale_on(proposal.vision_id, proposal.element_id)
@@ -110,7 +116,7 @@ def _stale_on(vision_id: int, element_id: int) -> Reasons:
 
 def _comment(event: AuditEvent) -> Reasons:
     comment = db.session.get(Comment, event.subject_id)
-    if comment is None or comment.hidden_at is not None:
+    if comment is None or not seen_by_everyone(comment):
         return
     if comment.parent_id is not None:
         parent = db.session.get(Comment, comment.parent_id)
@@ -118,7 +124,7 @@ def _comment(event: AuditEvent) -> Reasons:
             yield Tell("reply", parent), [parent.author_id]
     if comment.proposal_id is not None:
         proposal = db.session.get(Proposal, comment.proposal_id)
-        if proposal is None or proposal.hidden_at is not None:
+        if proposal is None or not seen_by_everyone(proposal):
             return
         # The author hears of comments while they follow their proposal (they do from the start).
         following = list(db.session.scalars(followers("proposal", proposal.id)))
@@ -131,7 +137,7 @@ def _comment(event: AuditEvent) -> Reasons:
 
 def _proposal_opened(event: AuditEvent) -> Reasons:
     proposal = db.session.get(Proposal, event.subject_id)
-    if proposal is not None and proposal.hidden_at is None:
+    if proposal is not None and seen_by_everyone(proposal):
         yield from _element_news(proposal.element_id)
 
 

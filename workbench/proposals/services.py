@@ -36,6 +36,7 @@ from ..models import (
     Version,
     Vision,
     db,
+    published_by,
     record_event,
     utcnow,
 )
@@ -257,9 +258,10 @@ def withdraw_proposal(proposal: Proposal, author: User) -> Proposal:
 
 
 def can_see(user: Any, proposal: Proposal) -> bool:
-    """Hidden (moderated) proposals are seen only by their author and by facilitators."""
+    """Hidden (moderated) proposals, and those of someone who chose not to be published, are seen
+    only by their author and by facilitators."""
     if proposal.hidden_at is None:
-        return True
+        return permissions.can_see_contributions_of(user, proposal.author)
     return permissions.is_facilitator(user) or (
         permissions.is_member(user) and user.id == proposal.author_id
     )
@@ -337,11 +339,13 @@ def based_on(proposal: Proposal, base: ElementText) -> BasedOn:
 def open_proposals_on(
     element: Element, *, exclude: int | None = None, limit: int | None = None
 ) -> tuple[list[Proposal], int]:
-    """Open, visible proposals on the element (newest first, author loaded) and how many there are."""
+    """Open, visible proposals on the element (newest first, author loaded) and how many there are;
+    visible to everyone: neither hidden nor by someone who chose not to be published."""
     where = [
         Proposal.element_id == element.id,
         Proposal.status == ProposalStatus.OPEN.value,
         Proposal.hidden_at.is_(None),
+        published_by(Proposal.author_id),
     ]
     if exclude is not None:
         where.append(Proposal.id != exclude)
@@ -434,16 +438,17 @@ def clean_author_name(raw: str | None) -> str:
 
 
 def list_proposals(vision: Vision, filters: ProposalFilters, seek: Seek = Seek(), per_page: int = PER_PAGE) -> KeysetPage:
-    """The page `seek` asks for of the vision's visible proposals, filtered and sorted (rows are
-    Proposals); at most four queries, each reading at most one page of rows from an index however
-    deep the page (keyset.seek_page), and a count.
+    """The page `seek` asks for of the vision's public proposals (neither hidden nor by someone who
+    chose not to be published), filtered and sorted (rows are Proposals); at most four queries,
+    each reading at most one page of rows from an index however deep the page (keyset.seek_page),
+    and a count.
 
     `filters.author_name` keeps proposals whose author's display name contains it, in any case
     (ASCII letters only on SQLite, whose lower() folds nothing else).
 
     Each proposal comes with its author, element and base text loaded (no query per row).
     """
-    where = [Proposal.vision_id == vision.id, Proposal.hidden_at.is_(None)]
+    where = [Proposal.vision_id == vision.id, Proposal.hidden_at.is_(None), published_by(Proposal.author_id)]
     if filters.status:
         where.append(Proposal.status == filters.status)
     if filters.element_key:

@@ -4,7 +4,8 @@ What is found, and by whom (`search_entries`, kept by the database on every writ
 - everyone: what is public: proposals in every status (withdrawn and rejected ones are public
   pages, and say so), comments and reflections, and aligned work approved in screening;
 - facilitators also: hidden proposals and comments (and the comments on a hidden proposal), and
-  retracted comments, each marked as such;
+  retracted comments, each marked as such; and what people who chose not to be published wrote
+  (and what was said on their proposals), which nobody else finds (`UNPUBLISHED_ENTRIES`);
 - nobody: aligned work that screening has not approved (its public wording is empty; what waits
   for screening is on the screening page only).
 
@@ -25,6 +26,7 @@ from sqlalchemy import bindparam, text
 from .. import permissions
 from ..extensions import db
 from ..models import Vision
+from ..publication import NOT_PUBLISHED
 from .models import SEARCHED_KINDS, facet_words
 from .query import Search
 
@@ -60,7 +62,7 @@ class Found:
     accepted_with_changes: bool
     title: str
     extra: str
-    visibility: str  # public, hidden or retracted (the last two for facilitators only)
+    visibility: str  # public, hidden, retracted or not_published (the last three for facilitators only)
     snippet: Markup
 
     @property
@@ -97,11 +99,25 @@ def element_for_filter(vision: Vision, key: str) -> int | None:
     )
 
 
+# The entries of people who chose not to be published (publication.NOT_PUBLISHED), read when the
+# search runs (models.published_by in SQL words): their proposals and what is said on them, their
+# comments and reflections, their aligned work. Computed once per search from the few such people
+# (ix_users_publish_as) and the indexes on authors and on entries' subjects, whatever the matches.
+UNPUBLISHED_ENTRIES = (
+    "SELECT x.id FROM users u JOIN proposals p ON p.author_id = u.id "
+    f"JOIN search_entries x ON x.proposal_id = p.id WHERE u.publish_as = '{NOT_PUBLISHED}' "
+    "UNION ALL SELECT x.id FROM users u JOIN comments c ON c.author_id = u.id "
+    f"JOIN search_entries x ON x.kind IN ('comment', 'reflection') AND x.subject_id = c.id WHERE u.publish_as = '{NOT_PUBLISHED}' "
+    "UNION ALL SELECT x.id FROM users u JOIN aligned_work w ON w.submitter_id = u.id "
+    f"JOIN search_entries x ON x.kind = 'aligned_work' AND x.subject_id = w.id WHERE u.publish_as = '{NOT_PUBLISHED}'"
+)
+
+
 def _visible_sql(user: Any) -> str:
     """SQL over `e` (search_entries): what `user` may find (see the module's docstring)."""
     if permissions.can_moderate(user):
         return "e.visibility IN ('public', 'hidden', 'retracted')"
-    return "e.visibility = 'public' AND NOT e.proposal_hidden"
+    return f"e.visibility = 'public' AND NOT e.proposal_hidden AND e.id NOT IN ({UNPUBLISHED_ENTRIES})"
 
 
 def _postgresql_candidates(visible: str, kind: str, element_id: int | None) -> str:
@@ -217,7 +233,8 @@ def _found(ids: list[int], snippets: dict[int, Markup]) -> list[Found]:
     """The entries `ids`, in that order, with what a result shows of each (one query)."""
     statement = text(
         "SELECT e.id, e.kind, e.subject_id, el.key, e.proposal_id, p.status, p.accepted_with_changes, "
-        "e.title, e.extra, CASE WHEN e.proposal_hidden AND e.visibility = 'public' THEN 'hidden' ELSE e.visibility END "
+        "e.title, e.extra, CASE WHEN e.proposal_hidden AND e.visibility = 'public' THEN 'hidden' "
+        f"WHEN e.visibility = 'public' AND e.id IN ({UNPUBLISHED_ENTRIES}) THEN 'not_published' ELSE e.visibility END "
         "FROM search_entries e LEFT JOIN elements el ON el.id = e.element_id "
         "LEFT JOIN proposals p ON p.id = e.proposal_id WHERE e.id IN :ids"
     ).bindparams(bindparam("ids", expanding=True))
