@@ -14,7 +14,7 @@ from workbench.models import Comment, Proposal, Role
 from workbench.search import services
 from workbench.search.query import read_search
 
-from .conftest import schema_names
+from .conftest import POSTGRES_URL, schema_names
 from .factories import add_comment, element_of, fresh, open_proposal
 
 
@@ -386,3 +386,57 @@ def test_aligned_work_is_found_on_the_elements_screening_approved(client, vision
     db.session.commit()
     assert result_count(search(client, vision, q="dolphin", element="objective-1")) == "No results"
     assert result_count(search(client, vision, q="dolphin", element="objective-2")) == "1 result"
+
+
+@pytest.mark.parametrize(
+    "typed, has_phrase, all_words",
+    [
+        ("open data", False, "((open)) & ((data))"),
+        ('"public sector" trust', True, "((public & sector)) & ((trust))"),
+        ('a or "b c" -d', True, "((a) | (b & c))"),
+        ("foo-bar", True, "((foo & bar))"),
+        ('"x" -"y z"', False, "((x))"),
+    ],
+)
+def test_a_phrase_loosens_into_its_words_for_the_word_index(typed, has_phrase, all_words):
+    search_ = read_search(typed)
+    assert search_.has_phrase is has_phrase
+    assert search_.all_words_tsquery() == all_words
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="to_tsquery is PostgreSQL's")
+@pytest.mark.parametrize("typed", ['"public sector" trust', 'the or "of it" 2026', "it's open -x", '"data, sharing" or "open"'])
+def test_the_loosened_words_match_every_row_that_the_search_matches(app, typed):
+    from sqlalchemy import text as sql
+
+    search_ = read_search(typed)
+    texts = ["public sector trust", "trust the sector public", "of it 2026", "it s open", "data sharing open", "data and sharing"]
+    for body in texts:
+        both = db.session.execute(
+            sql("SELECT to_tsvector('english', :body) @@ websearch_to_tsquery('english', :q), "
+                "to_tsvector('english', :body) @@ to_tsquery('english', :words)"),
+            {"body": body, "q": search_.websearch(), "words": search_.all_words_tsquery()},
+        ).one()
+        assert not both[0] or both[1], (body, typed)
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="the phrase's window is PostgreSQL's (FTS5 finds phrases in its index)")
+def test_a_phrase_is_tested_on_the_newest_rows_holding_its_words_and_says_when_older_ones_were_not(
+    client, vision, author, volunteer, monkeypatch
+):
+    monkeypatch.setattr(services, "PHRASE_WINDOW", 3)
+    proposal = open_proposal(vision, author, body="Puffins nest where gannets fish.")
+    add_comment(proposal, volunteer, "Gannets puffins, the older phrase.")  # the phrase, oldest
+    assert result_count(search(client, vision, q='"gannets puffins"')) == "1 result"  # 2 rows hold the words
+
+    for n in range(3):  # newer rows holding both words, not as the phrase: the window fills
+        add_comment(proposal, volunteer, f"Puffins and gannets {n}.")
+    page = search(client, vision, q='"gannets puffins"')
+    assert result_count(page) == "No results among the newest 3 things that hold these words"
+    assert "Older contributions hold these words too" in page.text
+
+    add_comment(proposal, volunteer, "Gannets puffins, the newest phrase.")
+    page = search(client, vision, q='"gannets puffins"')
+    assert result_count(page) == "1 result among the newest 3 things that hold these words"
+    assert results(page) and "Older contributions hold these words too" in page.text
+    assert result_count(search(client, vision, q="gannets puffins")) == "6 results"  # words alone: no window

@@ -69,6 +69,7 @@ def search(slug: str):
         kinds=SEARCHED_KINDS,
         status_labels=STATUS_LABELS,
         most_characters=MOST_CHARACTERS,
+        phrase_window=services.PHRASE_WINDOW,
         sees_hidden=can_moderate(current_user),
         page_url=page_links(
             "search.search", slug=slug, q=filters.typed, kind=filters.kind, element=filters.element_key
