@@ -454,3 +454,96 @@ def test_the_kept_counts_stay_right_through_tagging_untagging_merging_hiding_and
     db.session.commit()
     assert [(name, p, c, r, h) for name, _, p, c, r, h in table()] == [("Housing", 2, 2, 1, 0)]
     assert dict(table()[0][1]) == {"ambition-1": 2, "ambition-2": 3}
+
+
+# --- published themes (issue 14, item 5) -------------------------------------------------------------
+
+
+def test_a_facilitator_publishes_a_tag_as_a_theme_and_stops_publishing_it(client, world, facilitator, login_as):
+    vision = world["vision"]
+    login_as(facilitator)
+    url = f"{codebook_url(vision)}/{world['housing']}"
+    response = client.post(f"{url}/publish")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"#tag-{world['housing']}")
+    page = text_of(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert "“Housing” is now a published theme: its counts appear in the reports." in page
+    assert "Housing (published theme)" in page and "Rural (published theme)" not in page
+    assert "Published as a theme: its counts appear in the reports. Stop publishing “Housing”" in page
+    assert "Private: only facilitators see it. Publish as a theme “Rural”" in page
+    assert fresh(Tag, world["housing"]).published and not fresh(Tag, world["rural"]).published
+    # Twice is harmless and says so.
+    again = client.post(f"{url}/publish")
+    assert "“Housing” was already a published theme." in text_of(client.get(again.headers["Location"]).get_data(as_text=True))
+    response = client.post(f"{url}/unpublish")
+    assert response.status_code == 303
+    page = text_of(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert "“Housing” is no longer a published theme: the reports no longer show it." in page
+    assert fresh(Tag, world["housing"]).published_at is None
+    assert [e.action for e in events("tag.published") + events("tag.unpublished")] == ["tag.published", "tag.unpublished"]
+
+
+def test_only_facilitators_publish_themes(client, world, make_user, login_as, author):
+    vision = world["vision"]
+    url = f"{codebook_url(vision)}/{world['housing']}"
+    assert client.post(f"{url}/publish").status_code == 302  # to sign in
+    login_as(make_user(name="Vera Volunteer"))
+    assert client.post(f"{url}/publish").status_code == 403
+    assert client.post(f"{url}/unpublish").status_code == 403
+    assert not fresh(Tag, world["housing"]).published
+    with pytest.raises(NotAllowed):
+        services.publish_theme(fresh(Tag, world["housing"]), fresh(type(author), author.id))
+
+
+def test_publishing_an_unknown_another_visions_or_a_merged_tag_is_refused(client, world, facilitator, login_as, make_vision):
+    vision = world["vision"]
+    other = make_vision(slug="other-vision")
+    elsewhere = services.create_tag(other, "Elsewhere", facilitator)
+    db.session.commit()
+    login_as(facilitator)
+    base = codebook_url(vision)
+    assert client.post(f"{base}/999999/publish").status_code == 404
+    assert client.post(f"{base}/{elsewhere.id}/publish").status_code == 404
+    assert client.post(f"{base}/{elsewhere.id}/unpublish").status_code == 404
+    assert not fresh(Tag, elsewhere.id).published
+    client.post(f"{base}/{world['housing']}/publish")
+    merged = client.post(f"{base}/{world['housing']}/merge", data={"into": str(world["rural"])})
+    assert "“Housing” is merged into “Rural”: 0 items moved over. “Housing” is no longer a published theme." in text_of(
+        client.get(merged.headers["Location"]).get_data(as_text=True)
+    )
+    response = client.post(f"{base}/{world['housing']}/publish")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "“Housing” was merged into another tag, so it cannot be published as a theme" in page
+    assert f'href="#theme-{world["housing"]}"' in page and f'id="theme-{world["housing"]}"' in page
+    assert fresh(Tag, world["housing"]).published_at is None
+
+
+def test_merging_a_published_theme_unpublishes_it_and_the_target_keeps_its_choice(world, facilitator):
+    housing, rural = fresh(Tag, world["housing"]), fresh(Tag, world["rural"])
+    services.publish_theme(housing, facilitator)
+    services.merge_tag(housing, rural, facilitator)
+    db.session.commit()
+    assert fresh(Tag, world["housing"]).published_at is None and not fresh(Tag, world["rural"]).published
+    [merged] = events("tag.merged")
+    assert merged.details["was_published"] is True
+    other = services.create_tag(world["vision"], "Other", facilitator)
+    services.publish_theme(fresh(Tag, world["rural"]), facilitator)
+    services.merge_tag(other, fresh(Tag, world["rural"]), facilitator)
+    db.session.commit()
+    assert fresh(Tag, world["rural"]).published
+
+
+def test_a_tag_merged_since_the_page_was_read_is_refused_with_a_message(world, facilitator):
+    housing = fresh(Tag, world["housing"])  # the facilitator's page read it active
+    # Another facilitator's merge, committed meanwhile (behind this session's back).
+    db.session.execute(
+        Tag.__table__.update().where(Tag.__table__.c.id == world["housing"]).values(
+            state="merged", merged_into_id=world["rural"], name_key=None
+        )
+    )
+    with pytest.raises(ValidationError, match="was merged into another tag"):
+        services.publish_theme(housing, facilitator)
+    db.session.rollback()
+    assert fresh(Tag, world["housing"]).published_at is None
+    assert services.publish_theme(fresh(Tag, world["rural"]), facilitator) is True
+    assert services.publish_theme(fresh(Tag, world["rural"]), facilitator) is False  # published already

@@ -13,11 +13,13 @@ import docx
 import pytest
 from sqlalchemy import func, select
 
+from workbench.coding import services as coding
+from workbench.coding.models import Tag
 from workbench.discussion.services import hide_content, post_reflection
 from workbench.discussion.votes import cast_vote
 from workbench.drafting.publishing import publish_version
 from workbench.facilitation import decisions
-from workbench.models import Comment, Proposal, Role, User, Version, Vision, Webinar, db
+from workbench.models import Comment, Proposal, Role, User, Version, Vision, Webinar, db, utcnow
 
 from .factories import add_comment, element_of, entry_of, fresh, open_proposal
 
@@ -165,7 +167,8 @@ def test_cached_with_an_etag_and_changed_by_moderation(client, consulted, make_u
 def test_the_report_runs_a_bounded_number_of_queries(client, consulted, count_queries):
     with count_queries() as log:
         assert client.get(f"/visions/{SLUG}/v/2/report").status_code == 200
-    assert log.count <= 10, log.statements
+    # consultation_report's eleven (the published themes' counts are one, however many themes).
+    assert log.count <= 11, log.statements
 
 
 def test_the_permalink_links_to_the_report(client, consulted):
@@ -177,3 +180,96 @@ def test_the_versions_list_links_to_each_report(client, consulted):
     page = client.get(f"/visions/{SLUG}/versions").get_data(as_text=True)
     for number in (1, 2):
         assert f'href="/visions/{SLUG}/v/{number}/report">Consultation report' in page
+
+
+# --- published themes -------------------------------------------------------------------------------
+
+
+def docx_text(body: bytes) -> str:
+    return "\n".join(p.text for p in docx.Document(io.BytesIO(body)).paragraphs)
+
+
+@pytest.fixture
+def themed(vision, consulted, make_user):
+    """Tags on version 2's contributions: "Skills" (published) on the two visible proposals, the
+    visible comment and, by merging the published "Abilities" into it, the reflection; also on what
+    must not count: the hidden proposal, the hidden comment, a retracted comment, a comment on the
+    hidden proposal, a reflection by someone not published, and a proposal after version 2.
+    "Transport" (published) on one proposal, "Unused" (published) on nothing, "Secret codename"
+    (never published) on two proposals."""
+    fay, ben = (db.session.scalar(select(User).where(User.display_name == n)) for n in ("Fay Facilitator", "Ben Example"))
+    first, second = db.session.scalars(select(Version.published_at).order_by(Version.number)).all()
+    during = first + (second - first) / 2
+    dan = make_user(name="Dan Private")
+    dan.publish_as = "private"
+    accepted, rejected, hidden = (consulted[k].id for k in ("accepted", "rejected", "hidden"))
+    on_element = db.session.scalar(select(Comment.element_id).where(Comment.body == "A thought."))
+    extra = {
+        "retracted": Comment(vision_id=vision.id, proposal_id=accepted, author_id=ben.id, body="Taken back.",
+                             created_at=during, retracted_at=during),
+        "on hidden": Comment(vision_id=vision.id, proposal_id=hidden, author_id=ben.id, body="On a hidden one.", created_at=during),
+        "private": Comment(vision_id=vision.id, element_id=on_element, author_id=dan.id, body="Not published.", created_at=during),
+    }
+    db.session.add_all(extra.values())
+    db.session.commit()
+    later = open_proposal(vision, make_user(name="Lee Later"), "objective-2", title="After version 2")
+    comment_ids = dict(db.session.execute(select(Comment.body, Comment.id)).all())
+    tags = {name: coding.create_tag(vision, name, fay) for name in ("Skills", "Abilities", "Transport", "Unused", "Secret codename")}
+    ids = {name: str(tag.id) for name, tag in tags.items()}
+    for proposal_id, names in ((accepted, ["Skills", "Transport", "Secret codename"]), (rejected, ["Skills", "Secret codename"]),
+                               (hidden, ["Skills"]), (later.id, ["Skills"])):
+        coding.set_tags(vision, "proposal", fresh(Proposal, proposal_id), [ids[n] for n in names], fay)
+    for body, names in (("Yes please.", ["Skills"]), ("A thought.", ["Abilities"]), ("Spam hidden comment.", ["Skills"]),
+                        ("Taken back.", ["Skills"]), ("On a hidden one.", ["Skills"]), ("Not published.", ["Skills"])):
+        coding.set_tags(vision, "comment", fresh(Comment, comment_ids[body]), [ids[n] for n in names], fay)
+    for name in ("Skills", "Abilities", "Transport", "Unused"):
+        coding.publish_theme(tags[name], fay)
+    coding.merge_tag(tags["Abilities"], tags["Skills"], fay)
+    db.session.commit()
+    return {"fay": fay, "tags": {name: tag.id for name, tag in tags.items()}}
+
+
+def test_the_report_counts_the_published_themes_of_its_period_only_what_the_public_sees(client, themed):
+    response = client.get(f"/visions/{SLUG}/v/2/report")
+    page = response.get_data(as_text=True)
+    text = text_of(page)
+    assert "Themes are the facilitators’ codes of what people said; they chose to publish these." in text
+    table = page[page.index('<table class="ds_table" id="themes">'):]
+    rows = re.findall(r'<tr><th scope="row">([^<]+)</th><td class="app-report__number">(\d+)</td></tr>', table[: table.index("</table>")])
+    # Two proposals, the comment and the merged tag's reflection; most used first, unused last.
+    assert rows == [("Skills", "4"), ("Transport", "1"), ("Unused", "0")]
+    word = client.get(f"/visions/{SLUG}/v/2/report.docx").get_data()
+    assert "Skills: 4 contributions" in docx_text(word) and "Transport: 1 contribution" in docx_text(word)
+    for body in (response.get_data(), word):
+        assert b"Secret codename" not in body and b"Abilities" not in body  # private, merged
+        assert b"Fay Facilitator" not in body  # never who tagged
+    # Version 1's period had none of these contributions.
+    text = text_of(client.get(f"/visions/{SLUG}/v/1/report").get_data(as_text=True))
+    assert "Skills 0" in text and "Transport 0" in text
+
+
+def test_the_report_says_nothing_of_themes_when_none_is_published(client, themed):
+    for name in ("Skills", "Transport", "Unused"):
+        coding.stop_publishing_theme(fresh(Tag, themed["tags"][name]), themed["fay"])
+    db.session.commit()
+    page = client.get(f"/visions/{SLUG}/v/2/report").get_data()
+    word = client.get(f"/visions/{SLUG}/v/2/report.docx").get_data()
+    assert b"Themes" not in page and "Themes" not in docx_text(word)
+    for name in (b"Skills", b"Transport", b"Secret codename"):
+        assert name not in page and name not in word
+
+
+def test_publishing_or_unpublishing_a_theme_changes_the_cached_report(client, themed):
+    url = f"/visions/{SLUG}/v/2/report"
+    etag, word_etag = (client.get(u).headers["ETag"].strip('"') for u in (url, url + ".docx"))
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+    coding.stop_publishing_theme(fresh(Tag, themed["tags"]["Transport"]), themed["fay"])
+    db.session.commit()
+    after = client.get(url, headers={"If-None-Match": etag})
+    assert after.status_code == 200 and b"Transport" not in after.get_data()
+    assert client.get(url + ".docx", headers={"If-None-Match": word_etag}).status_code == 200
+    coding.publish_theme(fresh(Tag, themed["tags"]["Secret codename"]), themed["fay"])
+    db.session.commit()
+    again = client.get(url, headers={"If-None-Match": after.headers["ETag"].strip('"')})
+    assert again.status_code == 200
+    assert re.search(r"Secret codename</th><td class=\"app-report__number\">2<", again.get_data(as_text=True))

@@ -1,8 +1,10 @@
 """Coding responses (issue 14, item 2): the codebook, the tags of a proposal, comment or reflection,
-and tagging several proposals from the queue are for facilitators only (tags are never public).
+and tagging several proposals from the queue are for facilitators only (tags are never public, but
+for the themes a facilitator publishes, whose counts the public reports show).
 
-The matrix's world has no tag, so the routes of one tag (rename, merge) are a 404 even for
-facilitators (declared NOBODY); tests/test_coding.py covers them with tags, for each role.
+The matrix's world has no tag, so the routes of one tag (rename, merge, publish, unpublish) are a
+404 even for facilitators (declared NOBODY); tests/test_coding.py covers them with tags, for each
+role.
 """
 
 from . import FACILITATORS, NOBODY, Rule
@@ -15,6 +17,8 @@ RULES = [
     Rule("coding.create", "POST", "/visions/{slug}/facilitate/codebook", FACILITATORS),
     Rule("coding.rename", "POST", "/visions/{slug}/facilitate/codebook/1/rename", NOBODY, data={"name": "x"}, note=NO_TAG),
     Rule("coding.merge", "POST", "/visions/{slug}/facilitate/codebook/1/merge", NOBODY, data={"into": "2"}, note=NO_TAG),
+    Rule("coding.publish_theme", "POST", "/visions/{slug}/facilitate/codebook/1/publish", NOBODY, note=NO_TAG),
+    Rule("coding.stop_publishing_theme", "POST", "/visions/{slug}/facilitate/codebook/1/unpublish", NOBODY, note=NO_TAG),
     # No box ticked: the proposal's tags stay none, and back to its page.
     Rule("coding.proposal_tags", "POST", "/proposals/{proposal}/tags", FACILITATORS),
     Rule("coding.comment_tags", "GET", "/comments/{comment}/tags", FACILITATORS),

@@ -1,7 +1,9 @@
 """The codebook: a vision's tags, and which proposals and comments (reflections included) carry them.
 
 A tag is never deleted: merging it into another moves its taggings there and keeps it as a state,
-"merged into" that tag, so that old audit events and links still say what it was. A tagging is a
+"merged into" that tag, so that old audit events and links still say what it was. A facilitator may
+publish an active tag as a *theme*: its name and counts then appear in the public consultation
+reports (workbench/reporting); every other tag stays the facilitators' private note. A tagging is a
 facilitator's note on one item; taking a tag off an item removes the link and records an audit
 event (the item itself is untouched).
 """
@@ -34,16 +36,25 @@ class Tag(db.Model):
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tags.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When a facilitator published it as a theme (its name and counts in the public reports); NULL
+    # while it is private, and always once merged.
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         UniqueConstraint("vision_id", "name_key"),  # unique per vision, whatever the case
         CheckConstraint("state IN ('active', 'merged')", name="state_known"),
         CheckConstraint("(state = 'merged') = (merged_into_id IS NOT NULL)", name="merged_has_target"),
+        CheckConstraint("published_at IS NULL OR state = 'active'", name="published_only_active"),
     )
 
     @property
     def merged(self) -> bool:
         return self.state == "merged"
+
+    @property
+    def published(self) -> bool:
+        """Published as a theme: its name and counts appear in the public reports."""
+        return self.published_at is not None
 
 
 class ProposalTag(db.Model):

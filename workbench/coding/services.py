@@ -1,4 +1,4 @@
-"""Changes to a codebook and to what carries its tags. Each function checks the permission again
+"""Changes to a codebook (its tags, and which are published as themes) and to what carries its tags. Each function checks the permission again
 (`can_code_responses`), raises ValidationError with a message per field for bad input, records an
 audit event, and flushes; the view commits.
 """
@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 
 from ..exceptions import NotAllowed, NotFound, ValidationError
-from ..models import Comment, Proposal, Vision, db, record_event
+from ..models import Comment, Proposal, Vision, db, record_event, utcnow
 from ..numbers import whole_number
 from ..permissions import can_code_responses
 from ..validation import clean_text, has_disguising_characters, has_something_visible, hidden_characters_message
@@ -101,10 +101,51 @@ def merge_tag(tag: Tag, into: Tag, actor: Any) -> int:
         # Items that carry both lose the old link; the others move theirs over.
         db.session.execute(delete(link).where(link.tag_id == tag.id, item_column.in_(already)))
         moved += db.session.execute(update(link).where(link.tag_id == tag.id).values(tag_id=into.id)).rowcount or 0
-    tag.state, tag.merged_into_id, tag.name_key = "merged", into.id, None
+    # A merged tag is never a theme; `into` keeps its own choice.
+    was_published = tag.published
+    tag.state, tag.merged_into_id, tag.name_key, tag.published_at = "merged", into.id, None, None
     db.session.flush()
-    record_event("tag.merged", "tag", tag.id, actor=actor, vision_id=vision.id, name=tag.name, into=into.id, into_name=into.name)
+    record_event(
+        "tag.merged", "tag", tag.id, actor=actor, vision_id=vision.id, name=tag.name, into=into.id, into_name=into.name,
+        **({"was_published": True} if was_published else {}),
+    )
     return moved
+
+
+def publish_theme(tag: Tag, actor: Any) -> bool:
+    """Publish an active tag as a theme: its name, and how many visible contributions carry it, then
+    appear in the public consultation reports. Returns False when it was published already (nothing
+    changes). Raises NotAllowed, ValidationError (`theme`: the tag was merged)."""
+    vision = db.session.get(Vision, tag.vision_id)
+    _check_may_code(actor, vision)
+    # One conditional statement: a merge committed since the page was read (by another facilitator)
+    # is seen here, never written over (the database refuses a published merged tag).
+    published = db.session.execute(
+        update(Tag)
+        .where(Tag.id == tag.id, Tag.state == "active", Tag.published_at.is_(None))
+        .values(published_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(tag)
+    if tag.merged:
+        raise ValidationError({"theme": f"“{tag.name}” was merged into another tag, so it cannot be published as a theme"})
+    if not published:
+        return False
+    record_event("tag.published", "tag", tag.id, actor=actor, vision_id=vision.id, name=tag.name)
+    return True
+
+
+def stop_publishing_theme(tag: Tag, actor: Any) -> bool:
+    """Make a published theme a private tag again (its taggings stay). Returns False when it was not
+    published (nothing changes). Raises NotAllowed."""
+    vision = db.session.get(Vision, tag.vision_id)
+    _check_may_code(actor, vision)
+    if not tag.published:
+        return False
+    tag.published_at = None
+    db.session.flush()
+    record_event("tag.unpublished", "tag", tag.id, actor=actor, vision_id=vision.id, name=tag.name)
+    return True
 
 
 # --- putting tags on items --------------------------------------------------------------------------

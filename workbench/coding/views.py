@@ -1,6 +1,6 @@
-"""Coding responses: the facilitators' codebook page (create, rename, merge, counts per tag and
-ambition), the tags of one proposal (a form on its page) or one comment or reflection (its own
-small page, linked beside it), and tagging the proposals selected in the queue.
+"""Coding responses: the facilitators' codebook page (create, rename, merge, publish as a theme,
+counts per tag and ambition), the tags of one proposal (a form on its page) or one comment or
+reflection (its own small page, linked beside it), and tagging the proposals selected in the queue.
 
 Every route is for facilitators (`can_code_responses`); the services check again. A route catches
 ValidationError only to show its messages beside the field; other refusals go to the
@@ -62,11 +62,13 @@ def codebook_page(vision: Vision, errors: dict[str, list[str]] | None = None, ty
     for a form sent back."""
     tree = working_tree(vision)
     counts = codebook.codebook_counts(vision, tree)
+    tags = codebook.tags_of_vision(vision)
     return render_template(
         "coding/codebook.html",
         vision=vision,
         counts=counts,
-        tags=codebook.tags_of_vision(vision),
+        tags=tags,
+        published_ids={tag.id for tag in tags if tag.published},
         merged=codebook.merged_tags(vision),
         errors=errors or {},
         typed=typed or {},
@@ -120,6 +122,7 @@ def merge(slug: str, tag_id: int):
     _checked_form()
     tag = _tag_or_404(vision, tag_id)
     field = f"into-{tag.id}"
+    was_published = tag.published
     try:
         into = services.tag_of_vision(vision, request.form.get("into"), field="into")
         moved = services.merge_tag(tag, into, current_user)
@@ -128,8 +131,48 @@ def merge(slug: str, tag_id: int):
         return codebook_page(vision, {field: error.messages}, status=422)
     db.session.commit()
     items = "1 item" if moved == 1 else f"{moved:,} items"
-    flash(f"“{tag.name}” is merged into “{into.name}”: {items} moved over.", "success")
+    unpublished = f" “{tag.name}” is no longer a published theme." if was_published else ""
+    flash(f"“{tag.name}” is merged into “{into.name}”: {items} moved over.{unpublished}", "success")
     return redirect(url_for("coding.show", slug=slug), 303)
+
+
+# --- publishing a tag as a theme (its counts in the public reports) ---------------------------------
+
+
+@bp.post("/visions/<slug:slug>/facilitate/codebook/<posint:tag_id>/publish")
+def publish_theme(slug: str, tag_id: int):
+    vision = get_vision_or_404(slug)
+    _require_coder(vision, url_for("coding.show", slug=slug))
+    _checked_form()
+    tag = _tag_or_404(vision, tag_id)
+    try:
+        changed = services.publish_theme(tag, current_user)
+    except ValidationError as error:
+        db.session.rollback()
+        return codebook_page(vision, {f"theme-{tag_id}": error.messages}, status=422)
+    db.session.commit()
+    flash(
+        f"“{tag.name}” is now a published theme: its counts appear in the reports."
+        if changed else f"“{tag.name}” was already a published theme.",
+        "success",
+    )
+    return redirect(url_for("coding.show", slug=slug) + f"#tag-{tag.id}", 303)
+
+
+@bp.post("/visions/<slug:slug>/facilitate/codebook/<posint:tag_id>/unpublish")
+def stop_publishing_theme(slug: str, tag_id: int):
+    vision = get_vision_or_404(slug)
+    _require_coder(vision, url_for("coding.show", slug=slug))
+    _checked_form()
+    tag = _tag_or_404(vision, tag_id)
+    changed = services.stop_publishing_theme(tag, current_user)
+    db.session.commit()
+    flash(
+        f"“{tag.name}” is no longer a published theme: the reports no longer show it."
+        if changed else f"“{tag.name}” was not a published theme.",
+        "success",
+    )
+    return redirect(url_for("coding.show", slug=slug) + f"#tag-{tag.id}", 303)
 
 
 # --- the tags of one item ---------------------------------------------------------------------------

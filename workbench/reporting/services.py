@@ -2,16 +2,17 @@
 
 Version n's report says what happened between version n-1 and n: what was consulted on (version
 n-1, the consultation window, the webinars held), what people said in that time (contributions per
-element, distinct participants, the most supported proposals, tag counts) and what was done (the
-changelog of version n: accepted, accepted with changes, rejected with reasons, changes of the
-outline, contributors credited). Version 1's report says it is the first draft.
+element, distinct participants, the most supported proposals, the published themes' counts) and
+what was done (the changelog of version n: accepted, accepted with changes, rejected with reasons,
+changes of the outline, contributors credited). Version 1's report says it is the first draft.
 
 "That time" is from version n-1's publication (for version 1: the beginning) until version n's.
 Only what the public sees is counted or named (names as `publication.name_shown` says; the most
 supported proposals of people not published are counted but not listed): hidden proposals and comments (and comments on a
 hidden proposal) are one total, "n hidden by moderators"; retracted comments are not counted.
 Everything is read from the database on each request in a fixed number of queries; the rendering
-is cached by the caller under the report's `fingerprint` (it changes with moderation and names).
+is cached by the caller under the report's `fingerprint` (it changes with moderation, names, and
+themes published, unpublished or renamed).
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, union
+from sqlalchemy import and_, func, or_, select, union, union_all
 from sqlalchemy.orm import aliased
 
+from ..coding.models import CommentTag, ProposalTag, Tag
 from ..history.services import ChangelogItem, VersionHistory, describe_versions
 from ..models import Comment, Element, Proposal, User, Vision, Vote, Webinar, db, published_by
 from ..publication import name_shown
@@ -82,7 +84,7 @@ class ConsultationReport:
     hidden: int
     participants: int
     supported: list[SupportedProposal]
-    tags: list[tuple[str, int]]
+    tags: list[tuple[str, int]]  # the published themes (tag_counts)
     changes: VersionHistory
     totals: Counter[str] = field(default_factory=Counter)
 
@@ -110,10 +112,50 @@ class ConsultationReport:
 
 
 def tag_counts(vision_id: int, since: datetime | None, until: datetime) -> list[tuple[str, int]]:
-    """(tag, how many visible contributions of the period carry it), most used first. Empty for
-    now: the codebook's tags are the facilitators' private notes (workbench/coding), on no public
-    page, and this report is public; counting them here needs a codebook marked for publication."""
-    return []
+    """(theme, how many contributions of the period carry it) for each tag of the vision that a
+    facilitator published as a theme (workbench/coding; the other tags are private notes and never
+    named here), most used first, then by name; a published theme nothing carries is listed with 0.
+
+    Counted: proposals, comments and reflections written in the period that the public sees (not
+    hidden, not on a hidden proposal, not retracted) by people who let themselves be published
+    (`published_by`). A merged tag's items carry its target (merging moves the taggings), so they
+    count there. One query, read from the taggings of the published themes only (the kept
+    `tag_counts` have no period nor publication)."""
+    themes = select(Tag.id).where(Tag.vision_id == vision_id, Tag.state == "active", Tag.published_at.is_not(None))
+    on = aliased(Proposal)
+    carried = union_all(
+        select(ProposalTag.tag_id.label("tag_id"))
+        .join(Proposal, Proposal.id == ProposalTag.proposal_id)
+        .where(
+            ProposalTag.tag_id.in_(themes),
+            Proposal.vision_id == vision_id,
+            Proposal.hidden_at.is_(None),
+            published_by(Proposal.author_id),
+            _in_period(Proposal.created_at, since, until),
+        ),
+        select(CommentTag.tag_id)
+        .join(Comment, Comment.id == CommentTag.comment_id)
+        .outerjoin(on, on.id == Comment.proposal_id)
+        .where(
+            CommentTag.tag_id.in_(themes),
+            Comment.vision_id == vision_id,
+            Comment.hidden_at.is_(None),
+            Comment.retracted_at.is_(None),
+            on.hidden_at.is_(None),
+            published_by(Comment.author_id),
+            _in_period(Comment.created_at, since, until),
+        ),
+    ).subquery()
+    n = func.count(carried.c.tag_id)
+    rows = db.session.execute(
+        select(Tag.name, n)
+        .select_from(Tag)
+        .outerjoin(carried, carried.c.tag_id == Tag.id)
+        .where(Tag.vision_id == vision_id, Tag.state == "active", Tag.published_at.is_not(None))
+        .group_by(Tag.id, Tag.name, Tag.name_key)
+        .order_by(n.desc(), Tag.name_key, Tag.id)
+    ).all()
+    return [(name, int(count)) for name, count in rows]
 
 
 def _in_period(column: Any, since: datetime | None, until: datetime) -> Any:
@@ -136,9 +178,9 @@ def _outcome(status: str, with_changes: bool) -> str:
 def consultation_report(slug: str, number: int) -> ConsultationReport | None:
     """The report of version `number` of the vision `slug`, or None when there is no such version.
 
-    Ten queries at most, whatever the number of contributions: the two versions, the vision, the
+    Eleven queries at most, whatever the number of contributions: the two versions, the vision, the
     webinars, proposals and comments per element, the elements' keys, participants, the most
-    supported proposals, and the changelog's names and moderation (two)."""
+    supported proposals, the published themes, and the changelog's names and moderation (two)."""
     found = load_versions(slug, (number - 1, number) if number > 1 else (number,))
     if number not in found:
         return None

@@ -77,9 +77,11 @@ def report_docx(report: ConsultationReport, base: str) -> bytes:
     if not report.supported:
         line("No proposal was supported in this time.")
     if report.tags:
-        heading("Tags", 2)
+        heading("Themes", 2)
+        line("Themes are the facilitators’ codes of what people said; they chose to publish these. "
+             "How many published contributions of this time carry each, most used first:")
         for tag, n in report.tags:
-            line(str(n), bold=f"{tag}: ", indent=True)
+            line(_plural(n, "contribution", "contributions"), bold=f"{tag}: ", indent=True)
 
     heading("We did")
     for title, items in (("Accepted", report.accepted), ("Accepted with changes", report.accepted_with_changes)):
