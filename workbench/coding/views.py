@@ -9,7 +9,8 @@ application's error handlers.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -30,6 +31,8 @@ from ..visions.services import working_tree
 from ..pagination import seek_links
 from . import codebook, services
 from .models import Tag
+
+Result = TypeVar("Result")
 from .responses import COUNT_CAP, KINDS, ResponseFilters, responses_page
 
 bp = Blueprint("coding", __name__)
@@ -75,6 +78,22 @@ def codebook_page(vision: Vision, errors: dict[str, list[str]] | None = None, ty
     ), status
 
 
+def _codebook_change(vision: Vision, field: str, change: Callable[[], Result], typed: str | None = None) -> tuple[Result | None, Any]:
+    """(what `change()`, a service call, returned, None); or, when it raised ValidationError, (None,
+    the codebook page with its messages beside `field` and what was typed there, 422), nothing it
+    began kept. The codebook's forms are plain HTML (a form per tag), so this is forms.attempt for them."""
+    try:
+        return change(), None
+    except ValidationError as error:
+        db.session.rollback()
+        return None, codebook_page(vision, {field: error.messages}, {field: typed} if typed is not None else None, 422)
+
+
+def _merge(vision: Vision, tag: Tag, into_id: str | None) -> tuple[Tag, int]:
+    into = services.tag_of_vision(vision, into_id, field="into")
+    return into, services.merge_tag(tag, into, current_user)
+
+
 @bp.get("/visions/<slug:slug>/facilitate/codebook")
 def show(slug: str):
     vision = get_vision_or_404(slug)
@@ -87,11 +106,12 @@ def create(slug: str):
     vision = get_vision_or_404(slug)
     _require_coder(vision, url_for("coding.show", slug=slug))
     _checked_form()
-    try:
-        tag = services.create_tag(vision, request.form.get("name"), current_user)
-    except ValidationError as error:
-        db.session.rollback()
-        return codebook_page(vision, {"new-name": error.errors.get("name", error.messages)}, {"new-name": request.form.get("name", "")}, 422)
+    tag, refused = _codebook_change(
+        vision, "new-name", lambda: services.create_tag(vision, request.form.get("name"), current_user),
+        typed=request.form.get("name", ""),
+    )
+    if refused is not None:
+        return refused
     db.session.commit()
     flash(f"The tag “{tag.name}” is in the codebook.", "success")
     return redirect(url_for("coding.show", slug=slug), 303)
@@ -105,11 +125,12 @@ def rename(slug: str, tag_id: int):
     tag = _tag_or_404(vision, tag_id)
     old = tag.name
     field = f"name-{tag.id}"
-    try:
-        services.rename_tag(tag, request.form.get("name"), current_user)
-    except ValidationError as error:
-        db.session.rollback()
-        return codebook_page(vision, {field: error.messages}, {field: request.form.get("name", "")}, 422)
+    _, refused = _codebook_change(
+        vision, field, lambda: services.rename_tag(tag, request.form.get("name"), current_user),
+        typed=request.form.get("name", ""),
+    )
+    if refused is not None:
+        return refused
     db.session.commit()
     flash(f"The tag “{old}” is now called “{tag.name}”." if old != tag.name else f"The tag “{tag.name}” is unchanged.", "success")
     return redirect(url_for("coding.show", slug=slug), 303)
@@ -123,12 +144,10 @@ def merge(slug: str, tag_id: int):
     tag = _tag_or_404(vision, tag_id)
     field = f"into-{tag.id}"
     was_published = tag.published
-    try:
-        into = services.tag_of_vision(vision, request.form.get("into"), field="into")
-        moved = services.merge_tag(tag, into, current_user)
-    except ValidationError as error:
-        db.session.rollback()
-        return codebook_page(vision, {field: error.messages}, status=422)
+    merged, refused = _codebook_change(vision, field, lambda: _merge(vision, tag, request.form.get("into")))
+    if refused is not None:
+        return refused
+    into, moved = merged
     db.session.commit()
     items = "1 item" if moved == 1 else f"{moved:,} items"
     unpublished = f" “{tag.name}” is no longer a published theme." if was_published else ""
@@ -145,11 +164,9 @@ def publish_theme(slug: str, tag_id: int):
     _require_coder(vision, url_for("coding.show", slug=slug))
     _checked_form()
     tag = _tag_or_404(vision, tag_id)
-    try:
-        changed = services.publish_theme(tag, current_user)
-    except ValidationError as error:
-        db.session.rollback()
-        return codebook_page(vision, {f"theme-{tag_id}": error.messages}, status=422)
+    changed, refused = _codebook_change(vision, f"theme-{tag_id}", lambda: services.publish_theme(tag, current_user))
+    if refused is not None:
+        return refused
     db.session.commit()
     flash(
         f"“{tag.name}” is now a published theme: its counts appear in the reports."
