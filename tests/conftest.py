@@ -307,3 +307,14 @@ def schema_names(kind: str) -> set[str]:
     }
     with db.engine.connect() as connection:
         return set(connection.execute(text(queries[(connection.dialect.name, kind)])).scalars())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that read no database run once, in the SQLite run: the PostgreSQL run proves the
+    database layer (CI runs both, and its time is budgeted)."""
+    if not POSTGRES_URL:
+        return
+    once = pytest.mark.skip(reason="reads no database: checked in the SQLite run")
+    for item in items:
+        if item.get_closest_marker("database_free"):
+            item.add_marker(once)

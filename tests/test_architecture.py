@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+# Reads source files and imports modules: nothing here depends on the database.
+pytestmark = pytest.mark.database_free
+
 PACKAGE = Path(__file__).resolve().parent.parent / "workbench"
 MODULES = sorted(
     ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__")
