@@ -32,6 +32,9 @@ from workbench.diffing import (
     tokenize,
 )
 
+# Pure: nothing here reads a database (conftest runs it once, in the SQLite run).
+pytestmark = pytest.mark.database_free
+
 FUND = "The fund is 10,000 pounds."
 # Examples are quick, but the first one compiles the token pattern and CI machines are
 # shared: a per-example deadline would only add flakiness.

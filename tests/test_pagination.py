@@ -8,6 +8,9 @@ import pytest
 
 from workbench.pagination import PageNumbers, page_count, parse_page
 
+# Pure: nothing here reads a database (conftest runs it once, in the SQLite run).
+pytestmark = pytest.mark.database_free
+
 
 @pytest.mark.parametrize(
     ("raw", "page"),

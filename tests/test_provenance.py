@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from workbench import diffing
 from workbench.provenance import (
     FIRST_DRAFT,
@@ -18,6 +20,9 @@ from workbench.provenance import (
     pieces,
     words_by_person,
 )
+
+# Pure: nothing here reads a database (conftest runs it once, in the SQLite run).
+pytestmark = pytest.mark.database_free
 
 ANN, BEN, CAT, FAY = 11, 12, 13, 90  # three volunteers and a facilitator
 

@@ -10,6 +10,9 @@ from hypothesis import strategies as st
 from workbench import diffing
 from workbench.sentences import find_sentence, follow_sentence, map_range, paragraphs_of, sentence_covering, sentence_spans
 
+# Pure: nothing here reads a database (conftest runs it once, in the SQLite run).
+pytestmark = pytest.mark.database_free
+
 
 def split(text: str) -> list[str]:
     return [text[a:b] for a, b in sentence_spans(text)]

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+# Pure: nothing here reads a database (conftest runs it once, in the SQLite run).
+pytestmark = pytest.mark.database_free
+
 VENDOR = Path(__file__).resolve().parent.parent / "static" / "vendor"
 NOT_VENDORED = {"README.md", "SHA256SUMS"}
 HTMX_VERSION = "2.0.11"
