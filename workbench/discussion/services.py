@@ -80,6 +80,39 @@ def clean_body(body: str | None, *, field: str = "body", what: str = "comment", 
 # --- comments and reflections ---------------------------------------------------------------------
 
 
+# What the stored counts count (the counts shown beside what the public can read): one place for
+# the rule, used by each recount below.
+
+
+def _counted_comments(proposal_id: Any) -> Any:
+    """SQL: how many comments and replies on `proposal_id` are neither hidden nor retracted, nor by
+    someone who chose not to be published."""
+    return (
+        select(func.count(Comment.id))
+        .where(
+            Comment.proposal_id == proposal_id,
+            Comment.hidden_at.is_(None),
+            Comment.retracted_at.is_(None),
+            published_by(Comment.author_id),
+        )
+        .scalar_subquery()
+    )
+
+
+def _counted_replies(parent_id: Any, *subject: Any) -> Any:
+    """SQL: how many replies to `parent_id` are neither hidden nor by someone who chose not to be
+    published (`subject`: conditions that let the count read the subject's index)."""
+    replies = Comment.__table__.alias("replies")
+    return (
+        select(func.count(replies.c.id))
+        .where(
+            *(condition(replies) for condition in subject), replies.c.parent_id == parent_id,
+            replies.c.hidden_at.is_(None), published_by(replies.c.author_id),
+        )
+        .scalar_subquery()
+    )
+
+
 def recount_comments(proposal_id: int) -> None:
     """Set the proposal's comment count: its comments and replies neither hidden nor retracted, nor
     by someone who chose not to be published (the count shown beside what the public can read).
@@ -88,16 +121,7 @@ def recount_comments(proposal_id: int) -> None:
     db.session.execute(
         update(Proposal)
         .where(Proposal.id == proposal_id)
-        .values(
-            comment_count=select(func.count(Comment.id))
-            .where(
-                Comment.proposal_id == proposal_id,
-                Comment.hidden_at.is_(None),
-                Comment.retracted_at.is_(None),
-                published_by(Comment.author_id),
-            )
-            .scalar_subquery()
-        )
+        .values(comment_count=_counted_comments(proposal_id))
         .execution_options(synchronize_session="fetch")
     )
 
@@ -105,20 +129,17 @@ def recount_comments(proposal_id: int) -> None:
 def recount_replies(parent: Comment) -> None:
     """Set the comment's reply count: its replies that are neither hidden nor by someone who chose
     not to be published."""
-    replies = Comment.__table__.alias("replies")
     # Naming the subject lets the count read the (subject, parent_id, created_at) index.
     if parent.proposal_id is not None:
-        subject = replies.c.proposal_id == parent.proposal_id
+        def subject(replies: Any) -> Any:
+            return replies.c.proposal_id == parent.proposal_id
     else:
-        subject = (replies.c.element_id == parent.element_id) & replies.c.proposal_id.is_(None)
+        def subject(replies: Any) -> Any:
+            return (replies.c.element_id == parent.element_id) & replies.c.proposal_id.is_(None)
     db.session.execute(
         update(Comment)
         .where(Comment.id == parent.id)
-        .values(
-            reply_count=select(func.count(replies.c.id))
-            .where(subject, replies.c.parent_id == parent.id, replies.c.hidden_at.is_(None), published_by(replies.c.author_id))
-            .scalar_subquery()
-        )
+        .values(reply_count=_counted_replies(parent.id, subject))
         .execution_options(synchronize_session=False)
     )
 
@@ -136,28 +157,14 @@ def recount_contributions_of(user_id: int) -> None:
     db.session.execute(
         update(Proposal)
         .where(Proposal.id.in_(on_proposals))
-        .values(
-            comment_count=select(func.count(Comment.id))
-            .where(
-                Comment.proposal_id == Proposal.id,
-                Comment.hidden_at.is_(None),
-                Comment.retracted_at.is_(None),
-                published_by(Comment.author_id),
-            )
-            .scalar_subquery()
-        )
+        .values(comment_count=_counted_comments(Proposal.id))
         .execution_options(synchronize_session=False)
     )
-    replies = Comment.__table__.alias("replies")
     parents = select(Comment.parent_id).where(Comment.author_id == user_id, Comment.parent_id.is_not(None))
     db.session.execute(
         update(Comment)
         .where(Comment.id.in_(parents))
-        .values(
-            reply_count=select(func.count(replies.c.id))
-            .where(replies.c.parent_id == Comment.id, replies.c.hidden_at.is_(None), published_by(replies.c.author_id))
-            .scalar_subquery()
-        )
+        .values(reply_count=_counted_replies(Comment.id))
         .execution_options(synchronize_session=False)
     )
     db.session.expire_all()
