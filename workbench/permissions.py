@@ -22,6 +22,12 @@ def is_admin(user: Any) -> bool:
     return is_member(user) and user.is_admin
 
 
+def seen_by_everyone(contribution: Comment | Proposal) -> bool:
+    """Neither hidden by the moderators nor by someone who chose not to be published: the public
+    sees it (in SQL: `hidden_at IS NULL` and models.published_by)."""
+    return contribution.hidden_at is None and contribution.author.is_published
+
+
 def can_see_contributions_of(user: Any, author: User | None) -> bool:
     """Someone who chose not to be published at all (publication.NOT_PUBLISHED): their proposals,
     comments, reflections and aligned work are seen by facilitators and by themselves only (in SQL:
@@ -227,7 +233,7 @@ def can_follow(user: Any, thing: Vision | Element | Proposal) -> bool:
     author)."""
     if not is_member(user):
         return False
-    if isinstance(thing, Proposal) and (thing.hidden_at is not None or not thing.author.is_published):
+    if isinstance(thing, Proposal) and not seen_by_everyone(thing):
         return thing.author_id == user.id
     return True
 

@@ -207,7 +207,7 @@ def can_read(user: Any, context: CommentContext) -> bool:
     if not permissions.can_see_comment(user, context.comment):
         return False
     proposal = context.proposal
-    if proposal is not None and (proposal.hidden_at is not None or not proposal.author.is_published):
+    if proposal is not None and not permissions.seen_by_everyone(proposal):
         return permissions.is_facilitator(user) or (permissions.is_member(user) and proposal.author_id == user.id)
     return True
 

@@ -49,6 +49,7 @@ from ..models import (
 )
 from ..mail import Mail
 from ..outbox import queue
+from ..permissions import seen_by_everyone
 from . import mails
 from .following import followers
 from .kinds import DAILY, IMMEDIATELY, KINDS
@@ -78,12 +79,6 @@ Reasons = Iterator[tuple[Tell, Iterable[int] | Any]]  # (what, whom: ids or a SE
 
 
 # --- who is told what, by the action of the event ---------------------------------------------
-
-
-def seen_by_everyone(contribution: Comment | Proposal) -> bool:
-    """Neither hidden by the moderators nor by someone who chose not to be published: only then are
-    other people told of it (its author still hears of decisions on it)."""
-    return contribution.hidden_at is None and contribution.author.is_published
 
 
 def _decision(event: AuditEvent) -> Reasons:
