@@ -26,7 +26,7 @@ from workbench.facilitation import decisions, kept_flags, together
 from workbench.facilitation.kept_flags import keep_every_flag
 from workbench.facilitation.models import ProposalRival
 from workbench.facilitation.queue import QueueFilters, conflicted_count, queue_page
-from workbench.facilitation.queue_flags import TEXTLESS_KINDS, unknown_clause
+from workbench.facilitation.queue_flags import SHOWN_RIVALS, TEXTLESS_KINDS, Rivals, unknown_clause
 from workbench.models import DraftEntry, ElementText, Proposal, ProposalStatus, Role, User, waiting
 from workbench.proposals import services, structural
 from workbench.proposals.rebase import rebase_onto
@@ -101,7 +101,10 @@ def assert_in_step(vision, viewer: User, *, kept: bool = True) -> None:
     pairs = {pair for pair in expected}
     for row in page.rows:
         rivals = {b if a == row.proposal.id else a for a, b in pairs if row.proposal.id in (a, b)}
-        assert set(row.competing_with) == {r for r in rivals if db.session.get(Proposal, r).status == "open" and db.session.get(Proposal, r).hidden_at is None}
+        waiting = sorted(r for r in rivals if db.session.get(Proposal, r).status == "open" and db.session.get(Proposal, r).hidden_at is None)
+        # A row names the first few by id and counts the rest.
+        assert row.rivals.count == len(waiting)
+        assert list(row.rivals.first) == waiting[:SHOWN_RIVALS]
 
 
 # --- writes -----------------------------------------------------------------------------------------
@@ -322,8 +325,8 @@ def test_an_edit_and_a_removal_of_one_element_compete_and_two_moves_do(vision, p
     db.session.commit()
     assert queue_finds(vision, "competing", fran) == {edit.id, removal.id, first.id, second.id}
     rows = {row.proposal.id: row for row in queue_page(vision, QueueFilters(), viewer_id=fran.id).rows}
-    assert rows[edit.id].competing_with == [removal.id]
-    assert rows[first.id].competing_with == [second.id]
+    assert rows[edit.id].rivals == Rivals(1, (removal.id,))
+    assert rows[first.id].rivals == Rivals(1, (second.id,))
     # Withdrawing one, and hiding another, change no kept pair: the queue reads their state.
     services.withdraw_proposal(fresh(Proposal, second.id), fresh(User, second.author_id))
     hide_content("proposal", fresh(Proposal, removal.id), fresh(User, fran.id), "Off topic.")

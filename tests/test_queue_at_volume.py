@@ -400,3 +400,46 @@ def test_a_search_counts_up_to_a_bound_and_finds_the_same_in_either_way_of_readi
         assert shown(client, vision, "q=archive&sort=newest") == made[::-1]
     monkeypatch.setattr(queue, "SEARCH_COUNTED_UP_TO", 1000)
     assert "5 open proposals that match" in client.get(url(vision, "q=archive")).get_data(as_text=True)
+
+
+def test_a_row_names_its_first_three_rivals_and_links_to_the_rest(client, login_as, vision, people, make_user):
+    """Five proposals that all change the same words: each row names three rivals by number and
+    sends the facilitator to the proposal's page for the other one, instead of a link per rival."""
+    authors = [people.ana, people.olu, *(make_user(Role.VOLUNTEER, name=f"Author {n}") for n in range(3))]
+    rivals = [open_proposal(vision, author, "objective-1", f"Objective 1.1 text {n}.") for n, author in enumerate(authors)]
+    db.session.commit()
+    login_as(people.fran)
+    page = client.get(url(vision)).get_data(as_text=True)
+    first = row(page, rivals[0].id)
+    others = sorted(r.id for r in rivals[1:])
+    named = re.findall(r'href="/proposals/(\d+)">proposal \d+</a>', first)
+    assert [int(n) for n in named] == others[:3]
+    assert re.search(rf'and <a href="/proposals/{rivals[0].id}#others-heading">1 more<span class="visually-hidden"> competing proposals, listed on proposal {rivals[0].id}</span></a>', first)
+    # A row with three rivals or fewer names them all, with nothing more to follow.
+    withdrawn = [fresh(Proposal, r.id) for r in rivals[3:]]
+    for proposal in withdrawn:
+        proposal.status = ProposalStatus.WITHDRAWN.value
+    db.session.commit()
+    first = row(client.get(url(vision)).get_data(as_text=True), rivals[0].id)
+    assert [int(n) for n in re.findall(r'href="/proposals/(\d+)">proposal \d+</a>', first)] == others[:2]
+    assert "more<span" not in first
+
+
+@pytest.mark.parametrize("query", ["", "sort=newest", "element=objective-1", "ambition=ambition-1", "ambition=ambition-2"])
+def test_the_count_of_what_waits_leaves_out_hidden_withdrawn_and_decided_ones(client, login_as, vision, people, spread, query):
+    """The queue's count for no filter, an element or an ambition is read from the counts the
+    database keeps; it must equal the proposals the queue lists, whatever happened to the others."""
+    from workbench.discussion.services import hide_content
+
+    gone = [open_proposal(vision, people.ana, "objective-1", f"Objective 1.1 body, gone {n}.") for n in range(3)]
+    db.session.commit()
+    hide_content("proposal", fresh(Proposal, gone[0].id), fresh(type(people.fran), people.fran.id), "Off topic.")
+    fresh(Proposal, gone[1].id).status = ProposalStatus.WITHDRAWN.value
+    fresh(Proposal, gone[2].id).status = ProposalStatus.REJECTED.value
+    db.session.commit()
+    login_as(people.fran)
+    listed = shown(client, vision, query)  # one page: fewer than 20 wait
+    page = client.get(url(vision, query)).get_data(as_text=True)
+    count = int(re.search(r'id="queue-count">([\d,]+) open', page).group(1).replace(",", ""))
+    assert count == len(listed) > 0
+    assert not {g.id for g in gone} & set(listed)

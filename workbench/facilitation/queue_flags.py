@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, union
+from sqlalchemy import and_, exists, func, or_, select, union
 from sqlalchemy.orm import aliased
 
 from ..models import DraftEntry, Element, Proposal, ProposalStatus, db, waiting
@@ -165,12 +165,29 @@ def is_conflicted(candidate: Candidate, rebases: bool) -> bool:
 NO_TEXTS = Texts("", "")  # for candidates only checked for competition
 
 
+@dataclass(frozen=True)
+class Rivals:
+    """The waiting proposals one proposal competes with: how many, and the first SHOWN_RIVALS of
+    them by id (a row names a few and links to the rest, rather than dozens of links per row)."""
+
+    count: int = 0
+    first: tuple[int, ...] = ()
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.first)
+
+
+# A queue row names this many of a proposal's rivals (at the large scale a proposal has ~16).
+SHOWN_RIVALS = 3
+
+
 def flag_details(
     candidates: Sequence[Candidate], *, conflicts: bool = True, competition: bool = True
-) -> tuple[dict[int, bool], dict[int, list[int]]]:
-    """Conflicted and competing (the ids of its waiting rivals) for the given proposals; at most two
-    queries (one for the rivals, one for texts of those whose rebase is not kept for the working
-    text). Either half can be skipped (then its dict is empty)."""
+) -> tuple[dict[int, bool], dict[int, Rivals]]:
+    """Conflicted and competing (its waiting rivals) for the given proposals; at most two queries
+    (one for the rivals, one for texts of those whose rebase is not kept for the working text).
+    Either half can be skipped (then its dict is empty)."""
     if not candidates:
         return {}, {}
     conflicted: dict[int, bool] = {}
@@ -181,18 +198,38 @@ def flag_details(
         for c in candidates:
             rebases = fresh[c.id] if c.id in fresh else bool(c.rebase_clean) or not c.stale
             conflicted[c.id] = is_conflicted(c, rebases)
-    competing: dict[int, list[int]] = {}
+    competing: dict[int, Rivals] = {}
     if competition:
-        competing = {c.id: [] for c in candidates}
-        rival = aliased(Proposal)
-        for proposal_id, rival_id in db.session.execute(
-            select(ProposalRival.proposal_id, ProposalRival.rival_id)
-            .join(rival, rival.id == ProposalRival.rival_id)
-            .where(ProposalRival.proposal_id.in_(competing), waiting(rival))
-            .order_by(ProposalRival.proposal_id, ProposalRival.rival_id)
-        ):
-            competing[proposal_id].append(rival_id)
+        competing = {c.id: Rivals() for c in candidates}
+        first: dict[int, list[int]] = {c.id: [] for c in candidates}
+        for proposal_id, rival_id, count in db.session.execute(_first_rivals([c.id for c in candidates])):
+            first[proposal_id].append(rival_id)
+            competing[proposal_id] = Rivals(count, tuple(first[proposal_id]))
     return conflicted, competing
+
+
+def _first_rivals(proposal_ids: list[int]) -> Any:
+    """SQL: (proposal id, rival id, how many rivals) for the first SHOWN_RIVALS waiting rivals of each
+    proposal, in order. Whether a rival waits is a lookup of its row by id, per kept pair (a scalar
+    subquery: PostgreSQL would hash-join every open proposal to test a page's few hundred pairs)."""
+    rival = aliased(Proposal)
+    rival_waits = select(waiting(rival)).where(rival.id == ProposalRival.rival_id).scalar_subquery()
+    each = (ProposalRival.proposal_id,)
+    ranked = (
+        select(
+            ProposalRival.proposal_id,
+            ProposalRival.rival_id,
+            func.row_number().over(partition_by=each, order_by=ProposalRival.rival_id).label("place"),
+            func.count().over(partition_by=each).label("rivals"),
+        )
+        .where(ProposalRival.proposal_id.in_(proposal_ids), rival_waits)
+        .subquery()
+    )
+    return (
+        select(ranked.c.proposal_id, ranked.c.rival_id, ranked.c.rivals)
+        .where(ranked.c.place <= SHOWN_RIVALS)
+        .order_by(ranked.c.proposal_id, ranked.c.rival_id)
+    )
 
 
 def candidate(row: Any, texts: Any = None) -> Candidate:

@@ -26,13 +26,17 @@ def search_clause(words: str) -> Any:
     return proposals_with_words(words)
 
 
-def ambition_clause(vision: Vision, ambition_key: str) -> Any:
-    """SQL: the proposal is on the ambition or on an element under it in the working draft."""
+def elements_under(vision: Vision, ambition_key: str) -> Any:
+    """SQL: the ids of the ambition and of the elements under it in the working draft."""
     ambition = select(Element.id).where(Element.vision_id == vision.id, Element.key == ambition_key).scalar_subquery()
-    under = select(DraftEntry.element_id).where(
+    return select(DraftEntry.element_id).where(
         DraftEntry.vision_id == vision.id, or_(DraftEntry.element_id == ambition, DraftEntry.parent_element_id == ambition)
     )
-    return Proposal.element_id.in_(under)
+
+
+def ambition_clause(vision: Vision, ambition_key: str) -> Any:
+    """SQL: the proposal is on the ambition or on an element under it in the working draft."""
+    return Proposal.element_id.in_(elements_under(vision, ambition_key))
 
 
 def assignee_clause(assignee: str, viewer_id: int | None) -> Any:
