@@ -4,19 +4,31 @@ counts per element in the vision page's contents list."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from html.parser import HTMLParser
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import DBAPIError
 
 from workbench.caching import clear_caches
-from workbench.discussion.services import hide_content, post_reflection, retract_comment
+from workbench.discussion.services import hide_content, post_reflection, retract_comment, unhide_content
 from workbench.discussion.votes import cast_vote
-from workbench.models import Proposal, Role, Vote, db, utcnow
-from workbench.participation.counts import count_participation
+from workbench.facilitation.decisions import reject_proposal
+from workbench.models import Comment, Proposal, Role, Vote, db, utcnow, waiting
+from workbench.participation.counts import (
+    ROLES,
+    count_participation,
+    open_proposals,
+    open_proposals_everywhere,
+    read_participation,
+)
+from workbench.participation.models import Participant, VisionTotals
 from workbench.proposals.services import withdraw_proposal
 
+from .conftest import schema_names
 from .factories import add_comment, element_of, fresh, open_proposal
 
 PAGE = "/visions/test-vision/participation"
@@ -241,10 +253,6 @@ def _table_rows(html: str, table_id: str) -> list[list[str]]:
 
 
 def test_the_kept_counts_equal_the_counts_worked_out_from_the_contributions(consultation, make_user):
-    from workbench.discussion.services import unhide_content
-    from workbench.models import Comment
-    from workbench.participation.counts import read_participation
-
     vision, people = consultation["vision"], consultation["people"]
 
     def compared() -> dict[str, Any]:
@@ -281,3 +289,170 @@ def test_the_contents_list_reads_the_kept_counts_as_the_contributions_give_them(
     kept, counted = read_per_element(vision), count_per_element(vision)
     assert (+kept.open, +kept.reflected) == (+counted.open, +counted.reflected)
     assert kept.open_proposals("objective-1") == 1 and kept.reflections("objective-3") == 2
+
+
+# --- a vision's totals in one row (migration 0030) ---------------------------------------------------
+
+TOTALS = ("participants", *ROLES, "open_proposals")
+TOTALS_TRIGGERS = {
+    "vision_totals_participant_added", "vision_totals_participant_changed",
+    "vision_totals_proposal_added", "vision_totals_proposal_changed",
+}
+# The consultation fixture's: Hugh's hidden proposal and those on it, Cat's, Dan's and Gus's left out.
+CONSULTATION_TOTALS = {"participants": 6, "proposed": 1, "commented": 1, "reflected": 2, "voted": 2, "open_proposals": 1}
+
+
+def _kept(vision) -> dict[str, int]:
+    """The vision's totals as `vision_totals` keeps them (zeros without a row), once checked against
+    the same worked out from the contributions (`count_participation`) and from the proposals
+    (`waiting()`), and against what `read_participation`, `open_proposals` and
+    `open_proposals_everywhere` read."""
+    row = db.session.execute(
+        select(*(getattr(VisionTotals, name) for name in TOTALS)).where(VisionTotals.vision_id == vision.id)
+    ).one_or_none()
+    kept = dict(zip(TOTALS, row or (0,) * len(TOTALS)))
+    people = count_participation(vision).participants
+    waiting_here = db.session.scalar(select(func.count()).select_from(Proposal).where(Proposal.vision_id == vision.id, waiting()))
+    assert kept == {"participants": people["anyone"], **{role: people[role] for role in ROLES}, "open_proposals": waiting_here}
+    assert read_participation(vision).participants == people
+    assert open_proposals(vision.id) == waiting_here
+    assert open_proposals_everywhere() == db.session.scalar(select(func.count()).select_from(Proposal).where(waiting()))
+    return kept
+
+
+@contextmanager
+def _change(vision) -> Iterator[dict[str, int]]:
+    """`with _change(vision) as change: ...` commits, then `change` holds how each of the vision's
+    kept totals moved (only those that did), each total checked as `_kept` does."""
+    before = _kept(vision)
+    change: dict[str, int] = {}
+    yield change
+    db.session.commit()
+    after = _kept(vision)
+    change.update({name: after[name] - before[name] for name in TOTALS if after[name] != before[name]})
+
+
+def test_the_kept_totals_follow_every_kind_of_change(consultation, make_user, make_vision):
+    vision, people = consultation["vision"], consultation["people"]
+    facilitator = make_user(Role.FACILITATOR, name="Flo Facilitator")
+    newcomer, commenter, voter = (make_user(name=name) for name in ("Nell Newcomer", "Cal Commenter", "Vera Voter"))
+    assert _kept(vision) == CONSULTATION_TOTALS
+
+    with _change(vision) as change:
+        proposal = open_proposal(vision, newcomer, "objective-2", "Objective 1.2, put anew.")
+    assert change == {"participants": 1, "proposed": 1, "open_proposals": 1}
+    with _change(vision) as change:
+        withdraw_proposal(fresh(Proposal, proposal.id), newcomer)
+    assert change == {"open_proposals": -1}  # a withdrawn proposal still counts as proposed
+
+    accepted = open_proposal(vision, newcomer, "objective-1", "Objective 1.1, accepted.")
+    with _change(vision) as change:
+        _set(accepted, status="accepted", decided_at=utcnow(), decided_by_id=facilitator.id)
+    assert change == {"open_proposals": -1}
+    rejected = open_proposal(vision, newcomer, "objective-1", "Objective 1.1, rejected.")
+    with _change(vision) as change:
+        reject_proposal(fresh(Proposal, rejected.id), facilitator, "Not now.")
+    assert change == {"open_proposals": -1}
+
+    hidden = open_proposal(vision, people["Bob"], "objective-3", "Objective 2.1, hidden.")
+    with _change(vision) as change:
+        hide_content("proposal", fresh(Proposal, hidden.id), facilitator, "Off topic.")
+    assert change == {"proposed": -1, "open_proposals": -1}  # Bob still took part: his comment
+    with _change(vision) as change:
+        unhide_content("proposal", fresh(Proposal, hidden.id), facilitator)
+    assert change == {"proposed": 1, "open_proposals": 1}
+
+    with _change(vision) as change:
+        commented = add_comment(hidden, commenter, "A first word here.")
+    assert change == {"participants": 1, "commented": 1}
+    with _change(vision) as change:  # Vic had only voted: his row's upsert updates it (UPDATE triggers)
+        retracted = add_comment(hidden, people["Vic"], "Said, then taken back.")
+    assert change == {"commented": 1}
+    with _change(vision) as change:
+        retract_comment(fresh(Comment, retracted.id), people["Vic"])
+    assert change == {"commented": -1}
+    with _change(vision) as change:
+        hide_content("comment", fresh(Comment, commented.id), facilitator, "Off topic.")
+    assert change == {"participants": -1, "commented": -1}
+
+    with _change(vision) as change:
+        cast_vote(fresh(Proposal, hidden.id), voter, "support")
+    assert change == {"participants": 1, "voted": 1}
+    with _change(vision) as change:
+        cast_vote(fresh(Proposal, hidden.id), people["Alice"], "oppose")
+    assert change == {"voted": 1}  # Alice had proposed, never voted
+    with _change(vision) as change:
+        cast_vote(fresh(Proposal, hidden.id), people["Vic"], "support")
+    assert change == {}  # Vic had voted already
+
+    quiet = make_vision(slug="quiet-vision")
+    assert db.session.get(VisionTotals, quiet.id) is None  # nobody has contributed: no row, read as zeros
+    assert _kept(quiet) == dict.fromkeys(TOTALS, 0)
+    with _change(quiet) as change:
+        open_proposal(quiet, newcomer, "objective-1", "Objective 1.1, in another vision.")
+    assert change == {"participants": 1, "proposed": 1, "open_proposals": 1}
+    assert open_proposals_everywhere() == open_proposals(vision.id) + 1 == 3
+
+
+REFUSED = "vision_totals written"
+
+
+@contextmanager
+def _refusing_writes_to_the_totals() -> Iterator[None]:
+    """Within: a write to any `vision_totals` row fails (`REFUSED`); at the end the
+    transaction is rolled back (and, on SQLite, the watch dropped: it lives on the connection)."""
+    connection = db.session.connection()
+    postgresql = connection.dialect.name == "postgresql"
+    if postgresql:  # gone with the rollback
+        connection.exec_driver_sql(
+            "CREATE FUNCTION refuse_totals() RETURNS trigger LANGUAGE plpgsql "
+            f"AS $$ BEGIN RAISE EXCEPTION '{REFUSED}'; END $$"
+        )
+        connection.exec_driver_sql(
+            "CREATE TRIGGER refuse_totals BEFORE UPDATE ON vision_totals FOR EACH ROW EXECUTE FUNCTION refuse_totals()"
+        )
+    else:
+        connection.exec_driver_sql(
+            f"CREATE TEMP TRIGGER refuse_totals BEFORE UPDATE ON main.vision_totals BEGIN SELECT RAISE(ABORT, '{REFUSED}'); END"
+        )
+    try:
+        yield
+    finally:
+        if not postgresql:
+            connection.exec_driver_sql("DROP TRIGGER temp.refuse_totals")
+        db.session.rollback()
+
+
+def test_a_vote_by_someone_who_took_part_does_not_write_the_vision_s_totals(consultation, make_user):
+    # The vision's row is every writer's: most votes, by people who already took part, must leave it alone.
+    vision, people = consultation["vision"], consultation["people"]
+    other = open_proposal(vision, people["Bob"], "objective-2", "Objective 1.2, voted on.")
+    newcomer = make_user(name="Nell Newcomer")
+    before = _kept(vision)
+
+    with _refusing_writes_to_the_totals():
+        cast_vote(fresh(Proposal, other.id), people["Vic"], "support")  # he voted before: nothing to write
+        voted = select(Participant.voted).where(Participant.vision_id == vision.id, Participant.user_id == people["Vic"].id)
+        assert db.session.scalar(voted) == 2
+        with pytest.raises(DBAPIError, match=REFUSED):  # the watch does see a write
+            cast_vote(fresh(Proposal, other.id), newcomer, "support")
+    assert _kept(vision) == before
+
+
+def test_the_migration_fills_the_totals_from_the_rows_there_are(consultation, make_vision):
+    from flask_migrate import downgrade, upgrade
+
+    vision = consultation["vision"]
+    quiet = make_vision(slug="quiet-vision")
+    kept = _kept(vision)
+    db.session.remove()
+    try:
+        downgrade(revision="0029_published_themes")
+        assert "vision_totals" not in inspect(db.engine).get_table_names()
+        assert not TOTALS_TRIGGERS & schema_names("trigger")
+    finally:
+        upgrade()
+
+    assert TOTALS_TRIGGERS <= schema_names("trigger")
+    assert _kept(vision) == kept == CONSULTATION_TOTALS
+    assert db.session.get(VisionTotals, quiet.id).participants == 0  # every vision gets its row

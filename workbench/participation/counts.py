@@ -7,13 +7,13 @@ votes on proposals that are not hidden, a vote taken back (cleared) included: th
 A participant is a person who did any of these.
 
 Cost (DESIGN.md §6: p95 <= 50 ms with 10,000 proposals, 100,000 comments and 300,000 votes): the
-database keeps the counts in the transaction of every change (participation/models.py, migration
-0028's triggers), so working them out reads the vision's counts per element and week and one row per
-participant (`read_participation`), not every contribution (`count_participation`, ~0.3-0.5 s at
-that scale, which the tests compare it with). They are also kept in a per-process cache
-(`caching.app_cache`), keyed by a cheap fingerprint
-of the data: the newest audit event id (every proposal, withdrawal, decision, comment, retraction,
-hiding and unhiding writes one) and the newest vote, comment and proposal ids (votes write no audit
+database keeps the counts in the transaction of every change (participation/models.py, migrations
+0028's and 0030's triggers), so working them out reads the vision's counts per element and week and
+its one row of totals (`read_participation`), not every contribution or participant
+(`count_participation`, ~0.3-0.5 s at that scale, which the tests compare it with). They are also
+kept in a per-process cache (`caching.app_cache`), keyed by a cheap fingerprint of the data: the
+newest audit event id (every proposal, withdrawal, decision, comment, retraction, hiding and
+unhiding writes one) and the newest vote, comment and proposal ids (votes write no audit
 event; rows are never deleted, so a new row is a new id). Reading the fingerprint is one statement
 of four `max(id)` lookups, each the end of a primary-key index (~0.1 ms).
 
@@ -37,12 +37,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, case, func, literal_column, or_, select, union_all
+from sqlalchemy import and_, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from ..caching import app_cache
 from ..models import AuditEvent, Comment, Element, Proposal, Vision, Vote, db, utcnow
-from .models import ContributionCount, Participant
+from .models import ContributionCount, VisionTotals
 
 OUTCOMES = ("open", "accepted", "accepted with changes", "rejected", "withdrawn")
 KINDS = ("proposals", "comments", "reflections")
@@ -166,10 +166,11 @@ def _counted_comments(vision_id: int, on: Any) -> Any:
 
 
 def read_participation(vision: Vision) -> Participation:
-    """The vision's counts as the database keeps them (participation/models.py, migration 0028's
-    triggers): three queries, reading the vision's rows of contributions per element and week (at
-    most elements x weeks x 7) and one row per participant, never the contributions themselves.
-    `count_participation` works the same out from the contributions (the tests compare them)."""
+    """The vision's counts as the database keeps them (participation/models.py, migrations 0028's
+    and 0030's triggers): three queries, reading the vision's rows of contributions per element and
+    week (at most elements x weeks x 7) and its one row of totals, never the contributions or the
+    participants themselves. `count_participation` works the same out from the contributions (the
+    tests compare them)."""
     counts = Participation(as_of=utcnow())
     keys = dict(db.session.execute(select(Element.id, Element.key).where(Element.vision_id == vision.id)).all())
     rows = db.session.execute(
@@ -183,13 +184,31 @@ def read_participation(vision: Vision) -> Participation:
             counts.outcomes_by_element[key][what] += number
         counts.by_element[key][kind] += number
         counts.by_week[_as_date(started)][kind] += number
-    took_part = [getattr(Participant, name) > 0 for name in ("proposed", "commented", "reflected", "voted")]
-    row = db.session.execute(
-        select(func.count(), *(func.coalesce(func.sum(case((part, 1), else_=0)), 0) for part in took_part))
-        .where(Participant.vision_id == vision.id, or_(*took_part))
-    ).one()
-    counts.participants = {"anyone": int(row[0]), **{name: int(value) for name, value in zip(ROLES, row[1:])}}
+    totals = db.session.execute(
+        select(VisionTotals.participants, *(getattr(VisionTotals, name) for name in ROLES)).where(VisionTotals.vision_id == vision.id)
+    ).one_or_none() or (0,) * (1 + len(ROLES))  # no row: nobody has contributed yet
+    counts.participants = {"anyone": int(totals[0]), **{name: int(value) for name, value in zip(ROLES, totals[1:])}}
     return counts
+
+
+def waiting_proposals(vision_id: Any = None) -> Any:
+    """SQL (a select of one number): how many proposals wait for the facilitators
+    (`models.waiting()`: open and not hidden) in the vision (an id, or an SQL expression such as
+    `Vision.id` for a correlated subquery), or on the whole site when None, from the totals the
+    database keeps (migration 0030): one row per vision, however many proposals there are. The same
+    number as counting `waiting()` (the tests compare them), in the same transaction as every change."""
+    total = select(func.coalesce(func.sum(VisionTotals.open_proposals), 0))
+    return total if vision_id is None else total.where(VisionTotals.vision_id == vision_id)
+
+
+def open_proposals(vision_id: int) -> int:
+    """How many of the vision's proposals wait (`waiting_proposals`); one statement."""
+    return int(db.session.scalar(waiting_proposals(vision_id)) or 0)
+
+
+def open_proposals_everywhere() -> int:
+    """How many proposals wait on the whole site (`waiting_proposals`); one statement."""
+    return int(db.session.scalar(waiting_proposals()) or 0)
 
 
 def count_participation(vision: Vision) -> Participation:

@@ -1,5 +1,6 @@
 """The participation page's counts, kept by the database in the transaction of every change that
-alters one (triggers of migration 0028), so that the page reads a vision's shape, not its data.
+alters one (triggers of migrations 0028 and 0030), so that the page reads a vision's shape, not its
+data.
 
 What counts is the rule of counts.py's docstring: proposals that are not hidden; comments and
 reflections neither hidden nor retracted, and not on a hidden proposal; votes on proposals that are
@@ -47,3 +48,21 @@ class Participant(db.Model):
     voted: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (PrimaryKeyConstraint("vision_id", "user_id"),)
+
+
+class VisionTotals(db.Model):
+    """A vision's totals in one row, kept by migration 0030's triggers, so that the pages that show
+    them read one row whatever the number of people or proposals: `participants`, the people with
+    any count of `Participant` above 0, and `proposed`, `commented`, `reflected`, `voted`, those
+    with that count above 0; `open_proposals`, the proposals waiting for the facilitators
+    (`models.waiting()`). A vision nobody has contributed to may have no row: read it as zeros."""
+
+    __tablename__ = "vision_totals"
+
+    vision_id: Mapped[int] = mapped_column(ForeignKey("visions.id"), primary_key=True, autoincrement=False)
+    participants: Mapped[int] = mapped_column(Integer, default=0)
+    proposed: Mapped[int] = mapped_column(Integer, default=0)
+    commented: Mapped[int] = mapped_column(Integer, default=0)
+    reflected: Mapped[int] = mapped_column(Integer, default=0)
+    voted: Mapped[int] = mapped_column(Integer, default=0)
+    open_proposals: Mapped[int] = mapped_column(Integer, default=0)
