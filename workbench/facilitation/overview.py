@@ -17,13 +17,9 @@ from ..aligned.screening import waiting_clause, waiting_count
 from ..discussion.moderation import open_report_count
 from ..drafting import state as draft
 from ..drafting.window import schedule_words
-from ..models import AlignedWork, Proposal, Report, Vision, db, waiting
+from ..models import AlignedWork, Report, Vision, db
+from ..participation.counts import waiting_proposals
 from .queue import QueueCounts, conflicted_count, queue_counts
-
-
-def _open_proposals() -> Any:
-    """The open, visible proposals: the ones the queue shows."""
-    return select(func.count(Proposal.id)).where(waiting())
 
 
 def _reported_subjects() -> Any:
@@ -62,7 +58,7 @@ def waiting_everywhere() -> Waiting:
     a database that failed the request must not also break the page that says so.
     """
     query = select(
-        _open_proposals().scalar_subquery(),
+        waiting_proposals().scalar_subquery(),
         select(func.count()).select_from(_reported_subjects()).scalar_subquery(),
         select(func.count(AlignedWork.id)).where(waiting_clause()).scalar_subquery(),
     )
@@ -86,7 +82,7 @@ class VisionWaiting:
 
 def visions_waiting() -> list[VisionWaiting]:
     """Every vision, by title, with its open proposals and aligned work waiting for screening; one query."""
-    proposals = _open_proposals().where(Proposal.vision_id == Vision.id).scalar_subquery()
+    proposals = waiting_proposals(Vision.id).scalar_subquery()
     aligned = (
         select(func.count(AlignedWork.id))
         .where(AlignedWork.vision_id == Vision.id, waiting_clause())

@@ -38,6 +38,7 @@ from .queue_flags import (
     shown_candidate,
     unknown_clause,
 )
+from ..participation.counts import open_proposals
 from ..participation.models import ContributionCount
 from .queue_where import elements_under, narrowing
 
@@ -314,13 +315,15 @@ def _select(
 
 
 def _kept_total(vision: Vision, filters: QueueFilters, extra: list[Any]) -> int | None:
-    """How many wait in the queue, from the counts the database keeps (participation/models.py:
-    a vision's proposals per element, week and outcome, where "open" is exactly `models.waiting`),
-    when nothing narrows it but an element or an ambition: a few rows per element, where counting
-    the proposals reads one index entry per proposal (20,000 at three times the large scale). None
-    when another filter narrows it: then the proposals are counted."""
+    """How many wait in the queue, from the counts the database keeps (participation/models.py),
+    when nothing narrows it but an element or an ambition: the vision's totals (one row), or its
+    proposals per element, week and outcome ("open" is exactly `models.waiting`; a few rows per
+    element), where counting the proposals reads one index entry per proposal (20,000 at three
+    times the large scale). None when another filter narrows it: then the proposals are counted."""
     if extra or filters.flag or filters.q or filters.author_name or filters.assignee or filters.tag:
         return None
+    if not (filters.element_key or filters.ambition_key):
+        return open_proposals(vision.id)  # one row, the vision's totals (migration 0030)
     kept = [ContributionCount.vision_id == vision.id, ContributionCount.what == "open"]
     if filters.element_key:
         kept.append(
