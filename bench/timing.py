@@ -48,6 +48,15 @@ def options(description: str, *, requests: int = 100, warmup: int = 10, scale: b
     return parser
 
 
+def app_for(url: str, args: argparse.Namespace) -> Any:
+    """The app on the benchmark's database; with `--reuse`, its schema brought to the latest
+    migration first (data an earlier run left may predate a migration the code reads)."""
+    app = gen.make_app(url)
+    if args.reuse:
+        gen.migrate(app)
+    return app
+
+
 def database(args: argparse.Namespace, name: str) -> tuple[str, Any]:
     """The database URL and the temporary directory holding it (None for a named database); with
     `--keep` the directory outlives the run and its URL is printed, for `--reuse`."""
