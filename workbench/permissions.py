@@ -24,8 +24,23 @@ def is_admin(user: Any) -> bool:
 
 def seen_by_everyone(contribution: Comment | Proposal) -> bool:
     """Neither hidden by the moderators nor by someone who chose not to be published: the public
-    sees it (in SQL: `hidden_at IS NULL` and models.published_by)."""
-    return contribution.hidden_at is None and contribution.author.is_published
+    sees it (in SQL: `hidden_at IS NULL` and models.published_by). A contribution without an author
+    row counts as published, as in `can_see_contributions_of`."""
+    return contribution.hidden_at is None and (contribution.author is None or contribution.author.is_published)
+
+
+def can_see_contribution(user: Any, contribution: Comment | Proposal) -> bool:
+    """Who may read a proposal's, comment's or reflection's words: everyone when the public sees it
+    (`seen_by_everyone`); a hidden (moderated) one, or one by someone who chose not to be published,
+    only its author and facilitators. `contribution` may be any object with `hidden_at`,
+    `author_id` and `author` (a vote reads columns, not a Proposal)."""
+    return seen_by_everyone(contribution) or is_author_or_facilitator(user, contribution)
+
+
+def is_author_or_facilitator(user: Any, contribution: Comment | Proposal) -> bool:
+    """Who still reads a contribution's words when the public does not (hidden, retracted, or by
+    someone who chose not to be published): its author, and the facilitators who moderate."""
+    return is_facilitator(user) or (is_member(user) and contribution.author_id == user.id)
 
 
 def can_see_contributions_of(user: Any, author: User | None) -> bool:
@@ -190,14 +205,6 @@ def can_rebase_proposal(user: Any, proposal: Proposal) -> bool:
 
 
 # --- deliberation: comments, reflections, reports and moderation (issue 5) ----------------------
-
-
-def can_see_comment(user: Any, comment: Comment) -> bool:
-    """Hidden (moderated) comments and reflections, and those of someone who chose not to be
-    published: only their author and facilitators see the words."""
-    if comment.hidden_at is None:
-        return can_see_contributions_of(user, comment.author)
-    return is_facilitator(user) or (is_member(user) and comment.author_id == user.id)
 
 
 def can_comment_on_proposal(user: Any, proposal: Proposal) -> bool:

@@ -16,18 +16,38 @@ WITH_NAME = "name"
 WITHOUT_NAME = "anonymous"
 NOT_PUBLISHED = "private"
 
+A_PARTICIPANT = "a participant"
+A_FORMER_PARTICIPANT = "a former participant"
+
+# The choice in words, in three places: a change of wording is made here, in all three.
+# The question's labels on "About you" and in the response journey (first person, as the person answers).
 PUBLISH_CHOICES = {
     WITH_NAME: "With my name",
-    WITHOUT_NAME: "Without my name (shown as “a participant”)",
+    WITHOUT_NAME: f"Without my name (shown as “{A_PARTICIPANT}”)",
     NOT_PUBLISHED: "Not at all (seen by the facilitators only, and counted in the analysis)",
+}
+
+# The account page's summary of the choice (second person).
+PUBLICATION_SUMMARY = {
+    WITH_NAME: "With your name",
+    WITHOUT_NAME: f"Without your name: shown as “{A_PARTICIPANT}”",
+    NOT_PUBLISHED: "Not published: seen by the facilitators only, and counted in the analysis",
+}
+
+# The confirmation once "About you" is saved with a new choice (accounts.services; "are now " becomes
+# "are " when the person answers for the first time and keeps how they were published).
+PUBLICATION_NOW = {
+    WITH_NAME: "Your contributions are now published with your name.",
+    WITHOUT_NAME: f"Your contributions are now published without your name: they show “{A_PARTICIPANT}”.",
+    NOT_PUBLISHED: (
+        "Your contributions are now not published: only the facilitators see them, and they are counted "
+        "in the analysis."
+    ),
 }
 
 INDIVIDUAL = "individual"
 ORGANISATION = "organisation"
 RESPONDING_AS = {INDIVIDUAL: "As an individual", ORGANISATION: "For an organisation"}
-
-A_PARTICIPANT = "a participant"
-A_FORMER_PARTICIPANT = "a former participant"
 
 
 def name_shown(display_name: str, *, is_deleted: bool, publish_as: str | None) -> str:

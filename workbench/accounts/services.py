@@ -23,7 +23,7 @@ from ..mail import Mail, compose, external_url
 from ..aligned.services import forget_contacts_of
 from ..models import AuditEvent, Notification, OutgoingMail, Role, User, db, record_event
 from ..exceptions import NotAllowed, ValidationError
-from ..publication import A_PARTICIPANT, NOT_PUBLISHED, ORGANISATION, WITH_NAME, WITHOUT_NAME
+from ..publication import ORGANISATION, PUBLICATION_NOW
 from ..keyset import KeysetPage, Seek, seek_in_list, seek_page
 from ..validation import clean_text
 from ..word_search import words_of
@@ -63,23 +63,6 @@ def about_you_saved_words(before: tuple[str | None, str, str], person: User) -> 
     elif was_as is None:  # answered for the first time, keeping how they were published
         sentences.append(PUBLICATION_NOW[person.publish_as].replace(" are now ", " are ", 1))
     return " ".join(sentences) or "Your answers are unchanged."
-
-
-# How the account page sums up the choice (second person; the question's words are the first).
-PUBLICATION_SUMMARY = {
-    WITH_NAME: "With your name",
-    WITHOUT_NAME: f"Without your name: shown as “{A_PARTICIPANT}”",
-    NOT_PUBLISHED: "Not published: seen by the facilitators only, and counted in the analysis",
-}
-
-PUBLICATION_NOW = {
-    WITH_NAME: "Your contributions are now published with your name.",
-    WITHOUT_NAME: f"Your contributions are now published without your name: they show “{A_PARTICIPANT}”.",
-    NOT_PUBLISHED: (
-        "Your contributions are now not published: only the facilitators see them, and they are counted "
-        "in the analysis."
-    ),
-}
 
 
 def _email_serializer() -> URLSafeTimedSerializer:

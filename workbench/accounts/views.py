@@ -26,7 +26,7 @@ from ..notifications.kinds import HOW_WORDS, KINDS
 from ..keyset import Seek
 from ..pagination import parse_page, seek_links
 from . import activity, services
-from ..publication import PUBLISH_CHOICES, RESPONDING_AS
+from ..publication import PUBLICATION_SUMMARY, PUBLISH_CHOICES, RESPONDING_AS
 from .about_you import save_about_you
 from .forms import AboutYouForm, ConfirmForm, DeleteAccountForm, DisplayNameForm, EmailChoicesForm, EmailForm, PasswordForm, RoleForm
 
@@ -71,7 +71,7 @@ def unsubscribe(token: str):
 def account():
     me = _me()
     return render_template(
-        "accounts/account.html", user=me, role_names=services.ROLE_NAMES, publication=services.PUBLICATION_SUMMARY,
+        "accounts/account.html", user=me, role_names=services.ROLE_NAMES, publication=PUBLICATION_SUMMARY,
         email_choices=choices.email_choices(me), kinds=KINDS, how_words=HOW_WORDS,
     )
 

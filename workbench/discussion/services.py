@@ -200,7 +200,7 @@ def _thread_parent(parent_id: int | None, *, proposal_id: int | None, element_id
         parent is None
         or parent.proposal_id != proposal_id
         or (proposal_id is None and parent.element_id != element_id)
-        or not permissions.can_see_comment(user, parent)
+        or not permissions.can_see_contribution(user, parent)
     ):
         raise ValidationError({"parent_id": "The comment you replied to is not part of this discussion any more. Reload the page and try again"})
     return parent

@@ -204,20 +204,18 @@ def load_comment(comment_id: int) -> CommentContext | None:
 
 def can_read(user: Any, context: CommentContext) -> bool:
     """Whether `user` may see this comment at all: it is visible, and so is what it is said on."""
-    if not permissions.can_see_comment(user, context.comment):
-        return False
     proposal = context.proposal
-    if proposal is not None and not permissions.seen_by_everyone(proposal):
-        return permissions.is_facilitator(user) or (permissions.is_member(user) and proposal.author_id == user.id)
-    return True
+    return permissions.can_see_contribution(user, context.comment) and (
+        proposal is None or permissions.can_see_contribution(user, proposal)
+    )
 
 
 def can_read_words(user: Any, comment: Comment) -> bool:
     """Whether the words of a retracted or hidden comment (and its earlier wordings) may be shown
     to `user`: only to its author and to facilitators."""
-    if comment.hidden_at is None and comment.retracted_at is None and comment.author.is_published:
+    if comment.retracted_at is None and permissions.seen_by_everyone(comment):
         return True
-    return permissions.is_facilitator(user) or (permissions.is_member(user) and comment.author_id == user.id)
+    return permissions.is_author_or_facilitator(user, comment)
 
 
 def revisions_of(comment: Comment) -> list[CommentRevision]:

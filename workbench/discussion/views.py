@@ -158,7 +158,7 @@ def post_comment(proposal_id: int):
         heading=f"Reply to a comment on proposal {proposal.id}" if parent_id else f"Comment on proposal {proposal.id}",
         back_url=url_for("proposals.show", proposal_id=proposal.id),
         back_text=f"Back to proposal {proposal.id}",
-        parent=parent if parent is not None and permissions.can_see_comment(current_user, parent) else None,
+        parent=parent if parent is not None and permissions.can_see_contribution(current_user, parent) else None,
         what="reply" if parent_id else "comment",
     )
     if not form.validate_on_submit():
@@ -242,7 +242,7 @@ def post_reflection(slug: str, key: str):
         heading=f"Reply to a reflection on {label}" if parent_id else f"Reflect on {label}",
         back_url=url_for(".reflections", slug=slug, key=key),
         back_text=f"Back to the reflections on {label}",
-        parent=parent if parent is not None and permissions.can_see_comment(current_user, parent) else None,
+        parent=parent if parent is not None and permissions.can_see_contribution(current_user, parent) else None,
         what="reply" if parent_id else "reflection",
     )
     if not form.validate_on_submit():

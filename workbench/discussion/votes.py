@@ -77,7 +77,7 @@ class VoteWindow:
 @dataclass(slots=True, frozen=True)
 class VoteAuthor:
     """Who wrote the proposal, as a vote reads it: whether the public may see their proposals
-    (permissions.can_see_contributions_of)."""
+    (permissions.can_see_contribution)."""
 
     id: int
     is_published: bool

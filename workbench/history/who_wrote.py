@@ -8,8 +8,8 @@ change copies its spans. The attribution itself is the pure `workbench.provenanc
 stored with the version (`VersionProvenance`, immutable like it) together with each person's word
 count per element (`VersionWords`, for "your words in version 3").
 
-Names are never stored: `credit` words a source when it is shown, and `credited_name` is the one
-place that decides how (or whether) a person is named.
+Names are never stored: `credit` words a source when it is shown, naming its author as everywhere
+in public (`publication.name_shown`, the one place that decides how a person is named).
 
 Every function here takes a SQLAlchemy connection where it writes or reads the chain (migration 0019
 keeps its own frozen copy of the recording, for the versions published before it).
@@ -241,12 +241,6 @@ class Credits:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def credited_name(display_name: str, is_deleted: bool, publish_as: str | None) -> str | None:
-    """How a person is named where their words are credited: as everywhere in public
-    (`publication.name_shown`: "a participant" without their name; None: not named)."""
-    return name_shown(display_name, is_deleted=is_deleted, publish_as=publish_as)
-
-
 def credits_for(sources: Iterable[Source]) -> Credits:
     """The names and moderation state of these sources: two queries at most."""
     sources = list(sources)
@@ -257,7 +251,7 @@ def credits_for(sources: Iterable[Source]) -> Credits:
     if people:
         rows = db.session.execute(select(User.id, User.display_name, User.is_deleted, User.publish_as).where(User.id.in_(people)))
         for row in rows:
-            names[row.id] = credited_name(row.display_name, row.is_deleted, row.publish_as)
+            names[row.id] = name_shown(row.display_name, is_deleted=row.is_deleted, publish_as=row.publish_as)
     hidden: frozenset[int] = frozenset()
     if proposals:
         hidden = frozenset(

@@ -8,7 +8,8 @@ from flask import abort
 from flask_login import current_user
 
 from ..models import Proposal
-from .services import can_see, load_proposal
+from ..permissions import can_see_contribution
+from .services import load_proposal
 
 P = TypeVar("P")
 
@@ -22,6 +23,6 @@ def visible_proposal_or_404(proposal_id: int, *, for_update: bool = False, detai
 def visible_or_404(proposal: P | None) -> P:
     """`proposal` however it was read (a Proposal, or the columns a vote reads), or 404 when there
     is none or it is hidden from the reader."""
-    if proposal is None or not can_see(current_user, proposal):
+    if proposal is None or not can_see_contribution(current_user, proposal):
         abort(404)
     return proposal

@@ -257,16 +257,6 @@ def withdraw_proposal(proposal: Proposal, author: User) -> Proposal:
 # --- reading --------------------------------------------------------------------------------------
 
 
-def can_see(user: Any, proposal: Proposal) -> bool:
-    """Hidden (moderated) proposals, and those of someone who chose not to be published, are seen
-    only by their author and by facilitators."""
-    if proposal.hidden_at is None:
-        return permissions.can_see_contributions_of(user, proposal.author)
-    return permissions.is_facilitator(user) or (
-        permissions.is_member(user) and user.id == proposal.author_id
-    )
-
-
 def load_proposal(proposal_id: int, *, for_update: bool = False, details: bool = True) -> Proposal | None:
     """The proposal with its vision, element, author and base text, in one query (with
     `details=False` its vision only: enough for a vote, the busiest write).

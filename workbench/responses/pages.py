@@ -12,7 +12,7 @@ from ..involvement.pages import ambition_names, ambitions_in_words
 from ..involvement.services import AVAILABILITY
 from ..models import User
 from ..publication import PUBLISH_CHOICES, RESPONDING_AS
-from .services import STEPS
+from .steps import STEPS
 
 NOT_ANSWERED = "Not answered"
 

@@ -29,17 +29,10 @@ from ..involvement.pages import ambition_names, deadline_in_words
 from ..involvement.services import check_offer, offer_to_help
 from ..models import DraftEntry, Element, ElementText, User, Vision, db, record_event, utcnow
 from ..outbox import queue
+from .mails import copy_mail
 from .models import ConsultationResponse
+from .steps import STEPS, steps_of
 
-# The steps of the journey, in order, with their headings. "About you" is asked only of people who
-# have not answered it (it is saved to their account, not to the draft).
-STEPS: dict[str, str] = {
-    "about-you": "About you",
-    "vision": "Your reflections on the vision",
-    "ambitions": "Your reflections on the ambitions",
-    "aligned-work": "Work that supports the vision",
-    "help": "Helping to refine the vision",
-}
 ALIGNED_FIELDS = ("organisation", "title", "description", "status", "link", "contact")
 EMPTY_RESPONSE = (
     "Your response is empty. Answer at least one question — a reflection, your organisation's work, or an offer "
@@ -125,34 +118,6 @@ def already_submitted(vision: Vision, person: User, response_id: Any) -> Consult
     if response is None or response.user_id != person.id or response.vision_id != vision.id:
         return None
     return response if response.state == "submitted" else None
-
-
-def steps_of(person: User, draft: ConsultationResponse | None) -> list[str]:
-    """The steps of this person's journey, in order."""
-    asks_about_you = draft.asks_about_you if draft is not None else not has_answered(person)
-    return [step for step in STEPS if step != "about-you" or asks_about_you]
-
-
-def step_after(steps: list[str], step: str) -> str | None:
-    """The step that follows `step`, or None after the last one (then: check your answers)."""
-    if step not in steps:
-        return steps[0] if steps else None
-    at = steps.index(step)
-    return steps[at + 1] if at + 1 < len(steps) else None
-
-
-def step_before(steps: list[str], step: str) -> str | None:
-    if step not in steps or steps.index(step) == 0:
-        return None
-    return steps[steps.index(step) - 1]
-
-
-def where_to_continue(person: User, draft: ConsultationResponse | None) -> str | None:
-    """The step to go on with: the one after the last saved (None: all saved, check the answers)."""
-    steps = steps_of(person, draft)
-    if draft is None or not draft.last_step:
-        return steps[0]
-    return step_after(steps, draft.last_step)
 
 
 def is_empty(answers: Mapping[str, Any]) -> bool:
@@ -383,8 +348,6 @@ def submit_response(vision: Vision, person: User, response_id: Any) -> Submitted
             continue
     else:  # pragma: no cover
         raise WrongState("We could not give your response a reference number. Send it again.")
-    from .mails import copy_mail
-
     queue(copy_mail(vision, person, draft, elements), user=person)
     record_event(
         "response.submitted", "consultation_response", draft.id, actor=person, vision_id=vision.id,

@@ -27,11 +27,12 @@ from . import services
 from .forms import AboutYouStep, AlignedStep, HelpStep, StepFields, SubmitForm, VisionStep, ambitions_data, ambitions_step
 from .models import ConsultationResponse
 from .pages import about_you_in_words, answers_in_words
+from .steps import STEPS, step_after, step_before, steps_of, where_to_continue
 
 bp = Blueprint("responses", __name__)
 
 limited = per_account("RATELIMIT_COMMENT_WRITE")
-STEP_NAMES = "any(" + ", ".join(f'"{name}"' for name in services.STEPS) + ")"
+STEP_NAMES = "any(" + ", ".join(f'"{name}"' for name in STEPS) + ")"
 
 
 @bp.get("/visions/<slug:slug>/respond")
@@ -41,8 +42,8 @@ def start(slug: str):
     draft = services.draft_of(vision, current_user)
     return render_template(
         "responses/start.html", vision=vision, draft=draft, deadline=deadline_in_words(vision),
-        is_open=services.can_respond(current_user, vision), steps=services.steps_of(current_user, draft),
-        step_names=services.STEPS, continue_at=services.where_to_continue(current_user, draft),
+        is_open=services.can_respond(current_user, vision), steps=steps_of(current_user, draft),
+        step_names=STEPS, continue_at=where_to_continue(current_user, draft),
         sent=services.latest_submitted(vision, current_user),
     )
 
@@ -79,8 +80,8 @@ def step(slug: str, step: str):
     if saved is None:
         return _step_page(vision, step, form, draft), 422
     db.session.commit()
-    steps = services.steps_of(current_user, saved)
-    following = None if form.then.data == "check" or step not in steps else services.step_after(steps, step)
+    steps = steps_of(current_user, saved)
+    following = None if form.then.data == "check" or step not in steps else step_after(steps, step)
     if following is None:
         return redirect(url_for("responses.check", slug=slug), 303)
     return redirect(url_for("responses.step", slug=slug, step=following), 303)
@@ -111,8 +112,8 @@ def _filled_form(step: str, vision: Vision, answers: dict[str, Any]) -> StepFiel
 
 
 def _step_page(vision: Vision, step: str, form: StepFields, draft: ConsultationResponse | None, closed: str | None = None):
-    steps = services.steps_of(current_user, draft)
-    before = services.step_before(steps, step)
+    steps = steps_of(current_user, draft)
+    before = step_before(steps, step)
     if form.then.data == "check":
         back_url = url_for("responses.check", slug=vision.slug)
     elif before is not None:
@@ -131,7 +132,7 @@ def _step_page(vision: Vision, step: str, form: StepFields, draft: ConsultationR
         context.update(ambitions=ambition_names(vision_elements(vision)), availability=AVAILABILITY, skills_max=SKILLS_MAX)
     template = "responses/steps/" + step.replace("-", "_") + ".html"
     return render_template(
-        template, vision=vision, step=step, form=form, draft=draft, heading=services.STEPS[step],
+        template, vision=vision, step=step, form=form, draft=draft, heading=STEPS[step],
         number=steps.index(step) + 1 if step in steps else None, total=len(steps), back_url=back_url,
         closed=closed, **context,
     )
@@ -155,7 +156,7 @@ def check(slug: str):
 def _check_page(vision: Vision, draft: ConsultationResponse, form: SubmitForm, errors: dict[str, list[str]] | None = None,
                 closed: str | None = None):
     is_open = services.can_respond(current_user, vision)
-    steps = services.steps_of(current_user, draft)
+    steps = steps_of(current_user, draft)
     return render_template(
         "responses/check.html", vision=vision, draft=draft, form=form, errors=errors or {},
         closed=closed or (None if is_open else services.closed_message(vision)),
