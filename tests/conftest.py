@@ -72,12 +72,50 @@ def database_url(migrated_template: str, tmp_path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+# One round trip: empty the tables that hold rows, and restart the sequences that handed out an id.
+# DELETE, not TRUNCATE: TRUNCATE makes new files for a table and its indexes, and CASCADE (which a
+# table others refer to needs) pulls in every table that refers to it, so truncating only the tables
+# that hold rows cost as much as truncating all of them: 80 to 110 ms a test, a second on a busy
+# machine; deleting a test's few rows takes 4 to 6 ms. session_replication_role = replica skips
+# every trigger: the guards of published rows (migrations 0002, 0014), the counts kept by triggers,
+# and the foreign keys' checks, so the order of the deletions does not matter. SET LOCAL ends with
+# this transaction: the next test has its guards and triggers (tests/test_test_isolation.py).
+EMPTY_ALL_TABLES = """
+DO $$
+DECLARE
+    tables regclass[] := ARRAY[{tables}]::regclass[];
+    item regclass;
+    found boolean;
+BEGIN
+    SET LOCAL session_replication_role = replica;
+    FOREACH item IN ARRAY tables LOOP
+        EXECUTE format('SELECT EXISTS (SELECT FROM %s)', item) INTO found;
+        IF found THEN
+            EXECUTE format('DELETE FROM %s', item);
+        END IF;
+    END LOOP;
+    FOR item IN
+        SELECT sequence.oid FROM pg_class sequence
+        JOIN pg_depend owner ON owner.classid = 'pg_class'::regclass AND owner.objid = sequence.oid
+        WHERE sequence.relkind = 'S' AND owner.refclassid = 'pg_class'::regclass
+          AND owner.deptype IN ('a', 'i') AND owner.refobjid = ANY (tables)
+    LOOP
+        EXECUTE format('SELECT is_called FROM %s', item) INTO found;
+        IF found THEN
+            EXECUTE format('ALTER SEQUENCE %s RESTART', item);
+        END IF;
+    END LOOP;
+END $$
+"""
+
+
 def empty_all_tables() -> None:
-    tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+    """Leave the PostgreSQL test database as the migrations made it: every table of the models
+    empty and every id sequence they own back at its start (what TRUNCATE ... RESTART IDENTITY
+    guarantees, at a fraction of its cost: see EMPTY_ALL_TABLES)."""
+    tables = ", ".join("'" + table.name.replace("'", "''") + "'" for table in db.metadata.sorted_tables)
     with db.engine.begin() as connection:
-        # The guard refuses TRUNCATE of published versions (migration 0014); clearing a test's data skips triggers.
-        connection.execute(text("SET LOCAL session_replication_role = replica"))
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        connection.execute(text(EMPTY_ALL_TABLES.format(tables=tables)))
 
 
 @pytest.fixture
