@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert, select, text  # noqa: E402
+from sqlalchemy import insert, select  # noqa: E402
 
 from bench import deliberation as delib  # noqa: E402
 from bench import generate as gen  # noqa: E402
@@ -77,9 +77,7 @@ def generate(database_url: str, scale: int, seed: int = 2025) -> dict[str, Any]:
                 db.session.execute(insert(link.__table__), rows[start : start + 10_000])
             counts[link.__tablename__] = len(rows)
         db.session.commit()
-        vacuum = "VACUUM ANALYZE" if db.session.get_bind().dialect.name == "postgresql" else "ANALYZE"
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text(vacuum))
+        gen.gather_statistics()
         counts["proposals"] = len(proposals)
         counts["comments"] = db.session.scalar(select(db.func.count(Comment.id)))
         db.session.remove()

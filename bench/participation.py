@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import event, func, select, text  # noqa: E402
+from sqlalchemy import event, func, select  # noqa: E402
 
 from bench import deliberation as delib  # noqa: E402
 from bench import generate as gen  # noqa: E402
@@ -78,9 +78,7 @@ def prepare(url: str, reuse: bool, seed: int, scale: int) -> dict[str, Any] | No
     with app.app_context():
         if db.session.scalar(select(Vision.id).where(Vision.slug == gen.SLUG)) is None:
             raise SystemExit(f"No vision {gen.SLUG!r} in that database: run without --reuse on an empty database.")
-        vacuum = "VACUUM ANALYZE" if db.engine.dialect.name == "postgresql" else "ANALYZE"
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text(vacuum))
+        gen.gather_statistics()
         db.session.remove()
     return counts
 

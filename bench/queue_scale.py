@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, select, text, update  # noqa: E402
+from sqlalchemy import func, select, update  # noqa: E402
 
 from bench import deliberation as delib  # noqa: E402
 from bench import generate as gen  # noqa: E402
@@ -77,9 +77,7 @@ def generate(database_url: str, scale: int, seed: int = 2025) -> dict[str, Any]:
         # The planner's statistics, as SQLite keeps them where `PRAGMA optimize` runs (README), and on
         # PostgreSQL what autovacuum does after a bulk load: statistics, and the visibility map without
         # which an index-only scan reads the table anyway (every queue page took ~70 ms more).
-        vacuum = "VACUUM ANALYZE" if db.session.get_bind().dialect.name == "postgresql" else "ANALYZE"
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text(vacuum))
+        gen.gather_statistics()
         counts = {
             name: db.session.scalar(select(func.count(model.id)))
             for name, model in (("users", User), ("proposals", Proposal), ("votes", Vote), ("comments", Comment), ("reports", Report))

@@ -71,9 +71,7 @@ def generate(database_url: str, scale: int, seed: int = 2025) -> dict[str, Any]:
                 update(Proposal).where(Proposal.id == proposal["id"]).values(rationale=Proposal.rationale + f" Like {RARE_WORD}.")
             )
         db.session.commit()
-        vacuum = "VACUUM ANALYZE" if db.session.get_bind().dialect.name == "postgresql" else "ANALYZE"
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text(vacuum))
+        gen.gather_statistics()
         counts = {
             name: db.session.scalar(select(func.count(model.id)))
             for name, model in (("users", User), ("proposals", Proposal), ("comments", Comment), ("aligned work", AlignedWork))

@@ -50,10 +50,13 @@ def options(description: str, *, requests: int = 100, warmup: int = 10, scale: b
 
 def app_for(url: str, args: argparse.Namespace) -> Any:
     """The app on the benchmark's database; with `--reuse`, its schema brought to the latest
-    migration first (data an earlier run left may predate a migration the code reads)."""
+    migration first (data an earlier run left may predate a migration the code reads) and the
+    planner's statistics gathered again (`generate.gather_statistics`)."""
     app = gen.make_app(url)
     if args.reuse:
         gen.migrate(app)
+        with app.app_context():
+            gen.gather_statistics()
     return app
 
 
