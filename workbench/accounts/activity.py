@@ -25,6 +25,9 @@ from ..proposals.services import status_label
 from ..visions import services as visions
 from ..visions.snapshots import KIND_NAMES
 
+# Made once: SQLAlchemy adapts a new alias's columns afresh on each use (queue_flags._OTHER).
+_ON_PROPOSAL = aliased(Proposal, name="on_proposal")
+
 PER_PAGE = 10
 EXCERPT_CHARACTERS = 160
 
@@ -149,7 +152,7 @@ def your_proposals(user: User, page: int) -> ActivityPage:
 
 def your_comments(user: User, page: int) -> ActivityPage:
     """The person's comments, replies and reflections, newest first, each with what it is about."""
-    on_proposal = aliased(Proposal)
+    on_proposal = _ON_PROPOSAL
     where = [Comment.author_id == user.id]
     total, page, rows = _page_of(
         select(func.count(Comment.id)).where(*where),

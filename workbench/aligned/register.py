@@ -22,6 +22,9 @@ from ..pagination import PageNumbers
 from ..validation import clean_text
 from .wording import ORGANISATION_MAX, SELECTABLE_KINDS, STATUSES, ElementChoice, VisionElements, vision_elements
 
+# Made once: SQLAlchemy adapts a new alias's columns afresh on each use (queue_flags._OTHER).
+_AMBITION = aliased(Element, name="ambition")
+
 PAGE_SIZE = 20
 
 
@@ -226,7 +229,7 @@ def initiative_counts(vision: Vision) -> dict[int, int]:
             .group_by(AlignedWorkElement.element_id)
         ).all()
     )
-    ambition = aliased(Element)
+    ambition = _AMBITION
     ambition_id = func.coalesce(DraftEntry.parent_element_id, AlignedWorkElement.element_id)
     rollup = db.session.execute(
         select(ambition_id, func.count(func.distinct(AlignedWorkElement.aligned_work_id)))

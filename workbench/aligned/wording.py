@@ -34,6 +34,9 @@ from ..models import DraftEntry, Element, ElementText, Vision, db
 from ..validation import clean_text, has_disguising_characters
 from ..visions import snapshots
 
+# Made once: SQLAlchemy adapts a new alias's columns afresh on each use (queue_flags._OTHER).
+_PARENT = aliased(Element, name="parent_element")
+
 STATUSES: dict[str, str] = {"planned": "Planned", "current": "Current", "completed": "Completed"}
 SELECTABLE_KINDS = ("ambition", "objective", "condition")
 
@@ -117,7 +120,7 @@ def vision_elements(vision: Vision) -> VisionElements:
     Elements removed from the working draft keep a plain label ("Objective (removed from the
     draft)") so that an initiative approved earlier still names them.
     """
-    parent = aliased(Element)
+    parent = _PARENT
     rows = db.session.execute(
         select(
             Element.id,
