@@ -22,8 +22,8 @@ from workbench.participation.counts import (
     ROLES,
     count_participation,
     open_proposals,
-    open_proposals_everywhere,
     read_participation,
+    waiting_proposals,
 )
 from workbench.participation.models import Participant, VisionTotals
 from workbench.proposals.services import withdraw_proposal
@@ -306,7 +306,7 @@ def _kept(vision) -> dict[str, int]:
     """The vision's totals as `vision_totals` keeps them (zeros without a row), once checked against
     the same worked out from the contributions (`count_participation`) and from the proposals
     (`waiting()`), and against what `read_participation`, `open_proposals` and
-    `open_proposals_everywhere` read."""
+    `waiting_proposals` for the whole site read."""
     row = db.session.execute(
         select(*(getattr(VisionTotals, name) for name in TOTALS)).where(VisionTotals.vision_id == vision.id)
     ).one_or_none()
@@ -316,7 +316,7 @@ def _kept(vision) -> dict[str, int]:
     assert kept == {"participants": people["anyone"], **{role: people[role] for role in ROLES}, "open_proposals": waiting_here}
     assert read_participation(vision).participants == people
     assert open_proposals(vision.id) == waiting_here
-    assert open_proposals_everywhere() == db.session.scalar(select(func.count()).select_from(Proposal).where(waiting()))
+    assert db.session.scalar(waiting_proposals()) == db.session.scalar(select(func.count()).select_from(Proposal).where(waiting()))
     return kept
 
 
@@ -391,7 +391,7 @@ def test_the_kept_totals_follow_every_kind_of_change(consultation, make_user, ma
     with _change(quiet) as change:
         open_proposal(quiet, newcomer, "objective-1", "Objective 1.1, in another vision.")
     assert change == {"participants": 1, "proposed": 1, "open_proposals": 1}
-    assert open_proposals_everywhere() == open_proposals(vision.id) + 1 == 3
+    assert db.session.scalar(waiting_proposals()) == open_proposals(vision.id) + 1 == 3
 
 
 REFUSED = "vision_totals written"

@@ -19,6 +19,7 @@ from .. import keyset
 from ..keyset import KeysetPage, Seek
 from ..models import Element, Proposal, Vision, db, waiting
 from ..numbers import whole_number
+from ..participation.counts import open_proposals
 from ..proposals.services import Excerpt, clean_author_name, excerpt
 from ..word_search import searching_order, walking_the_order
 from . import queue_flags
@@ -38,8 +39,6 @@ from .queue_flags import (
     shown_candidate,
     unknown_clause,
 )
-from ..participation.counts import open_proposals
-from ..participation.models import ContributionCount
 from .queue_where import elements_under, narrowing
 
 PER_PAGE = 20
@@ -239,10 +238,7 @@ def _open_where(vision: Vision, filters: QueueFilters, viewer_id: int | None = N
         waiting(),
     ]
     if filters.element_key:
-        where.append(
-            Proposal.element_id
-            == select(Element.id).where(Element.vision_id == vision.id, Element.key == filters.element_key).scalar_subquery()
-        )
+        where.append(Proposal.element_id == _element_id(vision, filters.element_key).scalar_subquery())
     narrowed, said = narrowing(vision, filters, viewer_id)
     if notes is not None:
         notes += said
@@ -316,25 +312,24 @@ def _select(
     return found
 
 
+def _element_id(vision: Vision, key: str) -> Any:
+    """SQL: the id of the vision's element with this key."""
+    return select(Element.id).where(Element.vision_id == vision.id, Element.key == key)
+
+
 def _kept_total(vision: Vision, filters: QueueFilters, extra: list[Any]) -> int | None:
-    """How many wait in the queue, from the counts the database keeps (participation/models.py),
-    when nothing narrows it but an element or an ambition: the vision's totals (one row), or its
-    proposals per element, week and outcome ("open" is exactly `models.waiting`; a few rows per
-    element), where counting the proposals reads one index entry per proposal (20,000 at three
-    times the large scale). None when another filter narrows it: then the proposals are counted."""
+    """How many wait in the queue, from the counts the database keeps (participation's
+    `waiting_proposals`: the vision's totals, or its counts per element), when nothing narrows it
+    but an element or an ambition, where counting the proposals reads one index entry per proposal
+    (20,000 at three times the large scale). None when another filter narrows it: then the
+    proposals are counted."""
     if extra or filters.flag or filters.q or filters.author_name or filters.assignee or filters.tag:
         return None
-    if not (filters.element_key or filters.ambition_key):
-        return open_proposals(vision.id)  # one row, the vision's totals (migration 0030)
-    kept = [ContributionCount.vision_id == vision.id, ContributionCount.what == "open"]
     if filters.element_key:
-        kept.append(
-            ContributionCount.element_id
-            == select(Element.id).where(Element.vision_id == vision.id, Element.key == filters.element_key).scalar_subquery()
-        )
+        return open_proposals(vision.id, _element_id(vision, filters.element_key))
     if filters.ambition_key:
-        kept.append(ContributionCount.element_id.in_(elements_under(vision, filters.ambition_key)))
-    return int(db.session.scalar(select(func.coalesce(func.sum(ContributionCount.items), 0)).where(*kept)))
+        return open_proposals(vision.id, elements_under(vision, filters.ambition_key))
+    return open_proposals(vision.id)
 
 
 def next_in_queue(vision: Vision, filters: QueueFilters, after: Proposal, decider_id: int) -> Proposal | None:

@@ -191,24 +191,27 @@ def read_participation(vision: Vision) -> Participation:
     return counts
 
 
-def waiting_proposals(vision_id: Any = None) -> Any:
+def waiting_proposals(vision_id: Any = None, elements: Any = None) -> Any:
     """SQL (a select of one number): how many proposals wait for the facilitators
     (`models.waiting()`: open and not hidden) in the vision (an id, or an SQL expression such as
     `Vision.id` for a correlated subquery), or on the whole site when None, from the totals the
-    database keeps (migration 0030): one row per vision, however many proposals there are. The same
-    number as counting `waiting()` (the tests compare them), in the same transaction as every change."""
+    database keeps (migration 0030): one row per vision, however many proposals there are. With
+    `elements` (SQL: element ids), on those elements only, from the vision's "open" counts per element
+    and week (migration 0028: the proposals waiting, as the participation page leaves hidden ones
+    out): a few rows per element. The same numbers as counting `waiting()` (the tests compare them),
+    in the same transaction as every change."""
+    if elements is not None:
+        return select(func.coalesce(func.sum(ContributionCount.items), 0)).where(
+            ContributionCount.vision_id == vision_id, ContributionCount.what == "open", ContributionCount.element_id.in_(elements)
+        )
     total = select(func.coalesce(func.sum(VisionTotals.open_proposals), 0))
     return total if vision_id is None else total.where(VisionTotals.vision_id == vision_id)
 
 
-def open_proposals(vision_id: int) -> int:
-    """How many of the vision's proposals wait (`waiting_proposals`); one statement."""
-    return int(db.session.scalar(waiting_proposals(vision_id)) or 0)
-
-
-def open_proposals_everywhere() -> int:
-    """How many proposals wait on the whole site (`waiting_proposals`); one statement."""
-    return int(db.session.scalar(waiting_proposals()) or 0)
+def open_proposals(vision_id: int, elements: Any = None) -> int:
+    """How many of the vision's proposals wait, on `elements` when given (`waiting_proposals`); one
+    statement."""
+    return int(db.session.scalar(waiting_proposals(vision_id, elements)) or 0)
 
 
 def count_participation(vision: Vision) -> Participation:
